@@ -1,0 +1,64 @@
+"""Sphinx configuration. API pages are generated from each subpackage's ``__all__``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+import gen_pyg  # noqa: E402
+
+project = "gen_pyg"
+author = "The gen_pyg developers"
+copyright = "2026, The gen_pyg developers"  # noqa: A001
+release = gen_pyg.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+]
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = True
+nitpicky = False
+exclude_patterns = ["_build"]
+html_theme = "alabaster"
+html_static_path = ["_static"]
+
+SUBPACKAGES = ["nn", "mesh", "ops", "datasets", "solvers", "training", "viz", "typing"]
+
+
+def _write_api_pages() -> None:
+    """One page per subpackage, one autodoc entry per name in its ``__all__``."""
+    out = HERE / "api" / "generated"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in SUBPACKAGES:
+        modname = f"gen_pyg.{name}"
+        module = importlib.import_module(modname)
+        lines = [modname, "=" * len(modname), "", f".. automodule:: {modname}", "   :no-members:", ""]
+        public = list(getattr(module, "__all__", []))
+        if not public:
+            lines.append("Nothing public yet.")
+        for obj_name in public:
+            obj = getattr(module, obj_name)
+            if isinstance(obj, type):
+                lines += [f".. autoclass:: {modname}.{obj_name}", "   :members:", ""]
+            elif callable(obj):
+                lines += [f".. autofunction:: {modname}.{obj_name}", ""]
+            else:
+                lines += [f".. autodata:: {modname}.{obj_name}", "   :annotation:", ""]
+        text = "\n".join(lines) + "\n"
+        page = out / f"{name}.rst"
+        if not page.exists() or page.read_text() != text:
+            page.write_text(text)
+
+
+_write_api_pages()

@@ -1,0 +1,3 @@
+"""PyG datasets and the generators that make their data offline."""
+
+__all__: list[str] = []

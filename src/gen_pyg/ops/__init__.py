@@ -1,0 +1,3 @@
+"""Neighbour search and distances; nothing model-specific."""
+
+__all__: list[str] = []

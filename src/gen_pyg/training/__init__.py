@@ -1,0 +1,3 @@
+"""Training and evaluation loops."""
+
+__all__: list[str] = []
