@@ -1,4 +1,6 @@
 """Node layouts and graph builders (grid, Halton, Delaunay, sphere, radius graphs) and
 learnable meshes."""
 
-__all__: list[str] = []
+from gen_pyg.mesh.diameter import graph_diameter
+
+__all__ = ["graph_diameter"]

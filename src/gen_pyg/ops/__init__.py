@@ -1,3 +1,15 @@
 """Neighbour search and distances; nothing model-specific."""
 
-__all__: list[str] = []
+from gen_pyg.ops.distance import METRICS, euclidean, geodesic, get_metric
+from gen_pyg.ops.neighbors import HAS_TORCH_CLUSTER, knn, radius, radius_graph
+
+__all__ = [
+    "HAS_TORCH_CLUSTER",
+    "METRICS",
+    "euclidean",
+    "geodesic",
+    "get_metric",
+    "knn",
+    "radius",
+    "radius_graph",
+]

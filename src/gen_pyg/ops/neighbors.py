@@ -1,0 +1,203 @@
+"""Neighbour search over batches: torch_cluster first, an exact chunked fallback otherwise."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gen_pyg._validation import check_batch, check_points
+
+try:  # pragma: no cover - exercised through both branches in tests via ``backend``
+    import torch_cluster
+
+    HAS_TORCH_CLUSTER = True
+except ImportError:  # pragma: no cover
+    torch_cluster = None
+    HAS_TORCH_CLUSTER = False
+
+#: Upper bound on the number of distance entries the fallback holds at once.
+FALLBACK_MAX_ENTRIES = 2**24
+
+
+def _resolve_backend(backend: str) -> str:
+    if backend not in ("auto", "torch_cluster", "torch"):
+        raise ValueError(f"backend must be 'auto', 'torch_cluster' or 'torch', got {backend!r}")
+    if backend == "auto":
+        return "torch_cluster" if HAS_TORCH_CLUSTER else "torch"
+    if backend == "torch_cluster" and not HAS_TORCH_CLUSTER:
+        raise ImportError("backend='torch_cluster' was requested but torch_cluster is not installed")
+    return backend
+
+
+def _batch_or_zeros(batch: Tensor | None, n: int, device: torch.device) -> Tensor:
+    return torch.zeros(n, dtype=torch.long, device=device) if batch is None else batch
+
+
+def _chunks(num_y: int, num_x: int) -> range:
+    step = max(1, FALLBACK_MAX_ENTRIES // max(1, num_x))
+    return range(0, num_y, step)
+
+
+def _sort_pairs(row: Tensor, col: Tensor, dist: Tensor) -> Tensor:
+    """Canonical order: by query, then by distance, then by candidate index."""
+    if row.numel() == 0:
+        return torch.stack([row, col])
+    order = torch.argsort(col, stable=True)
+    order = order[torch.argsort(dist[order], stable=True)]
+    order = order[torch.argsort(row[order], stable=True)]
+    return torch.stack([row[order], col[order]])
+
+
+@torch.no_grad()
+def knn(
+    x: Tensor,
+    y: Tensor,
+    k: int,
+    batch_x: Tensor | None = None,
+    batch_y: Tensor | None = None,
+    backend: str = "auto",
+) -> Tensor:
+    r"""For every point of :obj:`y`, the :obj:`k` nearest points of :obj:`x` in the same example.
+
+    Runs without gradient tracking: neighbour sets are discrete. Where an example of :obj:`x` has
+    fewer than :obj:`k` points, all of them are returned for its queries.
+
+    Args:
+        x (Tensor): candidate points.
+        y (Tensor): query points.
+        k (int): number of neighbours.
+        batch_x (Tensor, optional): example index of each candidate, sorted. (default: :obj:`None`)
+        batch_y (Tensor, optional): example index of each query, sorted. (default: :obj:`None`)
+        backend (str, optional): :obj:`"torch_cluster"`, :obj:`"torch"` (exact chunked
+            :func:`torch.cdist` + :func:`torch.topk`, bounded memory) or :obj:`"auto"` (the first
+            that is installed). (default: :obj:`"auto"`)
+
+    Returns:
+        An index tensor :obj:`[2, M]` of pairs (query index into :obj:`y`, candidate index into
+        :obj:`x`), ordered by query and then by increasing distance.
+
+    Shapes:
+        - **x**: :math:`(N, D)`, **y**: :math:`(P, D)`, **output**: :math:`(2, M)` with
+          :math:`M \le P k`.
+
+    Example:
+        >>> x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0]])
+        >>> knn(x, torch.tensor([[0.9, 0.0]]), k=2).tolist()
+        [[0, 0], [1, 0]]
+    """
+    check_points(x, "x")
+    check_points(y, "y", dim=x.size(1))
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    bx = check_batch(_batch_or_zeros(batch_x, x.size(0), x.device), x.size(0), "batch_x")
+    by = check_batch(_batch_or_zeros(batch_y, y.size(0), y.device), y.size(0), "batch_y")
+    if x.size(0) == 0 or y.size(0) == 0:
+        return torch.empty(2, 0, dtype=torch.long, device=x.device)
+
+    if _resolve_backend(backend) == "torch_cluster":
+        row, col = torch_cluster.knn(x, y, k, bx, by)
+    else:
+        rows, cols = [], []
+        for start in _chunks(y.size(0), x.size(0)):
+            stop = min(y.size(0), start + max(1, FALLBACK_MAX_ENTRIES // x.size(0)))
+            yc, bc = y[start:stop], by[start:stop]
+            dist = torch.cdist(yc, x)
+            dist = dist.masked_fill(bc.view(-1, 1) != bx.view(1, -1), float("inf"))
+            kk = min(k, x.size(0))
+            val, idx = torch.topk(dist, kk, dim=1, largest=False)
+            keep = torch.isfinite(val)
+            r = torch.arange(start, stop, device=x.device).view(-1, 1).expand_as(idx)
+            rows.append(r[keep])
+            cols.append(idx[keep])
+        row, col = torch.cat(rows), torch.cat(cols)
+    dist = (y[row] - x[col]).norm(dim=-1)
+    return _sort_pairs(row, col, dist)
+
+
+@torch.no_grad()
+def radius(
+    x: Tensor,
+    y: Tensor,
+    r: float,
+    batch_x: Tensor | None = None,
+    batch_y: Tensor | None = None,
+    backend: str = "auto",
+) -> Tensor:
+    r"""For every point of :obj:`y`, all points of :obj:`x` of the same example within distance
+    :obj:`r` (inclusive). No neighbour is dropped: unlike :func:`torch_cluster.radius`, there is
+    no cap on the number of neighbours.
+
+    Args:
+        x (Tensor): candidate points.
+        y (Tensor): query points.
+        r (float): radius, :math:`r > 0`.
+        batch_x (Tensor, optional): example index of each candidate. (default: :obj:`None`)
+        batch_y (Tensor, optional): example index of each query. (default: :obj:`None`)
+        backend (str, optional): as in :func:`knn`. (default: :obj:`"auto"`)
+
+    Returns:
+        An index tensor :obj:`[2, M]` (query index, candidate index), ordered by query and then by
+        increasing distance.
+
+    Example:
+        >>> x = torch.tensor([[0.0], [1.0], [3.0]])
+        >>> radius(x, torch.tensor([[0.5]]), r=0.6).tolist()
+        [[0, 0], [0, 1]]
+    """
+    check_points(x, "x")
+    check_points(y, "y", dim=x.size(1))
+    if not (isinstance(r, (int, float)) and r > 0 and r < float("inf")):
+        raise ValueError(f"r must be a positive finite number, got {r!r}")
+    bx = check_batch(_batch_or_zeros(batch_x, x.size(0), x.device), x.size(0), "batch_x")
+    by = check_batch(_batch_or_zeros(batch_y, y.size(0), y.device), y.size(0), "batch_y")
+    if x.size(0) == 0 or y.size(0) == 0:
+        return torch.empty(2, 0, dtype=torch.long, device=x.device)
+    if _resolve_backend(backend) == "torch_cluster":
+        # torch_cluster's bound is strict (<) on some versions; widen slightly, then filter exactly.
+        row, col = torch_cluster.radius(
+            x, y, float(r) * (1 + 1e-6), bx, by, max_num_neighbors=x.size(0)
+        )
+    else:
+        rows, cols = [], []
+        for start in _chunks(y.size(0), x.size(0)):
+            stop = min(y.size(0), start + max(1, FALLBACK_MAX_ENTRIES // x.size(0)))
+            dist = torch.cdist(y[start:stop], x)
+            mask = (dist <= r * (1 + 1e-6)) & (by[start:stop].view(-1, 1) == bx.view(1, -1))
+            rr, cc = mask.nonzero(as_tuple=True)
+            rows.append(rr + start)
+            cols.append(cc)
+        row, col = torch.cat(rows), torch.cat(cols)
+    dist = (y[row] - x[col]).norm(dim=-1)
+    keep = dist <= r
+    return _sort_pairs(row[keep], col[keep], dist[keep])
+
+
+@torch.no_grad()
+def radius_graph(
+    x: Tensor,
+    r: float,
+    batch: Tensor | None = None,
+    loop: bool = False,
+    backend: str = "auto",
+) -> Tensor:
+    r"""Edges between all pairs of points of the same example within distance :obj:`r`.
+
+    Args:
+        x (Tensor): node positions :obj:`[N, D]`.
+        r (float): radius, :math:`r > 0`.
+        batch (Tensor, optional): example index of each node. (default: :obj:`None`)
+        loop (bool, optional): keep self loops. (default: :obj:`False`)
+        backend (str, optional): as in :func:`knn`. (default: :obj:`"auto"`)
+
+    Returns:
+        :obj:`edge_index` :obj:`[2, E]` (source, target), both directions of every pair.
+
+    Example:
+        >>> radius_graph(torch.tensor([[0.0], [1.0], [3.0]]), r=1.5).tolist()
+        [[1, 0], [0, 1]]
+    """
+    pairs = radius(x, x, r, batch, batch, backend=backend)
+    if not loop:
+        pairs = pairs[:, pairs[0] != pairs[1]]
+    # radius() returns (target=query, source=candidate); PyG's edge_index is (source, target).
+    return pairs.flip(0)
