@@ -13,7 +13,7 @@ import gen_pyg  # noqa: E402
 
 project = "gen_pyg"
 author = "The gen_pyg developers"
-copyright = "2026, The gen_pyg developers"  # noqa: A001
+copyright = "2026, The gen_pyg developers"
 release = gen_pyg.__version__
 version = release
 
@@ -33,7 +33,7 @@ exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_static_path = ["_static"]
 
-SUBPACKAGES = ["nn", "mesh", "ops", "datasets", "solvers", "training", "viz", "typing"]
+SUBPACKAGES = ["nn", "mesh", "ops", "datasets", "solvers", "training", "viz", "testing", "typing"]
 
 
 def _write_api_pages() -> None:
@@ -43,7 +43,14 @@ def _write_api_pages() -> None:
     for name in SUBPACKAGES:
         modname = f"gen_pyg.{name}"
         module = importlib.import_module(modname)
-        lines = [modname, "=" * len(modname), "", f".. automodule:: {modname}", "   :no-members:", ""]
+        lines = [
+            modname,
+            "=" * len(modname),
+            "",
+            f".. automodule:: {modname}",
+            "   :no-members:",
+            "",
+        ]
         public = list(getattr(module, "__all__", []))
         if not public:
             lines.append("Nothing public yet.")
@@ -53,8 +60,16 @@ def _write_api_pages() -> None:
                 lines += [f".. autoclass:: {modname}.{obj_name}", "   :members:", ""]
             elif callable(obj):
                 lines += [f".. autofunction:: {modname}.{obj_name}", ""]
+            elif isinstance(obj, dict):
+                keys = ", ".join(f"``{key}``" for key in sorted(obj))
+                lines += [
+                    f".. py:data:: {modname}.{obj_name}",
+                    "",
+                    f"   Registry with keys {keys}.",
+                    "",
+                ]
             else:
-                lines += [f".. autodata:: {modname}.{obj_name}", "   :annotation:", ""]
+                lines += [f".. py:data:: {modname}.{obj_name}", "", f"   Value: ``{obj!r}``.", ""]
         text = "\n".join(lines) + "\n"
         page = out / f"{name}.rst"
         if not page.exists() or page.read_text() != text:

@@ -6,10 +6,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gen_pyg._compat import eager_only
 
-def graph_diameter(
-    edge_index: Tensor, num_nodes: int, batch: Tensor | None = None
-) -> Tensor:
+
+@eager_only
+def graph_diameter(edge_index: Tensor, num_nodes: int, batch: Tensor | None = None) -> Tensor:
     r"""Hop diameter of each graph in a batch: the largest shortest-path length (in edges)
     between two nodes of the same connected component.
 

@@ -2,10 +2,12 @@
 
 from gen_pyg.ops.distance import METRICS, euclidean, geodesic, get_metric
 from gen_pyg.ops.neighbors import HAS_TORCH_CLUSTER, knn, radius, radius_graph
+from gen_pyg.ops.pairs import all_pairs
 
 __all__ = [
     "HAS_TORCH_CLUSTER",
     "METRICS",
+    "all_pairs",
     "euclidean",
     "geodesic",
     "get_metric",

@@ -20,7 +20,8 @@ def euclidean(a: Tensor, b: Tensor) -> Tensor:
         >>> euclidean(torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0]]))
         tensor([5.])
     """
-    return torch.linalg.vector_norm(a - b, dim=-1)
+    dist: Tensor = torch.linalg.vector_norm(a - b, dim=-1)
+    return dist
 
 
 def geodesic(a: Tensor, b: Tensor) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from gen_pyg._compat import eager_only
 from gen_pyg._validation import check_batch, check_points
 
 try:  # pragma: no cover - exercised through both branches in tests via ``backend``
@@ -25,7 +26,9 @@ def _resolve_backend(backend: str) -> str:
     if backend == "auto":
         return "torch_cluster" if HAS_TORCH_CLUSTER else "torch"
     if backend == "torch_cluster" and not HAS_TORCH_CLUSTER:
-        raise ImportError("backend='torch_cluster' was requested but torch_cluster is not installed")
+        raise ImportError(
+            "backend='torch_cluster' was requested but torch_cluster is not installed"
+        )
     return backend
 
 
@@ -48,6 +51,7 @@ def _sort_pairs(row: Tensor, col: Tensor, dist: Tensor) -> Tensor:
     return torch.stack([row[order], col[order]])
 
 
+@eager_only
 @torch.no_grad()
 def knn(
     x: Tensor,
@@ -59,8 +63,9 @@ def knn(
 ) -> Tensor:
     r"""For every point of :obj:`y`, the :obj:`k` nearest points of :obj:`x` in the same example.
 
-    Runs without gradient tracking: neighbour sets are discrete. Where an example of :obj:`x` has
-    fewer than :obj:`k` points, all of them are returned for its queries.
+    Runs without gradient tracking (neighbour sets are discrete) and outside
+    :func:`torch.compile` graphs (the compiled extension has no fake-tensor kernels). Where an
+    example of :obj:`x` has fewer than :obj:`k` points, all of them are returned for its queries.
 
     Args:
         x (Tensor): candidate points.
@@ -114,6 +119,7 @@ def knn(
     return _sort_pairs(row, col, dist)
 
 
+@eager_only
 @torch.no_grad()
 def radius(
     x: Tensor,

@@ -1,0 +1,206 @@
+"""Cost of a GEN forward + backward pass as the mesh and the number of points grow.
+
+GEN with sparse ``SoftNearest(k=8)``, T = 10 message-passing steps, paper sizes otherwise, on a
+random mesh of N nodes (8-nearest-neighbour edges, both directions) and P = Q random points.
+Every configuration runs in a fresh subprocess so that its peak resident memory (ru_maxrss) is
+its own; the import baseline of an empty run is reported too.
+
+Also: dense (exactly the paper) vs sparse soft nearest neighbours at the paper's sizes
+(k x k meshes, k = 2..7, 32 scenarios x (up to 64 inputs + 256 queries)).
+
+    python benchmarks/scaling.py            # full grid (about 10 minutes on 2 cores)
+    python benchmarks/scaling.py --quick    # N <= 1e4, P <= 1e5
+
+Writes benchmarks/results/scaling.json and benchmarks/results/scaling.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, peak_rss_mb, timeit, write_json
+
+
+def random_mesh_example(num_nodes: int, num_points: int, seed: int = 0) -> object:
+    from torch_geometric.data import Data
+    from torch_geometric.utils import to_undirected
+
+    from gen_pyg.ops import knn
+
+    g = torch.Generator().manual_seed(seed)
+    pos = torch.rand(num_nodes, 2, generator=g)
+    k = min(8, num_nodes - 1)
+    nbr = knn(pos, pos, k + 1)
+    nbr = nbr[:, nbr[0] != nbr[1]]
+    edge_index = to_undirected(nbr.flip(0), num_nodes=num_nodes)
+    return Data(
+        pos=pos,
+        edge_index=edge_index,
+        input_pos=torch.rand(num_points, 2, generator=g),
+        input_x=torch.rand(num_points, 1, generator=g),
+        query_pos=torch.rand(num_points, 2, generator=g),
+        y=torch.rand(num_points, 1, generator=g),
+        num_nodes=num_nodes,
+    )
+
+
+def run_one(num_nodes: int, num_points: int, repeats: int) -> dict[str, float]:
+    """Time forward + backward in this process (called in a subprocess)."""
+    from gen_pyg.nn import GEN, SoftNearest
+
+    torch.manual_seed(0)
+    data = random_mesh_example(num_nodes, num_points)
+    model = GEN(num_steps=10, representation=SoftNearest(k=8))
+    base = peak_rss_mb()
+
+    def step() -> None:
+        model.zero_grad(set_to_none=True)
+        out = model(data)
+        torch.nn.functional.mse_loss(out, data.y).backward()
+
+    times = timeit(step, repeats=repeats, warmup=1)
+    return {
+        "seconds_min": min(times),
+        "seconds_median": sorted(times)[len(times) // 2],
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_mb": base,
+    }
+
+
+def paper_sizes(repeats: int) -> list[dict[str, float]]:
+    """Dense vs sparse soft nearest neighbours on k x k meshes, batches of 32 scenarios."""
+    from torch_geometric.data import Batch, Data
+
+    from gen_pyg.nn import GEN, SoftNearest
+
+    rows = []
+    for k in range(2, 8):
+        axes = torch.linspace(0, 1, k)
+        pos = torch.stack(torch.meshgrid(axes, axes, indexing="ij"), -1).reshape(-1, 2)
+        nbr = torch.cdist(pos, pos) <= (1.0 / (k - 1)) * 1.5
+        nbr.fill_diagonal_(False)
+        edge_index = nbr.nonzero().t()
+        g = torch.Generator().manual_seed(k)
+        examples = [
+            Data(
+                pos=pos,
+                edge_index=edge_index,
+                input_pos=torch.rand(64, 2, generator=g),
+                input_x=torch.rand(64, 1, generator=g),
+                query_pos=torch.rand(256, 2, generator=g),
+                y=torch.rand(256, 1, generator=g),
+            )
+            for _ in range(32)
+        ]
+        batch = Batch.from_data_list(examples, follow_batch=["input_pos", "query_pos"])
+        row: dict[str, float] = {"k": k, "nodes": k * k}
+        for name, rep in (("dense", SoftNearest()), ("sparse_k8", SoftNearest(k=8))):
+            model = GEN(num_steps=2 * (k - 1), representation=rep)
+
+            def step(model: GEN = model) -> None:
+                model.zero_grad(set_to_none=True)
+                torch.nn.functional.mse_loss(model(batch), batch.y).backward()
+
+            row[f"{name}_ms"] = 1e3 * min(timeit(step, repeats=repeats))
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--one", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one[0], args.one[1], args.repeats)))
+        return
+
+    nodes = [100, 1_000, 10_000] + ([] if args.quick else [100_000])
+    points = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
+    grid = []
+    baseline = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--one", "2", "1", "--repeats", "1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    for n in nodes:
+        for p in points:
+            repeats = 1 if n * 10 + p >= 1_000_000 else args.repeats
+            proc = subprocess.run(
+                [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats)],
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode != 0:
+                grid.append({"nodes": n, "points": p, "error": proc.stderr.strip()[-500:]})
+                print(f"N={n:>7} P=Q={p:>8}: failed")
+                continue
+            rec = {"nodes": n, "points": p, **json.loads(proc.stdout)}
+            grid.append(rec)
+            print(
+                f"N={n:>7} P=Q={p:>8}: {rec['seconds_min']:8.3f} s  "
+                f"peak RSS {rec['peak_rss_mb']:8.0f} MiB"
+            )
+
+    def lookup(n: int, p: int) -> float | None:
+        for r in grid:
+            if r["nodes"] == n and r["points"] == p and "seconds_min" in r:
+                return float(r["seconds_min"])
+        return None
+
+    linearity = {}
+    big, small = lookup(100_000, 1_000_000), lookup(10_000, 100_000)
+    if big is not None and small is not None:
+        linearity = {"t_N1e5_P1e6": big, "t_N1e4_P1e5": small, "ratio_vs_10x": big / (10 * small)}
+    paper = paper_sizes(args.repeats)
+    for r in paper:
+        print(f"k={r['k']}: dense {r['dense_ms']:.1f} ms, sparse(k=8) {r['sparse_k8_ms']:.1f} ms")
+    path = write_json(
+        "scaling",
+        {
+            "command": "python benchmarks/scaling.py" + (" --quick" if args.quick else ""),
+            "setup": "GEN paper sizes, SoftNearest(k=8), T=10, forward+backward, float32, CPU",
+            "import_baseline_rss_mb": baseline["peak_rss_mb"],
+            "grid": grid,
+            "linearity": linearity,
+            "paper_sizes_dense_vs_sparse": paper,
+        },
+    )
+    plot(grid, RESULTS / "scaling.png")
+    print(f"wrote {path}")
+
+
+def plot(grid: list[dict[str, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for n in sorted({int(r["nodes"]) for r in grid}):
+        rows = [r for r in grid if r["nodes"] == n and "seconds_min" in r]
+        ps = [r["points"] for r in rows]
+        axes[0].loglog(ps, [r["seconds_min"] for r in rows], "o-", label=f"N={n:g}")
+        axes[1].loglog(ps, [r["peak_rss_mb"] for r in rows], "o-", label=f"N={n:g}")
+    axes[0].set(xlabel="P = Q points", ylabel="forward+backward (s)", title="time")
+    axes[1].set(xlabel="P = Q points", ylabel="peak RSS (MiB)", title="memory")
+    for ax in axes:
+        ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()

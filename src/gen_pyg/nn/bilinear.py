@@ -1,0 +1,146 @@
+"""Multilinear ("rectangular barycentric") weights on a regular grid."""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from gen_pyg.nn.representation import Representation, default_batch, register_representation
+from gen_pyg.typing import Assignment
+
+
+@register_representation("bilinear")
+class Bilinear(Representation):
+    r"""Weights of a point on the :math:`2^D` corners of the grid cell containing it: the
+    "rectangular barycentric" representation of the GEN paper (appendix A.1), i.e. bilinear
+    (multilinear in :math:`D` dimensions) interpolation,
+
+    .. math::
+        r(x)_c = \prod_{d=1}^{D} \left(1 - \frac{\lvert x_d - x_{c,d} \rvert}{h_d}\right)
+
+    for the corners :math:`c` of the cell, with cell widths :math:`h_d`. Each corner gets the
+    area fraction of the sub-rectangle *opposite* to it, so the weights sum to one and reproduce
+    linear functions exactly. (Read literally, the paper's formula gives each corner the area of
+    its own sub-rectangle, which swaps the weights; the code follows the interpolation it
+    describes.)
+
+    The mesh must be a regular grid carrying :obj:`grid_shape`, :obj:`grid_lo` and
+    :obj:`grid_hi` (each :obj:`[B, D]`), with nodes in C order (axis 0 slowest), as built by
+    :func:`gen_pyg.mesh.grid`. Cells are located from that metadata; the weights are computed
+    from the actual node positions, so they are differentiable with respect to both points and
+    nodes. Points outside the grid's box are projected onto it.
+
+    Args:
+        atol (float, optional): tolerance, relative to the box size, when checking that node
+            positions form the declared grid. (default: :obj:`1e-5`)
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> pos = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        >>> mesh = Data(pos=pos, grid_shape=torch.tensor([[2, 2]]),
+        ...             grid_lo=torch.zeros(1, 2), grid_hi=torch.ones(1, 2))
+        >>> row, col, w = Bilinear()(torch.tensor([[0.25, 0.5]]), pos, mesh=mesh)
+        >>> [round(v, 4) for v in w.tolist()]
+        [0.375, 0.375, 0.125, 0.125]
+    """
+
+    def __init__(self, atol: float = 1e-5) -> None:
+        super().__init__()
+        self.atol = float(atol)
+
+    def forward(
+        self,
+        point_pos: Tensor,
+        node_pos: Tensor,
+        point_batch: Tensor | None = None,
+        node_batch: Tensor | None = None,
+        mesh: Data | None = None,
+    ) -> Assignment:
+        if mesh is None or any(
+            getattr(mesh, key, None) is None for key in ("grid_shape", "grid_lo", "grid_hi")
+        ):
+            raise ValueError(
+                "Bilinear needs a regular grid mesh with 'grid_shape', 'grid_lo' and 'grid_hi' "
+                "(build it with gen_pyg.mesh.grid)"
+            )
+        shape = mesh.grid_shape.to(node_pos.device).long()
+        lo = mesh.grid_lo.to(node_pos)
+        hi = mesh.grid_hi.to(node_pos)
+        num_dims = node_pos.size(1)
+        if shape.dim() != 2 or shape.size(1) != num_dims:
+            raise ValueError(
+                f"mesh.grid_shape must have shape [num_examples, {num_dims}], "
+                f"got {tuple(shape.shape)}"
+            )
+        if bool((shape < 2).any()):
+            raise ValueError("Bilinear needs at least 2 grid nodes along every axis")
+        point_batch = default_batch(point_batch, point_pos.size(0), point_pos.device)
+        node_batch = default_batch(node_batch, node_pos.size(0), node_pos.device)
+        num_examples = shape.size(0)
+
+        # Strides of the C-ordered node layout, and where each example's nodes start.
+        strides = torch.ones_like(shape)
+        for d in range(num_dims - 2, -1, -1):
+            strides[:, d] = strides[:, d + 1] * shape[:, d + 1]
+        counts = torch.bincount(node_batch, minlength=num_examples)
+        if counts.numel() != num_examples or not torch.equal(counts, shape.prod(dim=1)):
+            raise ValueError(
+                "Bilinear: the mesh is not a grid (node counts do not match mesh.grid_shape)"
+            )
+        start = torch.cumsum(counts, 0) - counts
+        self._check_grid(node_pos, node_batch, shape, lo, hi, start)
+
+        with torch.no_grad():
+            s, low, high = shape[point_batch], lo[point_batch], hi[point_batch]
+            u = (point_pos.detach() - low) / (high - low) * (s - 1)
+            cell = u.floor().long().clamp(min=torch.zeros_like(s), max=s - 2)
+            base = start[point_batch] + (cell * strides[point_batch]).sum(-1)
+            far = base + strides[point_batch].sum(-1)
+        p0, p1 = node_pos[base], node_pos[far]
+        t = ((point_pos - p0) / (p1 - p0)).clamp(0.0, 1.0)
+
+        rows, cols, weights = [], [], []
+        arange = torch.arange(point_pos.size(0), device=point_pos.device)
+        for corner in itertools.product((0, 1), repeat=num_dims):
+            offset = torch.tensor(corner, device=node_pos.device)
+            factors = torch.where(offset.bool(), t, 1.0 - t)
+            rows.append(arange)
+            cols.append(base + (offset * strides[point_batch]).sum(-1))
+            weights.append(factors.prod(dim=-1))
+        row = torch.stack(rows, 1).view(-1)
+        col = torch.stack(cols, 1).view(-1)
+        return row, col, torch.stack(weights, 1).view(-1)
+
+    def _check_grid(
+        self,
+        node_pos: Tensor,
+        node_batch: Tensor,
+        shape: Tensor,
+        lo: Tensor,
+        hi: Tensor,
+        start: Tensor,
+    ) -> None:
+        with torch.no_grad():
+            local = torch.arange(node_pos.size(0), device=node_pos.device) - start[node_batch]
+            s = shape[node_batch]
+            idx = torch.empty_like(s)
+            rem = local
+            for d in range(s.size(1) - 1, -1, -1):
+                idx[:, d] = rem % s[:, d]
+                rem = rem // s[:, d]
+            expected = lo[node_batch] + (hi - lo)[node_batch] * idx / (s - 1)
+            scale = (hi - lo).abs().max()
+            if not torch.allclose(
+                node_pos.detach(), expected, rtol=0.0, atol=self.atol * float(scale)
+            ):
+                raise ValueError(
+                    "Bilinear: node positions do not form the regular grid declared by "
+                    "mesh.grid_shape/grid_lo/grid_hi (use SoftNearest or Barycentric for "
+                    "meshes that are not grids)"
+                )
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}()"

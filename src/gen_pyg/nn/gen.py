@@ -1,0 +1,288 @@
+"""The Graph Element Network model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch, Data
+from torch_geometric.nn import global_add_pool
+
+from gen_pyg._validation import check_points
+from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
+from gen_pyg.nn.gen_conv import GENConv
+from gen_pyg.nn.representation import Representation, get_representation
+from gen_pyg.nn.spatial_decoder import SpatialDecoder
+from gen_pyg.nn.spatial_encoder import SpatialEncoder
+
+READOUTS = ("interpolate", "sum")
+
+
+def num_examples(data: Data) -> int:
+    """Number of examples in ``data`` (1 for a plain :class:`~torch_geometric.data.Data`)."""
+    return int(data.num_graphs) if isinstance(data, Batch) else 1
+
+
+def batch_vector(data: Data, key: str, size: int) -> Tensor:
+    """Example index of every row of ``data[key]``: ``data[key + '_batch']`` when the loader
+    made it (``follow_batch=[key]``), else derived from the batch's slices, else zeros."""
+    vec = getattr(data, f"{key}_batch", None)
+    if isinstance(vec, Tensor):
+        return vec
+    device = data[key].device
+    slices = getattr(data, "_slice_dict", {}).get(key) if isinstance(data, Batch) else None
+    if slices is not None:
+        counts = (slices[1:] - slices[:-1]).to(device)
+        return torch.repeat_interleave(torch.arange(counts.numel(), device=device), counts)
+    return torch.zeros(size, dtype=torch.long, device=device)
+
+
+class GEN(torch.nn.Module):
+    r"""A Graph Element Network from the `"Graph Element Networks: adaptive, structured
+    computation and memory" <https://arxiv.org/abs/1904.09019>`_ paper (Alet et al., ICML 2019).
+
+    Input samples :math:`(x_p, s_p, i_p)` (position, value, input function) and mesh nodes at
+    positions :math:`x_n` give predictions at query points :math:`x_q`:
+
+    .. math::
+        \mathbf{z}^0_n &= \sum_p r(x_p)_n \, e_{i_p}(s_p, x_p) \\
+        \mathbf{z}^{t+1} &= \mathrm{GENConv}(\mathbf{z}^{t}), \quad t = 0, \dots, T-1 \\
+        \hat{g}_j(x_q) &= d_j\Big(\sum_n r(x_q)_n \, \mathbf{z}^T_n,\; x_q\Big)
+
+    with encoders :math:`e_i`, decoders :math:`d_j`, a representation function :math:`r` and
+    :math:`T` rounds of message passing sharing their weights. With :obj:`readout="sum"` the node
+    states are summed per example and decoded once (one answer per example).
+
+    Each example is a :class:`~torch_geometric.data.Data` with the mesh (:obj:`pos` :math:`[N, D]`,
+    :obj:`edge_index`), the inputs (:obj:`input_pos` :math:`[P, D]`, :obj:`input_x`
+    :math:`[P, \max_i c_i]`, and :obj:`input_fn` :math:`[P]` when there are several input
+    functions) and the queries (:obj:`query_pos` :math:`[Q, D]`, and :obj:`query_fn` when there
+    are several output functions). Batch examples with
+    ``DataLoader(..., follow_batch=["input_pos", "query_pos"])``; one batch may mix meshes of
+    different sizes and examples with different numbers of inputs and queries.
+
+    The defaults are the paper's Poisson sizes (appendix A.2).
+
+    Args:
+        in_channels (int or list of int, optional): value size of each input function, one
+            encoder each. (default: :obj:`1`)
+        out_channels (int or list of int, optional): value size of each output function, one
+            decoder each. (default: :obj:`1`)
+        pos_dim (int, optional): dimension :math:`D` of the space. (default: :obj:`2`)
+        latent_channels (int, optional): node state size. (default: :obj:`32`)
+        message_channels (int, optional): message size of :class:`GENConv`. (default: :obj:`16`)
+        edge_hidden_channels (int, optional): hidden width of the edge module. (default: :obj:`48`)
+        node_hidden_channels (int, optional): hidden width of the node module. (default: :obj:`64`)
+        encoder_hidden_channels (int, optional): hidden width of the encoders. (default: :obj:`48`)
+        decoder_hidden_channels (int, optional): hidden width of the decoders. (default: :obj:`32`)
+        num_steps (int, optional): message-passing rounds :math:`T`; :obj:`None` uses the largest
+            mesh diameter of the batch (:obj:`data.diameter` if present, else computed).
+            (default: :obj:`None`)
+        representation (Representation or str, optional): representation function shared by the
+            encoder and decoder. (default: :obj:`"soft_nearest"`, dense)
+        readout (str, optional): :obj:`"interpolate"` or :obj:`"sum"`. (default:
+            :obj:`"interpolate"`)
+        aggr (str, optional): aggregation of :class:`GENConv`. (default: :obj:`"sum"`)
+        norm (bool, optional): layer normalisation in :class:`GENConv`. (default: :obj:`True`)
+        encode_pos (bool, optional): feed sample positions to the encoders. (default: :obj:`True`)
+        decode_pos (bool, optional): feed query positions to the decoders. (default: :obj:`True`)
+
+    Shapes:
+        - **input:** a :class:`~torch_geometric.data.Data` or
+          :class:`~torch_geometric.data.Batch` as described above
+        - **output:** :math:`(Q, \max_j c'_j)` predictions at the queries, or
+          :math:`(B, \max_j c'_j)` with :obj:`readout="sum"`
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> data = Data(pos=torch.rand(4, 2), edge_index=torch.tensor([[0, 1], [1, 0]]),
+        ...             input_pos=torch.rand(5, 2), input_x=torch.rand(5, 1),
+        ...             query_pos=torch.rand(3, 2))
+        >>> GEN(num_steps=2)(data).shape
+        torch.Size([3, 1])
+    """
+
+    def __init__(
+        self,
+        in_channels: int | Sequence[int] = 1,
+        out_channels: int | Sequence[int] = 1,
+        pos_dim: int = 2,
+        latent_channels: int = 32,
+        message_channels: int = 16,
+        edge_hidden_channels: int = 48,
+        node_hidden_channels: int = 64,
+        encoder_hidden_channels: int = 48,
+        decoder_hidden_channels: int = 32,
+        num_steps: int | None = None,
+        representation: Representation | str = "soft_nearest",
+        readout: str = "interpolate",
+        aggr: str = "sum",
+        norm: bool = True,
+        encode_pos: bool = True,
+        decode_pos: bool = True,
+    ) -> None:
+        super().__init__()
+        self.in_channels = as_channel_list(in_channels, "in_channels")
+        self.out_channels = as_channel_list(out_channels, "out_channels")
+        if not isinstance(pos_dim, int) or pos_dim < 1:
+            raise ValueError(f"pos_dim must be a positive integer, got {pos_dim!r}")
+        if num_steps is not None and (not isinstance(num_steps, int) or num_steps < 0):
+            raise ValueError(f"num_steps must be a non-negative integer or None, got {num_steps!r}")
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        self.pos_dim = pos_dim
+        self.latent_channels = latent_channels
+        self.num_steps = num_steps
+        self.readout = readout
+        self.encode_pos = encode_pos
+        self.decode_pos = decode_pos
+
+        self.encoders = FunctionHeads(
+            self.in_channels,
+            [latent_channels] * len(self.in_channels),
+            encoder_hidden_channels,
+            extra_channels=pos_dim if encode_pos else 0,
+        )
+        self.representation = get_representation(representation)
+        self.spatial_encoder = SpatialEncoder(self.representation)
+        self.conv = GENConv(
+            latent_channels,
+            message_channels=message_channels,
+            edge_hidden_channels=edge_hidden_channels,
+            node_hidden_channels=node_hidden_channels,
+            pos_dim=pos_dim,
+            aggr=aggr,
+            norm=norm,
+        )
+        self.spatial_decoder = SpatialDecoder(self.representation)
+        decode_extra = pos_dim if (decode_pos and readout == "interpolate") else 0
+        self.decoders = FunctionHeads(
+            [latent_channels] * len(self.out_channels),
+            self.out_channels,
+            decoder_hidden_channels,
+            extra_channels=decode_extra,
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        self.encoders.reset_parameters()
+        self.spatial_encoder.reset_parameters()
+        self.conv.reset_parameters()
+        self.decoders.reset_parameters()
+
+    # ------------------------------------------------------------------ checks
+    def _check(self, data: Data) -> tuple[Tensor, Tensor, Tensor]:
+        for key in ("pos", "edge_index", "input_pos", "input_x"):
+            if getattr(data, key, None) is None:
+                raise ValueError(f"GEN input is missing 'data.{key}'")
+        if self.readout == "interpolate" and getattr(data, "query_pos", None) is None:
+            raise ValueError(
+                "GEN input is missing 'data.query_pos' (needed by readout='interpolate')"
+            )
+        pos = check_points(data.pos, "data.pos", dim=self.pos_dim)
+        check_points(data.input_pos, "data.input_pos", dim=self.pos_dim)
+        if self.readout == "interpolate":
+            check_points(data.query_pos, "data.query_pos", dim=self.pos_dim)
+        x = data.input_x
+        if x.dim() != 2 or x.size(0) != data.input_pos.size(0):
+            raise ValueError(
+                f"data.input_x must have shape [{data.input_pos.size(0)}, channels], "
+                f"got {tuple(x.shape)}"
+            )
+        if x.size(1) != max(self.in_channels):
+            raise ValueError(
+                f"data.input_x has {x.size(1)} channels but the encoders expect "
+                f"{max(self.in_channels)} (in_channels={self.in_channels})"
+            )
+        ei = data.edge_index
+        if ei.dim() != 2 or ei.size(0) != 2 or ei.dtype != torch.long:
+            raise ValueError(f"data.edge_index must be a long tensor [2, E], got {tuple(ei.shape)}")
+        if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= pos.size(0)):
+            raise ValueError("data.edge_index refers to nodes outside data.pos")
+
+        B = num_examples(data)
+        node_batch = getattr(data, "batch", None)
+        if node_batch is None:
+            node_batch = torch.zeros(pos.size(0), dtype=torch.long, device=pos.device)
+        input_batch = batch_vector(data, "input_pos", data.input_pos.size(0))
+        for name, vec in (
+            ("nodes (data.pos)", node_batch),
+            ("inputs (data.input_pos)", input_batch),
+        ):
+            if vec.numel() == 0 or bool((torch.bincount(vec, minlength=B)[:B] == 0).any()):
+                raise ValueError(f"every example needs at least one of its {name}; one has none")
+        self._check_fn(data, "input_fn", len(self.in_channels), data.input_pos.size(0))
+        if self.readout == "interpolate":
+            self._check_fn(data, "query_fn", len(self.out_channels), data.query_pos.size(0))
+        return pos, node_batch, input_batch
+
+    @staticmethod
+    def _check_fn(data: Data, key: str, count: int, rows: int) -> None:
+        fn = getattr(data, key, None)
+        if fn is None:
+            if count > 1:
+                raise ValueError(f"data.{key} is required with {count} functions")
+            return
+        if fn.dim() != 1 or fn.numel() != rows or fn.dtype != torch.long:
+            raise ValueError(f"data.{key} must be a long tensor of shape [{rows}]")
+        if rows and (int(fn.min()) < 0 or int(fn.max()) >= count):
+            raise ValueError(f"data.{key} must hold function ids in [0, {count - 1}]")
+
+    # ----------------------------------------------------------------- stages
+    def steps_for(self, data: Data) -> int:
+        """The number of message-passing rounds used for ``data``."""
+        if self.num_steps is not None:
+            return self.num_steps
+        diameter = getattr(data, "diameter", None)
+        if diameter is None:
+            from gen_pyg.mesh import graph_diameter
+
+            diameter = graph_diameter(
+                data.edge_index, data.pos.size(0), getattr(data, "batch", None)
+            )
+        return int(diameter.max()) if diameter.numel() else 0
+
+    def encode(self, data: Data) -> Tensor:
+        """Initial node states :math:`\\mathbf{z}^0` :obj:`[N, latent]`."""
+        pos, node_batch, input_batch = self._check(data)
+        extra = data.input_pos if self.encode_pos else None
+        h = self.encoders(data.input_x, extra, getattr(data, "input_fn", None))
+        z0: Tensor = self.spatial_encoder(
+            h, data.input_pos, pos, input_batch, node_batch, mesh=data
+        )
+        return z0
+
+    def process(self, z: Tensor, data: Data, num_steps: int | None = None) -> Tensor:
+        """:math:`T` rounds of :class:`GENConv` with shared weights."""
+        steps = self.steps_for(data) if num_steps is None else num_steps
+        if steps == 0:
+            return z
+        edge_attr = GENConv.edge_features(data.pos, data.edge_index)
+        for _ in range(steps):
+            z = self.conv(z, data.edge_index, edge_attr=edge_attr)
+        return z
+
+    def decode(self, z: Tensor, data: Data) -> Tensor:
+        """Predictions at the queries (or per example with :obj:`readout="sum"`)."""
+        node_batch = getattr(data, "batch", None)
+        if self.readout == "sum":
+            pooled = global_add_pool(z, node_batch, size=num_examples(data))
+            per_example: Tensor = self.decoders(pooled)
+            return per_example
+        query_batch = batch_vector(data, "query_pos", data.query_pos.size(0))
+        zq = self.spatial_decoder(z, data.query_pos, data.pos, query_batch, node_batch, mesh=data)
+        extra = data.query_pos if self.decode_pos else None
+        out: Tensor = self.decoders(zq, extra, getattr(data, "query_fn", None))
+        return out
+
+    def forward(self, data: Data) -> Tensor:
+        return self.decode(self.process(self.encode(data), data), data)
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}(in_channels={self.in_channels}, "
+            f"out_channels={self.out_channels}, pos_dim={self.pos_dim}, "
+            f"latent_channels={self.latent_channels}, num_steps={self.num_steps}, "
+            f"representation={self.representation}, readout={self.readout})"
+        )

@@ -1,0 +1,126 @@
+"""One round of message passing on the mesh of a Graph Element Network."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.nn import MessagePassing
+
+from gen_pyg.nn.mlp import mlp, reset_mlp
+
+
+class GENConv(MessagePassing):
+    r"""The mesh message-passing step of a Graph Element Network (Alet et al., ICML 2019, §3.3),
+    an edge module :math:`m_e` and a node module :math:`m_v` with a residual connection and layer
+    normalisation:
+
+    .. math::
+        \mathbf{m}_{j \to i} &= m_e\left(\mathbf{h}_i, \mathbf{h}_j, \mathbf{x}_j - \mathbf{x}_i,
+        \lVert \mathbf{x}_j - \mathbf{x}_i \rVert\right) \\
+        \mathbf{u}_i &= \bigoplus_{j \in \mathcal{N}(i)} \mathbf{m}_{j \to i} \\
+        \mathbf{h}_i' &= \mathrm{LayerNorm}\left(\mathbf{h}_i + m_v(\mathbf{h}_i,
+        \mathbf{u}_i)\right)
+
+    where :math:`\mathbf{x}` are node positions and :math:`\bigoplus` is the aggregation (sum by
+    default). :math:`m_e` and :math:`m_v` are MLPs with one hidden layer. Edge features depend only
+    on positions; pass them as :obj:`edge_attr` (see :meth:`edge_features`) to compute them once
+    for many rounds.
+
+    Args:
+        channels (int): node state size.
+        message_channels (int, optional): message size. (default: :obj:`16`)
+        edge_hidden_channels (int, optional): hidden width of :math:`m_e`. (default: :obj:`48`)
+        node_hidden_channels (int, optional): hidden width of :math:`m_v`. (default: :obj:`64`)
+        pos_dim (int, optional): dimension :math:`D` of node positions. (default: :obj:`2`)
+        aggr (str, optional): aggregation :math:`\bigoplus`. (default: :obj:`"sum"`)
+        residual (bool, optional): add :math:`\mathbf{h}_i`. (default: :obj:`True`)
+        norm (bool, optional): apply layer normalisation. (default: :obj:`True`)
+
+    Shapes:
+        - **input:** node states :math:`(N, C)`, edge indices :math:`(2, E)`, node positions
+          :math:`(N, D)` or edge features :math:`(E, D + 1)`
+        - **output:** node states :math:`(N, C)`
+
+    Example:
+        >>> conv = GENConv(8, pos_dim=2)
+        >>> pos = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+        >>> conv(torch.randn(2, 8), torch.tensor([[0, 1], [1, 0]]), pos=pos).shape
+        torch.Size([2, 8])
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        message_channels: int = 16,
+        edge_hidden_channels: int = 48,
+        node_hidden_channels: int = 64,
+        pos_dim: int = 2,
+        aggr: str = "sum",
+        residual: bool = True,
+        norm: bool = True,
+    ) -> None:
+        super().__init__(aggr=aggr)
+        for name, value in (
+            ("channels", channels),
+            ("message_channels", message_channels),
+            ("edge_hidden_channels", edge_hidden_channels),
+            ("node_hidden_channels", node_hidden_channels),
+            ("pos_dim", pos_dim),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.channels = channels
+        self.message_channels = message_channels
+        self.pos_dim = pos_dim
+        self.residual = residual
+        self.edge_mlp = mlp([2 * channels + pos_dim + 1, edge_hidden_channels, message_channels])
+        self.node_mlp = mlp([channels + message_channels, node_hidden_channels, channels])
+        self.norm = torch.nn.LayerNorm(channels) if norm else torch.nn.Identity()
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        reset_mlp(self.edge_mlp)
+        reset_mlp(self.node_mlp)
+        if isinstance(self.norm, torch.nn.LayerNorm):
+            self.norm.reset_parameters()
+
+    @staticmethod
+    def edge_features(pos: Tensor, edge_index: Tensor) -> Tensor:
+        r"""Relative position and distance :math:`[\mathbf{x}_j - \mathbf{x}_i,
+        \lVert \mathbf{x}_j - \mathbf{x}_i \rVert]` of every edge :math:`j \to i`."""
+        diff = pos[edge_index[0]] - pos[edge_index[1]]
+        return torch.cat([diff, torch.linalg.vector_norm(diff, dim=-1, keepdim=True)], dim=-1)
+
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        pos: Tensor | None = None,
+        edge_attr: Tensor | None = None,
+    ) -> Tensor:
+        if edge_attr is None:
+            if pos is None:
+                raise ValueError("GENConv needs either 'pos' or precomputed 'edge_attr'")
+            edge_attr = self.edge_features(pos, edge_index)
+        if edge_attr.size(-1) != self.pos_dim + 1:
+            raise ValueError(
+                f"edge_attr must have {self.pos_dim + 1} features (pos_dim + 1), "
+                f"got {edge_attr.size(-1)}"
+            )
+        aggregated: Tensor = self.propagate(edge_index, x=x, edge_attr=edge_attr)
+        out: Tensor = self.node_mlp(torch.cat([x, aggregated], dim=-1))
+        if self.residual:
+            out = out + x
+        out = self.norm(out)
+        return out
+
+    def message(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
+        msg: Tensor = self.edge_mlp(torch.cat([x_i, x_j, edge_attr], dim=-1))
+        return msg
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}({self.channels}, message_channels="
+            f"{self.message_channels}, pos_dim={self.pos_dim}, aggr={self.aggr})"
+        )

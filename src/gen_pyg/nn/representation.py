@@ -1,0 +1,89 @@
+"""Base class and registry of representation functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from gen_pyg.typing import Assignment
+
+
+class Representation(torch.nn.Module):
+    r"""A representation function :math:`r: X \to \mathbb{R}^N` of a Graph Element Network
+    (Alet et al., ICML 2019, §3.3): for every point it gives weights on the mesh nodes of its
+    example, returned as a sparse assignment.
+
+    Subclasses implement :meth:`forward`. Neighbour *search* runs without gradients; the
+    *weights* are differentiable with respect to point and node positions.
+    """
+
+    #: Whether the weights of every point sum to one.
+    partition_of_unity: bool = True
+
+    def forward(
+        self,
+        point_pos: Tensor,
+        node_pos: Tensor,
+        point_batch: Tensor | None = None,
+        node_batch: Tensor | None = None,
+        mesh: Data | None = None,
+    ) -> Assignment:
+        r"""Weights of points on nodes.
+
+        Args:
+            point_pos (Tensor): point positions :obj:`[P, D]`.
+            node_pos (Tensor): node positions :obj:`[N, D]`.
+            point_batch (Tensor, optional): example index of each point. (default: :obj:`None`)
+            node_batch (Tensor, optional): example index of each node. (default: :obj:`None`)
+            mesh (Data, optional): the mesh, for representations that need more than node
+                positions (grid metadata, simplices). (default: :obj:`None`)
+
+        Returns:
+            :obj:`(point_index, node_index, weight)`, each of shape :obj:`[M]`.
+        """
+        raise NotImplementedError
+
+
+R = TypeVar("R", bound=type[Representation])
+
+#: Registry of representation functions by name.
+REPRESENTATIONS: dict[str, type[Representation]] = {}
+
+
+def register_representation(name: str) -> Callable[[R], R]:
+    """Class decorator adding a :class:`Representation` to :data:`REPRESENTATIONS`."""
+
+    def wrap(cls: R) -> R:
+        REPRESENTATIONS[name] = cls
+        return cls
+
+    return wrap
+
+
+def get_representation(spec: str | Representation, **kwargs: Any) -> Representation:
+    """A representation function from its registry name (with constructor ``kwargs``) or an
+    instance (returned as it is).
+
+    Example:
+        >>> get_representation("soft_nearest", k=4)
+        SoftNearest(k=4, metric=euclidean)
+    """
+    if isinstance(spec, Representation):
+        if kwargs:
+            raise ValueError("representation kwargs are only accepted with a registry name")
+        return spec
+    if spec not in REPRESENTATIONS:
+        raise ValueError(
+            f"representation must be one of {sorted(REPRESENTATIONS)} or a Representation, "
+            f"got {spec!r}"
+        )
+    return REPRESENTATIONS[spec](**kwargs)
+
+
+def default_batch(batch: Tensor | None, n: int, device: torch.device) -> Tensor:
+    """``batch`` or a vector of zeros (a single example)."""
+    return torch.zeros(n, dtype=torch.long, device=device) if batch is None else batch

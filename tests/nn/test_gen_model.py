@@ -1,0 +1,308 @@
+"""GENConv, SpatialEncoder/Decoder, GEN and NeuralProcess."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+from torch_geometric.loader import DataLoader
+
+from gen_pyg.mesh import graph_diameter
+from gen_pyg.nn import (
+    GEN,
+    Bilinear,
+    GENConv,
+    NeuralProcess,
+    SoftNearest,
+    SpatialDecoder,
+    SpatialEncoder,
+)
+from gen_pyg.testing import (
+    FOLLOW_BATCH,
+    assert_batch_equivalence,
+    assert_compiled_matches_eager,
+    assert_input_permutation_invariance,
+    assert_no_graph_breaks,
+    assert_query_permutation_equivariance,
+    make_example,
+)
+
+
+def gen_small(**kwargs: object) -> GEN:
+    defaults: dict[str, object] = dict(
+        latent_channels=8,
+        message_channels=4,
+        edge_hidden_channels=8,
+        node_hidden_channels=8,
+        encoder_hidden_channels=8,
+        decoder_hidden_channels=8,
+        num_steps=3,
+    )
+    defaults.update(kwargs)
+    return GEN(**defaults)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------- spatial layers
+def test_spatial_encoder_and_decoder_hand_case() -> None:
+    nodes = torch.tensor([[0.0], [1.0]])
+    points = torch.tensor([[0.0], [1.0], [0.5]])
+    h = torch.tensor([[1.0], [10.0], [100.0]])
+    enc = SpatialEncoder(SoftNearest())
+    # weights: point 0 -> (1, e^-1)/(1+e^-1); point 1 -> (e^-1, 1)/(1+e^-1); point 2 -> (1/2, 1/2)
+    a, b = 1 / (1 + math.exp(-1)), math.exp(-1) / (1 + math.exp(-1))
+    expected = torch.tensor([[a * 1 + b * 10 + 50], [b * 1 + a * 10 + 50]])
+    assert torch.allclose(enc(h, points, nodes), expected)
+    dec = SpatialDecoder(SoftNearest())
+    z = torch.tensor([[2.0], [4.0]])
+    assert torch.allclose(
+        dec(z, points, nodes), torch.tensor([[2 * a + 4 * b], [2 * b + 4 * a], [3.0]])
+    )
+    assert str(enc) == "SpatialEncoder(SoftNearest(k=None, metric=euclidean), aggr=sum)"
+    assert str(dec) == "SpatialDecoder(SoftNearest(k=None, metric=euclidean))"
+
+
+# -------------------------------------------------------------------- GENConv
+def test_gen_conv_matches_explicit_loop() -> None:
+    conv = GENConv(4, message_channels=3, edge_hidden_channels=5, node_hidden_channels=6)
+    pos = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    edge_index = torch.tensor([[0, 1, 0, 2], [1, 0, 2, 0]])
+    x = torch.randn(3, 4)
+    expected = []
+    for i in range(3):
+        agg = torch.zeros(3)
+        for e in range(edge_index.size(1)):
+            j, t = edge_index[:, e].tolist()
+            if t != i:
+                continue
+            d = pos[j] - pos[i]
+            agg += conv.edge_mlp(torch.cat([x[i], x[j], d, d.norm().view(1)]))
+        expected.append(conv.norm(x[i] + conv.node_mlp(torch.cat([x[i], agg]))))
+    assert torch.allclose(conv(x, edge_index, pos=pos), torch.stack(expected), atol=1e-6)
+
+
+def test_gen_conv_repr_and_errors() -> None:
+    conv = GENConv(32)
+    assert str(conv) == "GENConv(32, message_channels=16, pos_dim=2, aggr=sum)"
+    with pytest.raises(ValueError, match="either 'pos' or precomputed 'edge_attr'"):
+        conv(torch.randn(2, 32), torch.tensor([[0], [1]]))
+    with pytest.raises(ValueError, match="edge_attr must have 3 features"):
+        conv(torch.randn(2, 32), torch.tensor([[0], [1]]), edge_attr=torch.randn(1, 5))
+    with pytest.raises(ValueError, match="channels must be a positive integer"):
+        GENConv(0)
+
+
+def test_gen_conv_no_graph_breaks_and_compiled_matches_eager() -> None:
+    conv = GENConv(8, message_channels=4, edge_hidden_channels=8, node_hidden_channels=8)
+    data = make_example(num_nodes=9)
+    assert_no_graph_breaks(conv, torch.randn(9, 8), data.edge_index, pos=data.pos)
+    assert_compiled_matches_eager(conv, torch.randn(9, 8), data.edge_index, pos=data.pos)
+
+
+# ------------------------------------------------------------------------ GEN
+def test_gen_invariance_equivariance_and_batching() -> None:
+    g = torch.Generator().manual_seed(0)
+    model = gen_small(representation=SoftNearest(k=3))
+    data = make_example(num_nodes=8, generator=g)
+    assert_input_permutation_invariance(model, data, generator=g)
+    assert_query_permutation_equivariance(model, data, generator=g)
+    examples = [
+        make_example(num_nodes=n, num_inputs=p, num_queries=q, generator=g)
+        for n, p, q in [(4, 3, 5), (9, 12, 2), (6, 1, 7)]
+    ]
+    assert_batch_equivalence(model, examples)
+    # with num_steps=None a batch runs the largest diameter of its meshes for every example
+    auto = gen_small(num_steps=None)
+    steps = int(
+        graph_diameter(
+            Batch.from_data_list(examples).edge_index, 19, Batch.from_data_list(examples).batch
+        ).max()
+    )
+    fixed = gen_small(num_steps=steps)
+    fixed.load_state_dict(auto.state_dict())
+    batch = Batch.from_data_list(examples, follow_batch=FOLLOW_BATCH)
+    assert torch.allclose(auto(batch), torch.cat([fixed(d) for d in examples]), atol=1e-5)
+
+
+def test_gen_batch_from_pyg_dataloader() -> None:
+    g = torch.Generator().manual_seed(1)
+    examples = [make_example(num_nodes=5 + i, generator=g) for i in range(5)]
+    loader = DataLoader(examples, batch_size=5, follow_batch=FOLLOW_BATCH)
+    batch = next(iter(loader))
+    model = gen_small()
+    assert torch.allclose(model(batch), torch.cat([model(d) for d in examples]), atol=1e-5)
+    # without follow_batch the batch vectors are derived from the Batch's slices
+    plain = Batch.from_data_list(examples)
+    assert torch.allclose(model(plain), model(batch), atol=1e-6)
+
+
+def test_gen_default_steps_is_mesh_diameter() -> None:
+    data = make_example(num_nodes=2, k_edges=1)  # two nodes joined: diameter 1
+    path = Data(
+        pos=torch.tensor([[0.0, 0.0], [0.5, 0.0], [1.0, 0.0], [1.0, 0.5]]),
+        edge_index=torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]]),
+        input_pos=torch.rand(3, 2),
+        input_x=torch.rand(3, 1),
+        query_pos=torch.rand(2, 2),
+        num_nodes=4,
+    )
+    model = gen_small(num_steps=None)
+    calls: list[int] = []
+    model.conv.register_forward_hook(lambda *args: calls.append(1))
+    model(data)
+    assert len(calls) == 1
+    calls.clear()
+    model(Batch.from_data_list([data, path], follow_batch=FOLLOW_BATCH))
+    assert len(calls) == 3  # max of diameters 1 and 3
+    calls.clear()
+    path.diameter = torch.tensor([5])
+    model(path)
+    assert len(calls) == 5
+
+
+def test_gen_multiple_input_and_output_functions() -> None:
+    g = torch.Generator().manual_seed(2)
+    model = gen_small(in_channels=[1, 3], out_channels=[2, 1])
+    data = make_example(in_channels=(1, 3), num_outputs=2, num_queries=9, generator=g)
+    out = model(data)
+    assert out.shape == (9, 2)
+    # function-1 queries have one output column; the padding column is exactly zero
+    assert (out[data.query_fn == 1, 1] == 0).all()
+    # an input of function 0 ignores the padding columns of input_x
+    changed = data.clone()
+    changed.input_x[changed.input_fn == 0, 1:] = 123.0
+    assert torch.allclose(model(changed), out)
+    assert_batch_equivalence(
+        model, [data, make_example(in_channels=(1, 3), num_outputs=2, generator=g)]
+    )
+
+
+def test_gen_sum_readout_is_per_example() -> None:
+    g = torch.Generator().manual_seed(3)
+    model = gen_small(readout="sum", out_channels=2)
+    examples = [make_example(num_nodes=n, generator=g) for n in (3, 6)]
+    assert model(examples[0]).shape == (1, 2)
+    assert_batch_equivalence(model, examples)
+
+
+def test_gen_with_bilinear_on_a_grid() -> None:
+    axes = torch.linspace(0, 1, 3)
+    pos = torch.stack(torch.meshgrid(axes, axes, indexing="ij"), -1).reshape(-1, 2)
+    lattice = [(i, i + 1) for i in range(9) if i % 3 != 2] + [(i, i + 3) for i in range(6)]
+    ei = torch.tensor(lattice).t()
+    data = Data(
+        pos=pos,
+        edge_index=torch.cat([ei, ei.flip(0)], 1),
+        grid_shape=torch.tensor([[3, 3]]),
+        grid_lo=torch.zeros(1, 2),
+        grid_hi=torch.ones(1, 2),
+        input_pos=torch.rand(5, 2),
+        input_x=torch.rand(5, 1),
+        query_pos=torch.rand(4, 2),
+    )
+    model = gen_small(representation=Bilinear())
+    assert_batch_equivalence(model, [data, data.clone()])
+    bad = data.clone()
+    bad.pos = torch.rand(9, 2)
+    with pytest.raises(ValueError, match="do not form the regular grid"):
+        model(bad)
+
+
+def test_gen_gradients_reach_node_positions_and_temperature() -> None:
+    data = make_example(num_nodes=6)
+    data.pos.requires_grad_(True)
+    model = gen_small()
+    model(data).pow(2).sum().backward()
+    assert data.pos.grad is not None and data.pos.grad.abs().sum() > 0
+    assert model.representation.log_temperature.grad is not None
+
+
+def test_gen_state_dict_round_trip_and_repr() -> None:
+    model = gen_small()
+    other = gen_small()
+    other.load_state_dict(model.state_dict())
+    data = make_example()
+    assert torch.equal(model(data), other(data))
+    assert str(GEN()) == (
+        "GEN(in_channels=[1], out_channels=[1], pos_dim=2, latent_channels=32, num_steps=None, "
+        "representation=SoftNearest(k=None, metric=euclidean), readout=interpolate)"
+    )
+
+
+def test_gen_compiled_matches_eager() -> None:
+    model = gen_small(representation=SoftNearest(k=3))
+    assert_compiled_matches_eager(model, make_example(num_nodes=7))
+
+
+def _bad(**changes: object) -> Data:
+    data = make_example()
+    for key, value in changes.items():
+        data[key] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (_bad(pos=torch.tensor([[float("nan"), 0.0]] * 6)), "data.pos contains NaN"),
+        (_bad(input_pos=torch.full((10, 2), float("inf"))), "data.input_pos contains NaN or inf"),
+        (_bad(query_pos=torch.rand(7, 3)), "data.query_pos must have 2 coordinates"),
+        (_bad(input_x=torch.rand(10, 2)), "input_x has 2 channels but the encoders expect 1"),
+        (_bad(input_x=torch.rand(9, 1)), r"input_x must have shape \[10, channels\]"),
+        (_bad(edge_index=torch.tensor([[0], [99]])), "edge_index refers to nodes outside"),
+        (_bad(input_pos=torch.rand(0, 2), input_x=torch.rand(0, 1)), "at least one of its inputs"),
+        (_bad(query_pos=None), "missing 'data.query_pos'"),
+    ],
+)
+def test_gen_bad_input_names_argument(data: Data, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        gen_small()(data)
+
+
+def test_gen_rejects_example_without_nodes_and_bad_config() -> None:
+    empty = make_example()
+    empty.pos, empty.edge_index = torch.rand(0, 2), torch.empty(2, 0, dtype=torch.long)
+    empty.num_nodes = 0
+    with pytest.raises(ValueError, match="at least one of its nodes"):
+        gen_small()(Batch.from_data_list([make_example(), empty], follow_batch=FOLLOW_BATCH))
+    with pytest.raises(ValueError, match="input_fn is required with 2 functions"):
+        gen_small(in_channels=[1, 1])(make_example())
+    with pytest.raises(ValueError, match="readout must be one of"):
+        GEN(readout="mean")
+    with pytest.raises(ValueError, match="in_channels must be a positive int"):
+        GEN(in_channels=[])
+
+
+# ------------------------------------------------------------ NeuralProcess
+def test_neural_process_equals_one_node_gen_without_message_passing() -> None:
+    g = torch.Generator().manual_seed(4)
+    model = gen_small(num_steps=0, in_channels=[1, 2], out_channels=[1, 3])
+    np_model = NeuralProcess(
+        in_channels=[1, 2],
+        out_channels=[1, 3],
+        latent_channels=8,
+        encoder_hidden_channels=8,
+        decoder_hidden_channels=8,
+        aggr="sum",
+    )
+    np_model.encoders.load_state_dict(model.encoders.state_dict())
+    np_model.decoders.load_state_dict(model.decoders.state_dict())
+    examples = []
+    for _ in range(3):
+        data = make_example(num_nodes=1, in_channels=(1, 2), num_outputs=2, generator=g)
+        examples.append(data)
+        assert torch.allclose(model(data), np_model(data), atol=1e-6)
+    batch = Batch.from_data_list(examples, follow_batch=FOLLOW_BATCH)
+    assert torch.allclose(model(batch), np_model(batch), atol=1e-6)
+
+
+def test_neural_process_mean_is_permutation_invariant() -> None:
+    model = NeuralProcess()
+    assert (
+        str(model)
+        == "NeuralProcess(in_channels=[1], out_channels=[1], pos_dim=2, latent_channels=32, "
+        "aggr=mean)"
+    )
+    assert_input_permutation_invariance(model, make_example())
+    assert_batch_equivalence(model, [make_example(), make_example(num_inputs=3)])

@@ -1,0 +1,107 @@
+"""Neighbour search: hand cases, and torch_cluster vs the exact fallback."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gen_pyg import ops
+from gen_pyg.ops import all_pairs, knn, radius, radius_graph
+
+needs_cluster = pytest.mark.skipif(not ops.HAS_TORCH_CLUSTER, reason="torch_cluster missing")
+
+
+def test_knn_hand_case() -> None:
+    x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [10.0, 0.0]])
+    y = torch.tensor([[0.9, 0.0], [9.0, 0.0]])
+    for backend in ("torch", "auto"):
+        out = knn(x, y, k=2, backend=backend)
+        # y0: x1 (0.1), x0 (0.9); y1: x3 (1.0), x2 (6.0)
+        assert out.tolist() == [[0, 0, 1, 1], [1, 0, 3, 2]]
+
+
+def test_knn_respects_batches_and_small_examples() -> None:
+    x = torch.tensor([[0.0], [1.0], [0.0]])
+    bx = torch.tensor([0, 0, 1])
+    y = torch.tensor([[0.2], [0.9]])
+    by = torch.tensor([0, 1])
+    for backend in ("torch", "auto"):
+        out = knn(x, y, k=2, batch_x=bx, batch_y=by, backend=backend)
+        # example 1 has a single candidate: only it is returned, never one of example 0
+        assert out.tolist() == [[0, 0, 1], [0, 1, 2]]
+
+
+@needs_cluster
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_knn_backends_identical(dim: int) -> None:
+    g = torch.Generator().manual_seed(dim)
+    x = torch.rand(300, dim, generator=g)
+    y = torch.rand(200, dim, generator=g)
+    bx = torch.sort(torch.randint(0, 4, (300,), generator=g)).values
+    by = torch.sort(torch.randint(0, 4, (200,), generator=g)).values
+    a = knn(x, y, 7, bx, by, backend="torch_cluster")
+    b = knn(x, y, 7, bx, by, backend="torch")
+    assert torch.equal(a, b)
+
+
+@needs_cluster
+def test_fallback_chunks_give_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.rand(50, 2, generator=g), torch.rand(40, 2, generator=g)
+    full = knn(x, y, 3, backend="torch")
+    monkeypatch.setattr("gen_pyg.ops.neighbors.FALLBACK_MAX_ENTRIES", 64)
+    assert torch.equal(knn(x, y, 3, backend="torch"), full)
+    assert torch.equal(radius(x, y, 0.3, backend="torch"), radius(x, y, 0.3, backend="auto"))
+
+
+def test_radius_inclusive_and_uncapped() -> None:
+    x = torch.tensor([[0.0], [0.5], [1.0], [2.0]])
+    y = torch.tensor([[0.0]])
+    for backend in ("torch", "auto"):
+        assert radius(x, y, 1.0, backend=backend).tolist() == [[0, 0, 0], [0, 1, 2]]
+    # 100 neighbours inside the radius: none is dropped (torch_cluster caps at 32 by default)
+    many = torch.zeros(100, 2)
+    for backend in ("torch", "auto"):
+        assert radius(many, torch.zeros(1, 2), 0.1, backend=backend).size(1) == 100
+
+
+@needs_cluster
+def test_radius_backends_identical() -> None:
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(200, 3, generator=g)
+    b = torch.sort(torch.randint(0, 3, (200,), generator=g)).values
+    assert torch.equal(
+        radius_graph(x, 0.3, b, backend="torch_cluster"), radius_graph(x, 0.3, b, backend="torch")
+    )
+
+
+def test_radius_graph_symmetric_without_loops() -> None:
+    x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
+    ei = radius_graph(x, 1.01)
+    edges = set(map(tuple, ei.t().tolist()))
+    assert edges == {(0, 1), (1, 0), (0, 2), (2, 0)}
+
+
+def test_all_pairs_hand_case() -> None:
+    out = all_pairs(torch.tensor([0, 0, 1]), torch.tensor([0, 1, 1]))
+    assert out.tolist() == [[0, 1, 2, 2], [0, 0, 1, 2]]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: knn(torch.rand(3, 2), torch.rand(2, 2), 0), "k must be a positive integer"),
+        (lambda: knn(torch.rand(3, 2), torch.rand(2, 3), 1), "y must have 2 coordinates"),
+        (lambda: knn(torch.tensor([[float("nan"), 0.0]]), torch.rand(2, 2), 1), "x contains NaN"),
+        (lambda: knn(torch.rand(3), torch.rand(2, 2), 1), r"x must have shape \[num_points"),
+        (lambda: radius(torch.rand(3, 2), torch.rand(2, 2), 0.0), "r must be a positive"),
+        (
+            lambda: knn(torch.rand(3, 2), torch.rand(2, 2), 1, batch_x=torch.tensor([1, 0, 0])),
+            "batch_x must be sorted",
+        ),
+        (lambda: knn(torch.rand(3, 2), torch.rand(2, 2), 1, backend="faiss"), "backend must be"),
+    ],
+)
+def test_bad_input_names_argument(call: object, match: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()  # type: ignore[operator]
