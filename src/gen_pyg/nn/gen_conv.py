@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
+from torch_geometric.utils import degree
 
 from gen_pyg.nn.mlp import mlp, reset_mlp
 
@@ -25,6 +28,11 @@ class GENConv(MessagePassing):
     default). :math:`m_e` and :math:`m_v` are MLPs with one hidden layer. Edge features depend only
     on positions; pass them as :obj:`edge_attr` (see :meth:`edge_features`) to compute them once
     for many rounds.
+
+    The computation is exactly this formula, arranged to do most work per node rather than per
+    edge: the first layer of :math:`m_e` is split into node terms and an edge term, and with
+    sum or mean aggregation the last (linear) layer of :math:`m_e` is applied after
+    aggregating.
 
     Args:
         channels (int): node state size.
@@ -108,16 +116,37 @@ class GENConv(MessagePassing):
                 f"edge_attr must have {self.pos_dim + 1} features (pos_dim + 1), "
                 f"got {edge_attr.size(-1)}"
             )
-        aggregated: Tensor = self.propagate(edge_index, x=x, edge_attr=edge_attr)
+        lin1, lin2 = self._edge_layers()
+        c = self.channels
+        # m_e's first layer on [h_i, h_j, e_ij] is W_i h_i + W_j h_j + W_e e_ij + b: the node
+        # terms are computed once per node instead of once per edge.
+        dst = x @ lin1.weight[:, :c].t()
+        src = x @ lin1.weight[:, c : 2 * c].t()
+        edge = torch.addmm(lin1.bias, edge_attr, lin1.weight[:, 2 * c :].t())
+        if self.aggr in ("sum", "add", "mean"):
+            # m_e's last layer is linear, so it commutes with a sum or mean over edges: aggregate
+            # the hidden activations and apply it once per node.
+            hidden = self.propagate(edge_index, dst=dst, src=src, edge=edge)
+            aggregated = hidden @ lin2.weight.t()
+            if self.aggr == "mean":
+                aggregated = aggregated + lin2.bias
+            else:
+                deg = degree(edge_index[1], x.size(0), dtype=x.dtype).unsqueeze(-1)
+                aggregated = aggregated + deg * lin2.bias
+        else:
+            hidden = torch.relu(dst[edge_index[1]] + src[edge_index[0]] + edge)
+            aggregated = self.aggr_module(lin2(hidden), edge_index[1], dim_size=x.size(0))
         out: Tensor = self.node_mlp(torch.cat([x, aggregated], dim=-1))
         if self.residual:
             out = out + x
         out = self.norm(out)
         return out
 
-    def message(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
-        msg: Tensor = self.edge_mlp(torch.cat([x_i, x_j, edge_attr], dim=-1))
-        return msg
+    def message(self, dst_i: Tensor, src_j: Tensor, edge: Tensor) -> Tensor:
+        return torch.relu(dst_i + src_j + edge)
+
+    def _edge_layers(self) -> tuple[torch.nn.Linear, torch.nn.Linear]:
+        return cast(torch.nn.Linear, self.edge_mlp[0]), cast(torch.nn.Linear, self.edge_mlp[2])
 
     def __repr__(self) -> str:
         return (

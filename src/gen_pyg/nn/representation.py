@@ -11,6 +11,10 @@ from torch_geometric.data import Data
 
 from gen_pyg.typing import Assignment
 
+#: Padded dense weights ``[B, P_max, N_max]`` with point and node masks (see
+#: :meth:`Representation.dense`).
+DenseAssignment = tuple[Tensor, Tensor, Tensor]
+
 
 class Representation(torch.nn.Module):
     r"""A representation function :math:`r: X \to \mathbb{R}^N` of a Graph Element Network
@@ -46,6 +50,25 @@ class Representation(torch.nn.Module):
             :obj:`(point_index, node_index, weight)`, each of shape :obj:`[M]`.
         """
         raise NotImplementedError
+
+    def dense(
+        self,
+        point_pos: Tensor,
+        node_pos: Tensor,
+        point_batch: Tensor | None = None,
+        node_batch: Tensor | None = None,
+        mesh: Data | None = None,
+    ) -> DenseAssignment | None:
+        r"""The weights as padded dense blocks, or :obj:`None` when this representation has no
+        efficient dense form (the default). Where it exists, the spatial layers aggregate with
+        one batched matrix product instead of per-pair messages.
+
+        Returns:
+            :obj:`(weight, point_mask, node_mask)`: :obj:`weight` :math:`[B, P_{max}, N_{max}]`
+            (zero for padding), and the :func:`~torch_geometric.utils.to_dense_batch` masks
+            :math:`[B, P_{max}]` and :math:`[B, N_{max}]`.
+        """
+        return None
 
 
 R = TypeVar("R", bound=type[Representation])

@@ -7,9 +7,14 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.utils import softmax
+from torch_geometric.utils import softmax, to_dense_batch
 
-from gen_pyg.nn.representation import Representation, default_batch, register_representation
+from gen_pyg.nn.representation import (
+    DenseAssignment,
+    Representation,
+    default_batch,
+    register_representation,
+)
 from gen_pyg.ops import all_pairs, get_metric, knn
 from gen_pyg.ops.distance import geodesic
 from gen_pyg.typing import Assignment
@@ -105,6 +110,38 @@ class SoftNearest(Representation):
         logits = -self.log_temperature.exp() * dist
         weight = softmax(logits, row, num_nodes=point_pos.size(0))
         return row, col, weight
+
+    def dense(
+        self,
+        point_pos: Tensor,
+        node_pos: Tensor,
+        point_batch: Tensor | None = None,
+        node_batch: Tensor | None = None,
+        mesh: Data | None = None,
+    ) -> DenseAssignment | None:
+        """Padded dense weights (for :obj:`k=None` only); see :meth:`Representation.dense`."""
+        if self.k is not None:
+            return None
+        point_batch = default_batch(point_batch, point_pos.size(0), point_pos.device)
+        node_batch = default_batch(node_batch, node_pos.size(0), node_pos.device)
+        num_examples = 1 + max(
+            int(point_batch.max()) if point_batch.numel() else 0,
+            int(node_batch.max()) if node_batch.numel() else 0,
+        )
+        points, point_mask = to_dense_batch(point_pos, point_batch, batch_size=num_examples)
+        nodes, node_mask = to_dense_batch(node_pos, node_batch, batch_size=num_examples)
+        B, P, N, D = points.size(0), points.size(1), nodes.size(1), points.size(2)
+        dist = self.metric(
+            points.unsqueeze(2).expand(B, P, N, D).reshape(-1, D),
+            nodes.unsqueeze(1).expand(B, P, N, D).reshape(-1, D),
+        ).view(B, P, N)
+        logits = (-self.log_temperature.exp() * dist).masked_fill(
+            ~node_mask.unsqueeze(1), float("-inf")
+        )
+        weight = torch.softmax(logits, dim=-1)
+        valid = point_mask.unsqueeze(2) & node_mask.unsqueeze(1)
+        weight = weight.masked_fill(~valid, 0.0)
+        return weight, point_mask, node_mask
 
     def __repr__(self) -> str:
         name = getattr(self.metric, "__name__", type(self.metric).__name__)

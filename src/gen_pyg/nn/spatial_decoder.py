@@ -59,8 +59,15 @@ class SpatialDecoder(MessagePassing):
         assignment: Assignment | None = None,
     ) -> Tensor:
         """Query features from node states; pass a precomputed :obj:`assignment` to skip the
-        representation function."""
+        representation function. Representations with a dense form (dense
+        :class:`SoftNearest`) are applied as one batched matrix product."""
         if assignment is None:
+            dense = self.representation.dense(query_pos, node_pos, query_batch, node_batch, mesh)
+            if dense is not None:
+                weight, point_mask, node_mask = dense
+                z = x.new_zeros(node_mask.shape + x.shape[1:])
+                z[node_mask] = x
+                return torch.bmm(weight, z)[point_mask]
             assignment = self.representation(query_pos, node_pos, query_batch, node_batch, mesh)
         row, col, weight = assignment
         edge_index = torch.stack([col, row])

@@ -63,8 +63,15 @@ class SpatialEncoder(MessagePassing):
         assignment: Assignment | None = None,
     ) -> Tensor:
         """Node states from point features; pass a precomputed :obj:`assignment` to skip the
-        representation function."""
+        representation function. Representations with a dense form (dense
+        :class:`SoftNearest`) are applied as one batched matrix product."""
         if assignment is None:
+            dense = self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh)
+            if dense is not None:
+                weight, point_mask, node_mask = dense
+                h = x.new_zeros(point_mask.shape + x.shape[1:])
+                h[point_mask] = x
+                return torch.bmm(weight.transpose(1, 2), h)[node_mask]
             assignment = self.representation(point_pos, node_pos, point_batch, node_batch, mesh)
         row, col, weight = assignment
         edge_index = torch.stack([row, col])
