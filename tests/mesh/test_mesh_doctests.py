@@ -13,6 +13,8 @@ MODULES = [
     "gen_pyg.mesh.edges",
     "gen_pyg.mesh.grid",
     "gen_pyg.mesh.halton",
+    "gen_pyg.mesh.learnable",
+    "gen_pyg.mesh.protocol",
     "gen_pyg.mesh.radius",
     "gen_pyg.mesh.sphere",
     "gen_pyg.mesh.transforms",

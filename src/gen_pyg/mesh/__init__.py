@@ -12,6 +12,14 @@ from gen_pyg.mesh.diameter import graph_diameter
 from gen_pyg.mesh.edges import EDGE_BUILDERS, build_mesh, get_edge_builder, no_edges
 from gen_pyg.mesh.grid import grid, kuhn_edges, kuhn_simplices, lattice_edges
 from gen_pyg.mesh.halton import halton, halton_points
+from gen_pyg.mesh.learnable import LearnableMesh
+from gen_pyg.mesh.protocol import (
+    PositionFit,
+    evaluate_positions,
+    fit_and_evaluate,
+    fit_positions,
+    frozen,
+)
 from gen_pyg.mesh.radius import radius_edges, radius_mesh
 from gen_pyg.mesh.sphere import (
     icosphere,
@@ -26,10 +34,16 @@ __all__ = [
     "EDGE_BUILDERS",
     "AttachMesh",
     "DelaunayEdges",
+    "LearnableMesh",
+    "PositionFit",
     "RadiusEdges",
     "build_mesh",
     "delaunay",
     "delaunay_edges",
+    "evaluate_positions",
+    "fit_and_evaluate",
+    "fit_positions",
+    "frozen",
     "get_edge_builder",
     "graph_diameter",
     "grid",
