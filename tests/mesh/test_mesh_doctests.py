@@ -18,6 +18,7 @@ MODULES = [
     "gen_pyg.mesh.radius",
     "gen_pyg.mesh.sphere",
     "gen_pyg.mesh.transforms",
+    "gen_pyg.viz.mesh",
 ]
 
 
