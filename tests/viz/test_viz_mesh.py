@@ -43,6 +43,9 @@ def test_plot_meshes_and_comparison() -> None:
     assert [ax.get_title() for ax in fig.axes] == ["initial", "optimised"]
     fig = plot_meshes([grid(2), grid(3), grid(4)], ncols=2)
     assert len(fig.axes) == 3
+    # panels share one frame: the union of the meshes' boxes
+    fig = plot_meshes([grid(2, bounds=(0.0, 0.5)), grid(2, bounds=(0.25, 1.0))], field=np.eye(3))
+    assert [ax.images[0].get_extent() for ax in fig.axes] == [[0.0, 1.0, 0.0, 1.0]] * 2
     with pytest.raises(ValueError, match="titles has 1 entries for 2 meshes"):
         plot_meshes([grid(2), grid(3)], titles=["a"])
     with pytest.raises(ValueError, match="must not be empty"):

@@ -191,7 +191,8 @@ def plot_meshes(
     **kwargs: Any,
 ) -> Figure:
     """Several meshes over the same field in a row (or a grid of :obj:`ncols` columns), e.g. all
-    optimised meshes of one house, as in the GEN paper's figure 8.
+    optimised meshes of one house, as in the GEN paper's figure 8. Unless :obj:`extent` is
+    given, all panels show the union of the meshes' boxes.
 
     Args:
         meshes (Sequence[Data]): the meshes.
@@ -219,6 +220,11 @@ def plot_meshes(
     ncols = len(meshes) if ncols is None else max(1, min(int(ncols), len(meshes)))
     nrows = -(-len(meshes) // ncols)
     sphere = any(m.pos is not None and m.pos.size(-1) == 3 for m in meshes)
+    if not sphere and "extent" not in kwargs:
+        # One frame for all panels, so that moved nodes are seen moving.
+        boxes = np.array([_extent(m, _mesh_arrays(m)[0]) for m in meshes])
+        kwargs["extent"] = (boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(),
+                            boxes[:, 3].max())  # fmt: skip
     fig: Figure = plt.figure(figsize=(size * ncols, size * nrows))
     for i, mesh in enumerate(meshes):
         ax = fig.add_subplot(nrows, ncols, i + 1, projection="3d" if sphere else None)
