@@ -1,6 +1,63 @@
 """Node layouts and graph builders (grid, Halton, Delaunay, sphere, radius graphs) and
-learnable meshes."""
+learnable meshes.
 
+Every builder returns a :class:`~torch_geometric.data.Data` with :obj:`pos` :obj:`[N, D]`,
+undirected :obj:`edge_index` (both directions, sorted, no self loops or duplicates),
+:obj:`num_nodes` and :obj:`diameter` (a 1-element long tensor, the default number of
+message-passing steps), plus :obj:`face` where simplices exist and grid metadata for grids.
+"""
+
+from gen_pyg.mesh.delaunay import delaunay, delaunay_edges
 from gen_pyg.mesh.diameter import graph_diameter
+from gen_pyg.mesh.edges import EDGE_BUILDERS, build_mesh, get_edge_builder, no_edges
+from gen_pyg.mesh.grid import grid, kuhn_edges, kuhn_simplices, lattice_edges
+from gen_pyg.mesh.halton import halton, halton_points
+from gen_pyg.mesh.learnable import LearnableMesh
+from gen_pyg.mesh.protocol import (
+    PositionFit,
+    evaluate_positions,
+    fit_and_evaluate,
+    fit_positions,
+    frozen,
+)
+from gen_pyg.mesh.radius import radius_edges, radius_mesh
+from gen_pyg.mesh.sphere import (
+    icosphere,
+    icosphere_points,
+    latlong_points,
+    sphere_latlong,
+    spherical_delaunay_edges,
+)
+from gen_pyg.mesh.transforms import AttachMesh, DelaunayEdges, RadiusEdges
 
-__all__ = ["graph_diameter"]
+__all__ = [
+    "EDGE_BUILDERS",
+    "AttachMesh",
+    "DelaunayEdges",
+    "LearnableMesh",
+    "PositionFit",
+    "RadiusEdges",
+    "build_mesh",
+    "delaunay",
+    "delaunay_edges",
+    "evaluate_positions",
+    "fit_and_evaluate",
+    "fit_positions",
+    "frozen",
+    "get_edge_builder",
+    "graph_diameter",
+    "grid",
+    "halton",
+    "halton_points",
+    "icosphere",
+    "icosphere_points",
+    "kuhn_edges",
+    "kuhn_simplices",
+    "latlong_points",
+    "lattice_edges",
+    "no_edges",
+    "radius_edges",
+    "radius_mesh",
+    "sphere_latlong",
+    "spherical_delaunay_edges",
+]

@@ -1,3 +1,5 @@
 """Matplotlib figures: fields, meshes, error maps, learning curves, rollouts."""
 
-__all__: list[str] = []
+from gen_pyg.viz.mesh import plot_mesh, plot_mesh_comparison, plot_meshes
+
+__all__ = ["plot_mesh", "plot_mesh_comparison", "plot_meshes"]
