@@ -31,8 +31,9 @@ def select_houses(
     """The sorted house indices of a split.
 
     A permutation of the houses drawn from ``split_seed`` puts the first ``num_test_houses``
-    (``None``: a fifth of the houses) in ``"test"``, the next ``num_val_houses`` in ``"val"`` and the rest in ``"train"``, so
-    the splits never share a house; ``houses`` (with ``split="all"``) selects explicitly.
+    (``None``: a fifth of the houses) in ``"test"``, the next ``num_val_houses`` in ``"val"``
+    and the rest in ``"train"``, so the splits never share a house; ``houses`` (with
+    ``split="all"``) selects explicitly.
     """
     if split not in SPLITS:
         raise ValueError(f"'split' must be one of {SPLITS} (got {split!r})")

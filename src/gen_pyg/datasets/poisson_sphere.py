@@ -35,19 +35,20 @@ def cubic_sphere_field(
     :math:`S^2`, the normalisation that makes the solution of :math:`\Delta f = \psi` unique.
 
     Args:
-        points (numpy.ndarray): Points :math:`x` of shape ``[M, 3]``.
+        points (numpy.ndarray): Points :math:`x` of shape ``[..., 3]``.
         directions (numpy.ndarray): Directions :math:`v_i` of shape ``[I, 3]``.
-        coeffs (numpy.ndarray): Coefficients :math:`k_i` of shape ``[I]``.
+        coeffs (numpy.ndarray): Coefficients :math:`k_i` of shape ``[I]``, or ``[..., I]``
+            broadcastable against the batch shape of ``points`` (one field per batch entry).
 
     Returns:
-        A float64 array of shape ``[M]``.
+        A float64 array of shape ``points.shape[:-1]``.
 
     Example:
         >>> cubic_sphere_field(np.array([[0.0, 0.0, 1.0]]), np.eye(3), np.array([1.0, 2.0, 3.0]))
         array([3.])
     """
-    dots = np.asarray(points, dtype=np.float64) @ np.asarray(directions, dtype=np.float64).T
-    out: Float64Array = dots**3 @ np.asarray(coeffs, dtype=np.float64)
+    t = np.asarray(points, dtype=np.float64) @ np.asarray(directions, dtype=np.float64).T
+    out: Float64Array = np.sum(t * t * t * np.asarray(coeffs, dtype=np.float64), axis=-1)
     return out
 
 
@@ -69,12 +70,13 @@ def cubic_sphere_laplacian(
     :math:`-\tfrac{6}{5} t - \tfrac{24}{5} \cdot \tfrac{5t^3 - 3t}{2} = 6t - 12t^3` as well.
 
     Args:
-        points (numpy.ndarray): Points :math:`x` on the unit sphere, shape ``[M, 3]``.
+        points (numpy.ndarray): Points :math:`x` on the unit sphere, shape ``[..., 3]``.
         directions (numpy.ndarray): Unit vectors :math:`v_i`, shape ``[I, 3]``.
-        coeffs (numpy.ndarray): Coefficients :math:`k_i`, shape ``[I]``.
+        coeffs (numpy.ndarray): Coefficients :math:`k_i`, shape ``[I]`` or ``[..., I]``
+            (as in :func:`cubic_sphere_field`).
 
     Returns:
-        A float64 array of shape ``[M]``.
+        A float64 array of shape ``points.shape[:-1]``.
 
     Example:
         >>> cubic_sphere_laplacian(np.array([[0.0, 0.0, 1.0]]), np.array([[0.0, 0.0, 1.0]]),
@@ -82,7 +84,8 @@ def cubic_sphere_laplacian(
         array([-6.])
     """
     t = np.asarray(points, dtype=np.float64) @ np.asarray(directions, dtype=np.float64).T
-    out: Float64Array = (6.0 * t - 12.0 * t**3) @ np.asarray(coeffs, dtype=np.float64)
+    lap = 6.0 * t - 12.0 * t * t * t
+    out: Float64Array = np.sum(lap * np.asarray(coeffs, dtype=np.float64), axis=-1)
     return out
 
 
@@ -254,18 +257,17 @@ class PoissonSphere(InMemoryDataset):
         coeffs = gen.standard_normal((self.num_scenarios, self.num_terms))
         input_pos = _unit_vectors(gen, (self.num_scenarios, self.num_inputs))
         query_pos = _unit_vectors(gen, (self.num_scenarios, self.num_queries))
+        # All scenarios at once: points [S, P, 3] with coefficients [S, 1, I].
+        per_point = coeffs[:, None, :]
+        if self.laplacian == "numerical":
+            field = partial(cubic_sphere_field, directions=directions, coeffs=per_point)
+            psi_all = sphere_laplacian(field, input_pos, self.eps)
+        else:
+            psi_all = cubic_sphere_laplacian(input_pos, directions, per_point)
+        f_all = cubic_sphere_field(query_pos, directions, per_point)
         out = []
         for s in range(self.num_scenarios):
-            k = coeffs[s]
-            if self.laplacian == "numerical":
-                psi = sphere_laplacian(
-                    partial(cubic_sphere_field, directions=directions, coeffs=k),
-                    input_pos[s],
-                    self.eps,
-                )
-            else:
-                psi = cubic_sphere_laplacian(input_pos[s], directions, k)
-            f = cubic_sphere_field(query_pos[s], directions, k)
+            k, psi, f = coeffs[s], psi_all[s], f_all[s]
             out.append(
                 Data(
                     input_pos=torch.from_numpy(input_pos[s].astype(np.float32)),

@@ -19,10 +19,10 @@ def tangent_basis(points: Any) -> tuple[Float64Array, Float64Array]:
     :math:`b = x \times a`.
 
     Args:
-        points (array or Tensor): Unit vectors of shape ``[P, 3]``.
+        points (array or Tensor): Unit vectors of shape ``[..., 3]``.
 
     Returns:
-        Two float64 arrays ``(a, b)`` of shape ``[P, 3]``.
+        Two float64 arrays ``(a, b)`` of the shape of ``points``.
 
     Example:
         >>> a, b = tangent_basis([[0.0, 0.0, 1.0]])
@@ -31,9 +31,9 @@ def tangent_basis(points: Any) -> tuple[Float64Array, Float64Array]:
     """
     x = _unit_points(points, "points")
     axis = np.zeros_like(x)
-    axis[np.arange(len(x)), np.argmin(np.abs(x), axis=1)] = 1.0
-    a = axis - np.sum(axis * x, axis=1, keepdims=True) * x
-    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    np.put_along_axis(axis, np.argmin(np.abs(x), axis=-1)[..., None], 1.0, axis=-1)
+    a = axis - np.sum(axis * x, axis=-1, keepdims=True) * x
+    a /= np.linalg.norm(a, axis=-1, keepdims=True)
     b = np.cross(x, a)
     return a, b
 
@@ -64,15 +64,17 @@ def sphere_laplacian(
     returns the Laplacian itself.
 
     Args:
-        fn (callable): Maps unit vectors ``[M, 3]`` (float64) to values ``[M]``.
-        points (array or Tensor): Unit vectors of shape ``[P, 3]``.
+        fn (callable): Maps unit vectors of shape ``[..., 3]`` (float64) to values of shape
+            ``[...]``; it is called once, on points of shape ``[5, *points.shape]``, so a
+            batch of problems can be handled in one vectorised call.
+        points (array or Tensor): Unit vectors of shape ``[..., 3]``.
         eps (float, optional): The step :math:`\varepsilon`. (default: ``3e-5``)
 
     Returns:
-        A float64 array of shape ``[P]``.
+        A float64 array of shape ``points.shape[:-1]``.
 
     Example:
-        >>> z = lambda x: x[:, 2]  # a degree-1 spherical harmonic: Laplacian -2 z
+        >>> z = lambda x: x[..., 2]  # a degree-1 spherical harmonic: Laplacian -2 z
         >>> lap = sphere_laplacian(z, [[0.0, 0.6, 0.8]])
         >>> bool(np.allclose(lap, -1.6, atol=1e-5))
         True
@@ -81,23 +83,22 @@ def sphere_laplacian(
         raise ValueError(f"'eps' must be a number in (0, 0.1) (got {eps!r})")
     x = _unit_points(points, "points")
     a, b = tangent_basis(x)
-    steps = np.stack([x + eps * a, x - eps * a, x + eps * b, x - eps * b, x])  # [5, P, 3]
+    steps = np.stack([x + eps * a, x - eps * a, x + eps * b, x - eps * b, x])  # [5, ..., 3]
     steps /= np.linalg.norm(steps, axis=-1, keepdims=True)
-    values = np.asarray(fn(steps.reshape(-1, 3)), dtype=np.float64)
-    if values.shape != (5 * len(x),):
+    values = np.asarray(fn(steps), dtype=np.float64)
+    if values.shape != steps.shape[:-1]:
         raise ValueError(
-            f"'fn' must map points [M, 3] to values [M] (got shape {tuple(values.shape)} "
-            f"for M = {5 * len(x)})"
+            f"'fn' must map points [..., 3] to values [...] (got shape {tuple(values.shape)} "
+            f"for points of shape {tuple(steps.shape)})"
         )
-    values = values.reshape(5, len(x))
     out: Float64Array = (values[:4].sum(axis=0) - 4.0 * values[4]) / eps**2
     return out
 
 
 def _unit_points(points: Any, name: str) -> Float64Array:
     x = as_float64(points, name)
-    if x.ndim != 2 or x.shape[1] != 3:
-        raise ValueError(f"'{name}' must have shape [P, 3] (got {tuple(x.shape)})")
-    if not np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-6):
+    if x.ndim < 1 or x.shape[-1] != 3:
+        raise ValueError(f"'{name}' must have shape [..., 3] (got {tuple(x.shape)})")
+    if not np.allclose(np.linalg.norm(x, axis=-1), 1.0, atol=1e-6):
         raise ValueError(f"'{name}' must be unit vectors (points on the unit sphere)")
     return x
