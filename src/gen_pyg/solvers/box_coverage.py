@@ -71,8 +71,10 @@ def box_coverage(boxes: Any, n: int, supersample: int = 4) -> Float64Array:
     owner = np.full((len(samples), len(samples)), -1, dtype=np.intp)
     for k in range(len(box)):  # later boxes overwrite earlier ones
         owner[np.ix_(inside_x[k], inside_y[k])] = k
-    per_cell = owner.reshape(n, supersample, n, supersample)
-    out = np.zeros((len(box), n, n), dtype=np.float64)
-    for k in range(len(box)):
-        out[k] = (per_cell == k).mean(axis=(1, 3))
-    return out
+    # Count the samples of each (cell, owner) pair in one pass; owner -1 (no box) is dropped.
+    node = np.arange(len(samples)) // supersample
+    cell = node[:, None] * n + node[None, :]
+    labels = len(box) + 1
+    counts = np.bincount((cell * labels + owner + 1).ravel(), minlength=n * n * labels)
+    per_cell = counts.reshape(n, n, labels)[..., 1:] / supersample**2
+    return np.ascontiguousarray(np.moveaxis(per_cell, -1, 0), dtype=np.float64)
