@@ -180,6 +180,8 @@ def test_bad_arguments() -> None:
     house = sample_poisson_house(0, num_scenarios=1, num_queries=1)
     with pytest.raises(ValueError, match="'num_inputs'"):
         house.inputs(9 * house.num_boxes)
+    with pytest.raises(ValueError, match="'num_inputs'"):
+        house.inputs("64")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="'num_scenarios'"):
         sample_poisson_house(0, num_scenarios=0)
     with pytest.raises(ValueError, match="'num_queries'"):

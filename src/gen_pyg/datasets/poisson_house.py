@@ -110,8 +110,9 @@ class PoissonHouse:
             ``(pos, value, fn)`` of shapes ``[S, P, 2]``, ``[S, P]`` and ``[P]``.
         """
         k = self.num_boxes
-        walls = num_inputs - SAMPLES_PER_BOX * k
-        if isinstance(num_inputs, bool) or not isinstance(num_inputs, int) or walls < 1:
+        valid = isinstance(num_inputs, int) and not isinstance(num_inputs, bool)
+        walls = num_inputs - SAMPLES_PER_BOX * k if valid else 0
+        if walls < 1:
             raise ValueError(
                 f"'num_inputs' must be an int of at least 9 * K + 1 = {SAMPLES_PER_BOX * k + 1} "
                 f"for a house with K = {k} boxes (got {num_inputs!r})"
