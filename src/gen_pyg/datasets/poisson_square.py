@@ -173,8 +173,9 @@ class PoissonSquare(InMemoryDataset):
             str(root), transform, pre_transform, pre_filter, log=log, force_reload=force_reload
         )
         self.load(self.processed_paths[0])
-        stored = self._data.house
-        assert isinstance(stored, torch.Tensor)
+        stored = getattr(self._data, "house", None)
+        if not isinstance(stored, torch.Tensor):
+            raise ValueError("the stored data lost its 'house' ids; 'pre_transform' must keep them")
         if len(self.houses) < self.num_houses:
             self._indices = scenario_indices(stored, self.houses)
 
