@@ -1,3 +1,35 @@
 """PyG datasets and the generators that make their data offline."""
 
-__all__: list[str] = []
+from gen_pyg.datasets.poisson_house import (
+    PoissonHouse,
+    generate_poisson_houses,
+    perimeter_points,
+    sample_poisson_house,
+    solve_poisson_house,
+)
+from gen_pyg.datasets.poisson_paper_format import (
+    poisson_paper_file_names,
+    read_poisson_paper_format,
+    write_poisson_paper_format,
+)
+from gen_pyg.datasets.poisson_sphere import (
+    PoissonSphere,
+    cubic_sphere_field,
+    cubic_sphere_laplacian,
+)
+from gen_pyg.datasets.poisson_square import PoissonSquare
+
+__all__ = [
+    "PoissonHouse",
+    "PoissonSphere",
+    "PoissonSquare",
+    "cubic_sphere_field",
+    "cubic_sphere_laplacian",
+    "generate_poisson_houses",
+    "perimeter_points",
+    "poisson_paper_file_names",
+    "read_poisson_paper_format",
+    "sample_poisson_house",
+    "solve_poisson_house",
+    "write_poisson_paper_format",
+]

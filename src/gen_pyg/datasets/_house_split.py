@@ -1,0 +1,79 @@
+"""Helpers shared by the house-based datasets: argument checks, splits by house, cache keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+SPLITS = ("train", "val", "test", "all")
+
+
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int, or a ``ValueError`` naming ``name`` when it is not >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"'{name}' must be an int >= {minimum} (got {value!r})")
+    return int(value)
+
+
+def select_houses(
+    num_houses: int,
+    split: str,
+    houses: Sequence[int] | None,
+    num_test_houses: int | None,
+    num_val_houses: int,
+    split_seed: int,
+) -> list[int]:
+    """The sorted house indices of a split.
+
+    A permutation of the houses drawn from ``split_seed`` puts the first ``num_test_houses``
+    (``None``: a fifth of the houses) in ``"test"``, the next ``num_val_houses`` in ``"val"``
+    and the rest in ``"train"``, so the splits never share a house; ``houses`` (with
+    ``split="all"``) selects explicitly.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"'split' must be one of {SPLITS} (got {split!r})")
+    if num_test_houses is None:
+        num_test_houses = num_houses // 5
+    check_int("num_test_houses", num_test_houses, 0)
+    check_int("num_val_houses", num_val_houses, 0)
+    check_int("split_seed", split_seed, 0)
+    if houses is not None:
+        if split != "all":
+            raise ValueError(f"pass either 'houses' or 'split' (got split={split!r} and houses)")
+        chosen = [check_int("houses", h, 0) for h in houses]
+        if len(set(chosen)) != len(chosen) or any(h >= num_houses for h in chosen):
+            raise ValueError(
+                f"'houses' must hold distinct indices in [0, {num_houses}) (got {list(houses)})"
+            )
+        return sorted(chosen)
+    if num_test_houses + num_val_houses > num_houses:
+        raise ValueError(
+            f"'num_test_houses' + 'num_val_houses' = {num_test_houses + num_val_houses} "
+            f"exceeds 'num_houses' = {num_houses}"
+        )
+    perm = np.random.default_rng(split_seed).permutation(num_houses)
+    parts = {
+        "test": perm[:num_test_houses],
+        "val": perm[num_test_houses : num_test_houses + num_val_houses],
+        "train": perm[num_test_houses + num_val_houses :],
+        "all": perm,
+    }
+    return sorted(int(h) for h in parts[split])
+
+
+def params_digest(params: Mapping[str, Any]) -> str:
+    """A short hash of the generation parameters, used in processed file names."""
+    text = json.dumps(dict(params), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def scenario_indices(house_of_item: torch.Tensor, houses: Sequence[int]) -> list[int]:
+    """Indices of the stored items whose ``house`` id is in ``houses``."""
+    wanted = torch.tensor(list(houses), dtype=torch.long)
+    keep = torch.isin(house_of_item.view(-1).long(), wanted)
+    return torch.nonzero(keep).view(-1).tolist()
