@@ -19,9 +19,11 @@ def _cmd_env(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gen_pyg import __version__
+    from gen_pyg.demo import config_from_args, run_demo
 
-    print(f"gen_pyg {__version__}: demo")
-    return _cmd_env(args)
+    print(f"gen_pyg {__version__}: GEN vs Neural Process on generated Poisson houses")
+    run_demo(config_from_args(args), args.out)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_env = sub.add_parser("env", help="print versions of gen_pyg and its dependencies")
     p_env.set_defaults(func=_cmd_env)
     p_demo = sub.add_parser("demo", help="train and evaluate a GEN on generated data")
+    from gen_pyg.demo import add_arguments
+
+    add_arguments(p_demo)
     p_demo.set_defaults(func=_cmd_demo)
     return parser
 

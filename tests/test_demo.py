@@ -1,0 +1,51 @@
+"""The demo job runs end to end, writes its outputs, and resumes from its checkpoint."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from gen_pyg.demo import DemoConfig, run_demo
+
+QUICK = DemoConfig(houses=5, test_houses=2, mesh_sizes=[2, 3], epochs=2, solver_n=21)
+
+
+def test_demo_writes_results_and_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = run_demo(QUICK, tmp_path, progress=False)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["test"] == results["test"]
+    assert [r["mesh"] for r in saved["test"]] == ["2x2", "3x3"]
+    assert saved["test_scenarios"] == 2 * 32 and saved["train_scenarios"] == 3 * 32
+    assert all(r["gen_test_mse"] > 0 and r["np_test_mse"] > 0 for r in saved["test"])
+    assert len(saved["train_loss"]["GEN"]) == 2
+    for name in ("mse_vs_mesh.png", "fields.png", "checkpoint.pt"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert "GEN test MSE" in capsys.readouterr().out
+
+
+def test_demo_resumes_and_rejects_another_configuration(tmp_path: Path) -> None:
+    first = run_demo(QUICK, tmp_path, progress=False)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert state["epoch"] == 2
+    # the same configuration resumes after epoch 2: no training step runs, same evaluation
+    again = run_demo(QUICK, tmp_path, progress=False)
+    assert again["test"] == first["test"]
+    # more epochs: training continues from the checkpoint
+    longer = run_demo(replace(QUICK, epochs=3), tmp_path, progress=False)
+    assert len(longer["train_loss"]["GEN"]) == 3
+    assert longer["train_loss"]["GEN"][:2] == first["train_loss"]["GEN"]
+    with pytest.raises(ValueError, match="another configuration"):
+        run_demo(replace(QUICK, lr=1e-3), tmp_path, progress=False)
+
+
+def test_demo_cli_validates_arguments() -> None:
+    from gen_pyg.cli import main
+
+    with pytest.raises(ValueError, match="--test-houses must be smaller"):
+        main(["demo", "--houses", "4", "--test-houses", "4"])
+    with pytest.raises(ValueError, match="--mesh-sizes must all be at least 2"):
+        main(["demo", "--mesh-sizes", "1", "3"])
