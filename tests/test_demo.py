@@ -14,7 +14,9 @@ from gen_pyg.demo import DemoConfig, run_demo
 QUICK = DemoConfig(houses=5, test_houses=2, mesh_sizes=[2, 3], epochs=2, solver_n=21)
 
 
-def test_demo_writes_results_and_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_writes_results_and_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     results = run_demo(QUICK, tmp_path, progress=False)
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["test"] == results["test"]

@@ -308,3 +308,23 @@ def test_neural_process_mean_is_permutation_invariant() -> None:
     )
     assert_input_permutation_invariance(model, make_example())
     assert_batch_equivalence(model, [make_example(), make_example(num_inputs=3)])
+
+
+@pytest.mark.parametrize("rep", [SoftNearest(k=3), Bilinear()])
+def test_fused_spatial_layers_match_message_passing(rep: object) -> None:
+    axes = torch.linspace(0, 1, 4)
+    nodes = torch.stack(torch.meshgrid(axes, axes, indexing="ij"), -1).reshape(-1, 2)
+    mesh = Data(pos=nodes, grid_shape=torch.tensor([[4, 4]]), grid_lo=torch.zeros(1, 2),
+                grid_hi=torch.ones(1, 2))
+    points = torch.rand(30, 2)
+    h = torch.randn(30, 5, requires_grad=True)
+    for layer_cls in (SpatialEncoder, SpatialDecoder):
+        fused, reference = layer_cls(rep), layer_cls(rep)  # type: ignore[arg-type]
+        reference.use_message_passing = True
+        feats = h if layer_cls is SpatialEncoder else torch.randn(16, 5, requires_grad=True)
+        a = fused(feats, points, nodes, mesh=mesh)
+        b = reference(feats, points, nodes, mesh=mesh)
+        assert torch.allclose(a, b, atol=1e-6)
+        ga = torch.autograd.grad(a.sum(), feats)[0]
+        gb = torch.autograd.grad(b.sum(), feats)[0]
+        assert torch.allclose(ga, gb, atol=1e-6)

@@ -8,6 +8,7 @@ from torch_geometric.data import Data
 from torch_geometric.nn import MessagePassing
 
 from gen_pyg.nn.representation import Representation, get_representation
+from gen_pyg.ops.sparse import spmm
 from gen_pyg.typing import Assignment
 
 
@@ -40,6 +41,9 @@ class SpatialDecoder(MessagePassing):
     def __init__(self, representation: Representation | str = "soft_nearest") -> None:
         super().__init__(aggr="sum", flow="source_to_target")
         self.representation = get_representation(representation)
+        #: Use PyG's gather/scatter ``propagate`` instead of the fused :func:`~gen_pyg.ops.spmm`
+        #: (same result; kept for reference and tests).
+        self.use_message_passing = False
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -70,6 +74,9 @@ class SpatialDecoder(MessagePassing):
                 return torch.bmm(weight, z)[point_mask]
             assignment = self.representation(query_pos, node_pos, query_batch, node_batch, mesh)
         row, col, weight = assignment
+        if not self.use_message_passing:
+            # fused and chunked: no [M, F] message tensor is kept for the backward pass
+            return spmm(row, col, weight, x, query_pos.size(0))
         edge_index = torch.stack([col, row])
         out: Tensor = self.propagate(
             edge_index, x=(x, None), edge_weight=weight, size=(x.size(0), query_pos.size(0))

@@ -8,6 +8,7 @@ from torch_geometric.data import Data
 from torch_geometric.nn import MessagePassing
 
 from gen_pyg.nn.representation import Representation, get_representation
+from gen_pyg.ops.sparse import spmm
 from gen_pyg.typing import Assignment
 
 
@@ -44,6 +45,9 @@ class SpatialEncoder(MessagePassing):
     ) -> None:
         super().__init__(aggr=aggr, flow="source_to_target")
         self.representation = get_representation(representation)
+        #: Use PyG's gather/scatter ``propagate`` instead of the fused :func:`~gen_pyg.ops.spmm`
+        #: for sum aggregation (same result; kept for reference and tests).
+        self.use_message_passing = False
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -74,6 +78,9 @@ class SpatialEncoder(MessagePassing):
                 return torch.bmm(weight.transpose(1, 2), h)[node_mask]
             assignment = self.representation(point_pos, node_pos, point_batch, node_batch, mesh)
         row, col, weight = assignment
+        if self.aggr in ("sum", "add") and not self.use_message_passing:
+            # fused and chunked: no [M, F] message tensor is kept for the backward pass
+            return spmm(col, row, weight, x, node_pos.size(0))
         edge_index = torch.stack([row, col])
         out: Tensor = self.propagate(
             edge_index, x=(x, None), edge_weight=weight, size=(x.size(0), node_pos.size(0))

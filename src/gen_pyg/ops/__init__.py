@@ -3,6 +3,7 @@
 from gen_pyg.ops.distance import METRICS, euclidean, geodesic, get_metric
 from gen_pyg.ops.neighbors import HAS_TORCH_CLUSTER, knn, radius, radius_graph
 from gen_pyg.ops.pairs import all_pairs
+from gen_pyg.ops.sparse import spmm
 
 __all__ = [
     "HAS_TORCH_CLUSTER",
@@ -14,4 +15,5 @@ __all__ = [
     "knn",
     "radius",
     "radius_graph",
+    "spmm",
 ]
