@@ -124,6 +124,8 @@ def plot_spring_errors(
         >>> len(fig.axes)
         2
     """
+    import numpy as np
+
     t = _numpy(times, "times", 1)
     fig, (ax_err, ax_energy) = _figure(ncols=2, figsize=(11, 4), layout="constrained")
     for axis, curves, name in ((ax_err, errors, "errors"), (ax_energy, energies, "energies")):
@@ -133,8 +135,8 @@ def plot_spring_errors(
             values = _numpy(curve, f"{name}[{label!r}]", 1)
             if values.shape != t.shape:
                 raise ValueError(f"'{name}[{label!r}]' must have shape {t.shape}")
-            if axis is ax_err:
-                values = values.clip(min=1e-12)
+            if axis is ax_err:  # zero error (at t = 0) has no place on a log axis
+                values = np.where(values > 0, values, np.nan)
             axis.plot(t, values, label=label)
         axis.set_xlabel("time")
         axis.grid(alpha=0.3)
