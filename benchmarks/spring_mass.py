@@ -283,6 +283,7 @@ def main() -> None:
         "train_cpu_seconds_median": statistics.median(r["train_cpu_seconds"] for r in runs),
         "test_mse_worst": max(r["test_mse"] for r in runs),
         "test_mse": runs[0]["test_mse"], "train_seconds": runs[0]["train_seconds"],
+        "train_cpu_seconds": runs[0]["train_cpu_seconds"],
         "train_mse_per_epoch": runs[0]["train_mse_per_epoch"],
     }
     torch.manual_seed(args.seed)
