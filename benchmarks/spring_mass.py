@@ -19,7 +19,7 @@ If ``--baseline-epochs`` is below 100, the baseline's time for 100 epochs is ext
 linearly from its measured per-epoch time (every epoch does identical work) and the JSON says
 so; its MSE is reported as measured at the last epoch run.
 
-Reproduce (about 4-5 minutes on one CPU thread)::
+Reproduce (about 2.5 minutes on one idle CPU thread, most of it the baseline)::
 
     OMP_NUM_THREADS=1 python benchmarks/spring_mass.py
 
