@@ -18,11 +18,14 @@ from gen_pyg.datasets.poisson_sphere import (
     cubic_sphere_laplacian,
 )
 from gen_pyg.datasets.poisson_square import PoissonSquare
+from gen_pyg.datasets.spring_mass import SpringMass, chain_edge_index, spring_chain_graph
 
 __all__ = [
     "PoissonHouse",
     "PoissonSphere",
     "PoissonSquare",
+    "SpringMass",
+    "chain_edge_index",
     "cubic_sphere_field",
     "cubic_sphere_laplacian",
     "generate_poisson_houses",
@@ -31,5 +34,6 @@ __all__ = [
     "read_poisson_paper_format",
     "sample_poisson_house",
     "solve_poisson_house",
+    "spring_chain_graph",
     "write_poisson_paper_format",
 ]

@@ -6,6 +6,7 @@ from gen_pyg.nn.bilinear import Bilinear
 from gen_pyg.nn.function_heads import FunctionHeads
 from gen_pyg.nn.gen import GEN
 from gen_pyg.nn.gen_conv import GENConv
+from gen_pyg.nn.interaction_network import InteractionConv, InteractionNetwork
 from gen_pyg.nn.mlp import mlp
 from gen_pyg.nn.neural_process import NeuralProcess
 from gen_pyg.nn.representation import (
@@ -25,6 +26,8 @@ __all__ = [
     "Bilinear",
     "FunctionHeads",
     "GENConv",
+    "InteractionConv",
+    "InteractionNetwork",
     "NeuralProcess",
     "Representation",
     "SoftNearest",
