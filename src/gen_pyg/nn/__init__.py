@@ -16,6 +16,7 @@ from gen_pyg.nn.representation import (
     register_representation,
 )
 from gen_pyg.nn.soft_nearest import SoftNearest
+from gen_pyg.nn.spatial_base import SpatialAggregation
 from gen_pyg.nn.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.spatial_encoder import SpatialEncoder
 
@@ -31,6 +32,7 @@ __all__ = [
     "NeuralProcess",
     "Representation",
     "SoftNearest",
+    "SpatialAggregation",
     "SpatialDecoder",
     "SpatialEncoder",
     "get_representation",

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.nn import MessagePassing
 
-from gen_pyg.nn.representation import Representation, get_representation
-from gen_pyg.ops.sparse import spmm
+from gen_pyg.nn.representation import Representation
+from gen_pyg.nn.spatial_base import SpatialAggregation
 from gen_pyg.typing import Assignment
 
 
-class SpatialDecoder(MessagePassing):
+class SpatialDecoder(SpatialAggregation):
     r"""Bipartite nodes :math:`\to` points layer of a Graph Element Network (Alet et al.,
     ICML 2019, §3.3): the latent function at a query point is the weighted sum of node states,
 
@@ -39,18 +37,7 @@ class SpatialDecoder(MessagePassing):
     """
 
     def __init__(self, representation: Representation | str = "soft_nearest") -> None:
-        super().__init__(aggr="sum", flow="source_to_target")
-        self.representation = get_representation(representation)
-        #: Use PyG's gather/scatter ``propagate`` instead of the fused :func:`~gen_pyg.ops.spmm`
-        #: (same result; kept for reference and tests).
-        self.use_message_passing = False
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
-        reset = getattr(self.representation, "reset_parameters", None)
-        if callable(reset):
-            reset()
+        super().__init__(representation, "sum")
 
     def forward(
         self,
@@ -63,28 +50,10 @@ class SpatialDecoder(MessagePassing):
         assignment: Assignment | None = None,
     ) -> Tensor:
         """Query features from node states; pass a precomputed :obj:`assignment` to skip the
-        representation function. Representations with a dense form (dense
-        :class:`SoftNearest`) are applied as one batched matrix product."""
-        if assignment is None:
-            dense = self.representation.dense(query_pos, node_pos, query_batch, node_batch, mesh)
-            if dense is not None:
-                weight, point_mask, node_mask = dense
-                z = x.new_zeros(node_mask.shape + x.shape[1:])
-                z[node_mask] = x
-                return torch.bmm(weight, z)[point_mask]
-            assignment = self.representation(query_pos, node_pos, query_batch, node_batch, mesh)
-        row, col, weight = assignment
-        if not self.use_message_passing:
-            # fused and chunked: no [M, F] message tensor is kept for the backward pass
-            return spmm(row, col, weight, x, query_pos.size(0))
-        edge_index = torch.stack([col, row])
-        out: Tensor = self.propagate(
-            edge_index, x=(x, None), edge_weight=weight, size=(x.size(0), query_pos.size(0))
+        representation function."""
+        return self._apply_weights(
+            x, False, query_pos, node_pos, query_batch, node_batch, mesh, assignment
         )
-        return out
-
-    def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
-        return edge_weight.unsqueeze(-1) * x_j
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.representation})"

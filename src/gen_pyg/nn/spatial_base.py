@@ -1,0 +1,76 @@
+"""What the spatial encoder and decoder share: applying a representation function's weights."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.nn import MessagePassing
+
+from gen_pyg.nn.representation import Representation, get_representation
+from gen_pyg.ops.sparse import spmm
+from gen_pyg.typing import Assignment
+
+
+class SpatialAggregation(MessagePassing):
+    r"""Base class of :class:`SpatialEncoder` (points :math:`\to` nodes) and
+    :class:`SpatialDecoder` (nodes :math:`\to` points): both multiply features by the weight
+    matrix :math:`W_{pn} = r(x_p)_n` of a representation function, in one direction or the
+    other.
+
+    Dense representations (dense :class:`SoftNearest`) are applied as one batched matrix
+    product; sparse ones with the fused :func:`~gen_pyg.ops.spmm` (sum aggregation) or PyG's
+    ``propagate`` (other aggregations, or :attr:`use_message_passing`).
+    """
+
+    def __init__(self, representation: Representation | str, aggr: str) -> None:
+        super().__init__(aggr=aggr, flow="source_to_target")
+        self.representation = get_representation(representation)
+        #: Use PyG's gather/scatter ``propagate`` instead of the fused
+        #: :func:`~gen_pyg.ops.spmm` (same result; kept for reference and tests).
+        self.use_message_passing = False
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        reset = getattr(self.representation, "reset_parameters", None)
+        if callable(reset):
+            reset()
+
+    def _apply_weights(
+        self,
+        x: Tensor,
+        to_nodes: bool,
+        point_pos: Tensor,
+        node_pos: Tensor,
+        point_batch: Tensor | None,
+        node_batch: Tensor | None,
+        mesh: Data | None,
+        assignment: Assignment | None,
+    ) -> Tensor:
+        """:math:`W^\\top x` (points to nodes) if :obj:`to_nodes`, else :math:`W x`."""
+        if assignment is None:
+            dense = self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh)
+            if dense is not None:
+                weight, point_mask, node_mask = dense
+                src_mask, dst_mask = (
+                    (point_mask, node_mask) if to_nodes else (node_mask, point_mask)
+                )
+                padded = x.new_zeros(src_mask.shape + x.shape[1:])
+                padded[src_mask] = x
+                w = weight.transpose(1, 2) if to_nodes else weight
+                return torch.bmm(w, padded)[dst_mask]
+            assignment = self.representation(point_pos, node_pos, point_batch, node_batch, mesh)
+        point, node, weight = assignment
+        src, dst = (point, node) if to_nodes else (node, point)
+        num_dst = node_pos.size(0) if to_nodes else point_pos.size(0)
+        if self.aggr in ("sum", "add") and not self.use_message_passing:
+            # fused and chunked: no [M, F] message tensor is kept for the backward pass
+            return spmm(dst, src, weight, x, num_dst)
+        out: Tensor = self.propagate(
+            torch.stack([src, dst]), x=(x, None), edge_weight=weight, size=(x.size(0), num_dst)
+        )
+        return out
+
+    def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
+        return edge_weight.unsqueeze(-1) * x_j
