@@ -3,7 +3,11 @@
 GEN with sparse ``SoftNearest(k=8)``, T = 10 message-passing steps, paper sizes otherwise, on a
 random mesh of N nodes (8-nearest-neighbour edges, both directions) and P = Q random points.
 Every configuration runs in a fresh subprocess so that its peak resident memory (ru_maxrss) is
-its own; the import baseline of an empty run is reported too.
+its own; the import baseline of an empty run is reported too. With glibc's default (dynamic)
+mmap threshold, freed multi-megabyte temporaries stay in the heap, so peak RSS overstates what
+the computation holds (1216 vs 682 MiB for one N=1e4 forward); ``--mmap-threshold 65536``
+sets ``MALLOC_MMAP_THRESHOLD_`` in the subprocesses for a tighter memory figure, at the cost
+of time (every large temporary is then a fresh mmap). Timings use the default allocator.
 
 Also: dense (exactly the paper) vs sparse soft nearest neighbours at the paper's sizes
 (k x k meshes, k = 2..7, 32 scenarios x (up to 64 inputs + 256 queries)).
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +123,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--one", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--mmap-threshold",
+        type=int,
+        default=None,
+        help="set MALLOC_MMAP_THRESHOLD_ (bytes) in the subprocesses (tighter peak RSS)",
+    )
+    parser.add_argument(
+        "--only",
+        nargs=2,
+        type=int,
+        action="append",
+        help="measure only these (N, P) pairs (repeatable)",
+    )
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], args.repeats)))
@@ -125,6 +143,10 @@ def main() -> None:
 
     nodes = [100, 1_000, 10_000] + ([] if args.quick else [100_000])
     points = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
+    pairs = [tuple(x) for x in args.only] if args.only else [(n, p) for n in nodes for p in points]
+    env = dict(os.environ)
+    if args.mmap_threshold is not None:
+        env["MALLOC_MMAP_THRESHOLD_"] = str(args.mmap_threshold)
     grid = []
     baseline = json.loads(
         subprocess.run(
@@ -132,26 +154,28 @@ def main() -> None:
             capture_output=True,
             text=True,
             check=True,
+            env=env,
         ).stdout
     )
-    for n in nodes:
-        for p in points:
-            repeats = 1 if n * 10 + p >= 1_000_000 else args.repeats
-            proc = subprocess.run(
-                [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats)],
-                capture_output=True,
-                text=True,
-            )
-            if proc.returncode != 0:
-                grid.append({"nodes": n, "points": p, "error": proc.stderr.strip()[-500:]})
-                print(f"N={n:>7} P=Q={p:>8}: failed")
-                continue
-            rec = {"nodes": n, "points": p, **json.loads(proc.stdout)}
-            grid.append(rec)
-            print(
-                f"N={n:>7} P=Q={p:>8}: {rec['seconds_min']:8.3f} s  "
-                f"peak RSS {rec['peak_rss_mb']:8.0f} MiB"
-            )
+    for n, p in pairs:
+        repeats = 1 if n * 10 + p >= 1_000_000 else args.repeats
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        if proc.returncode != 0:
+            grid.append({"nodes": n, "points": p, "error": proc.stderr.strip()[-500:]})
+            print(f"N={n:>7} P=Q={p:>8}: failed")
+            continue
+        rec = {"nodes": n, "points": p, **json.loads(proc.stdout)}
+        grid.append(rec)
+        print(
+            f"N={n:>7} P=Q={p:>8}: {rec['seconds_min']:8.3f} s  "
+            f"peak RSS {rec['peak_rss_mb']:8.0f} MiB",
+            flush=True,
+        )
 
     def lookup(n: int, p: int) -> float | None:
         for r in grid:
@@ -163,15 +187,16 @@ def main() -> None:
     big, small = lookup(100_000, 1_000_000), lookup(10_000, 100_000)
     if big is not None and small is not None:
         linearity = {"t_N1e5_P1e6": big, "t_N1e4_P1e5": small, "ratio_vs_10x": big / (10 * small)}
-    paper = paper_sizes(args.repeats)
+    paper = [] if args.only else paper_sizes(args.repeats)
     for r in paper:
         print(f"k={r['k']}: dense {r['dense_ms']:.1f} ms, sparse(k=8) {r['sparse_k8_ms']:.1f} ms")
     path = write_json(
-        "scaling",
+        "scaling" if not args.only else "scaling_selected",
         {
             "command": "python benchmarks/scaling.py" + (" --quick" if args.quick else ""),
             "setup": "GEN paper sizes, SoftNearest(k=8), T=10, forward+backward, float32, CPU",
             "import_baseline_rss_mb": baseline["peak_rss_mb"],
+            "malloc_mmap_threshold": env.get("MALLOC_MMAP_THRESHOLD_", "glibc default"),
             "grid": grid,
             "linearity": linearity,
             "paper_sizes_dense_vs_sparse": paper,

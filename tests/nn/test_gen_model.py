@@ -64,16 +64,18 @@ def test_spatial_encoder_and_decoder_hand_case() -> None:
 
 
 # -------------------------------------------------------------------- GENConv
+@pytest.mark.parametrize("reference", [False, True])
 @pytest.mark.parametrize("aggr", ["sum", "mean", "max"])
-def test_gen_conv_matches_explicit_loop(aggr: str) -> None:
+def test_gen_conv_matches_explicit_loop(aggr: str, reference: bool) -> None:
     conv = GENConv(4, message_channels=3, edge_hidden_channels=5, node_hidden_channels=6, aggr=aggr)
-    pos = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [3.0, 1.0]])
-    edge_index = torch.tensor([[0, 1, 0, 2, 1, 3], [1, 0, 2, 0, 3, 1]])
-    x = torch.randn(4, 4)
+    conv.use_message_passing = reference
+    pos = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [3.0, 1.0], [5.0, 5.0]])
+    edge_index = torch.tensor([[0, 1, 0, 2, 1, 3], [1, 0, 2, 0, 3, 1]])  # node 4 is isolated
+    x = torch.randn(5, 4)
     reduce = {"sum": torch.sum, "mean": torch.mean, "max": lambda m, dim: m.max(dim).values}[aggr]
     expected = []
-    for i in range(4):
-        msgs = []
+    for i in range(5):
+        msgs = [torch.zeros(3)] if i == 4 else []  # no messages aggregate to zero
         for e in range(edge_index.size(1)):
             j, t = edge_index[:, e].tolist()
             if t == i:

@@ -123,3 +123,25 @@ def test_spmm_matches_dense_product_and_gradcheck(monkeypatch: pytest.MonkeyPatc
     assert torch.autograd.gradcheck(lambda w_, x_: spmm(row, col, w_, x_, 6), (w, x))
     with pytest.raises(ValueError, match="same length"):
         spmm(row, col[:3], w, x, 6)
+
+
+def test_edge_relu_sum_matches_formula_and_gradcheck(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gen_pyg.ops import edge_relu_sum
+
+    g = torch.Generator().manual_seed(6)
+    f64 = torch.float64
+    a = torch.randn(5, 4, generator=g, dtype=f64, requires_grad=True)
+    b = torch.randn(5, 4, generator=g, dtype=f64, requires_grad=True)
+    e = torch.randn(9, 3, generator=g, dtype=f64, requires_grad=True)
+    w = torch.randn(4, 3, generator=g, dtype=f64, requires_grad=True)
+    c = torch.randn(4, generator=g, dtype=f64, requires_grad=True)
+    ei = torch.randint(0, 5, (2, 9), generator=g)
+    expected = torch.zeros(5, 4, dtype=f64)
+    for k in range(9):
+        j, i = ei[:, k].tolist()
+        expected[i] += torch.relu(a[i] + b[j] + w @ e[k] + c).detach()
+    assert torch.allclose(edge_relu_sum(a, b, e, w, c, ei), expected)
+    monkeypatch.setattr("gen_pyg.ops.fused_edges.EDGE_CHUNK", 2)  # several chunks
+    assert torch.autograd.gradcheck(lambda *t: edge_relu_sum(*t, ei), (a, b, e, w, c))
+    with pytest.raises(ValueError, match="edge_attr has 8 rows"):
+        edge_relu_sum(a, b, e[:8], w, c, ei)

@@ -1,6 +1,7 @@
 """Neighbour search and distances; nothing model-specific."""
 
 from gen_pyg.ops.distance import METRICS, euclidean, geodesic, get_metric
+from gen_pyg.ops.fused_edges import edge_relu_sum
 from gen_pyg.ops.neighbors import HAS_TORCH_CLUSTER, knn, radius, radius_graph
 from gen_pyg.ops.pairs import all_pairs
 from gen_pyg.ops.sparse import spmm
@@ -9,6 +10,7 @@ __all__ = [
     "HAS_TORCH_CLUSTER",
     "METRICS",
     "all_pairs",
+    "edge_relu_sum",
     "euclidean",
     "geodesic",
     "get_metric",
