@@ -255,3 +255,19 @@ def test_registry() -> None:
     assert str(get_representation("soft_nearest", k=4)) == "SoftNearest(k=4, metric=euclidean)"
     with pytest.raises(ValueError, match="representation must be one of"):
         get_representation("nearest")
+
+
+def test_soft_nearest_sparse_fast_path_equals_scatter_softmax() -> None:
+    from torch_geometric.utils import softmax
+
+    g = torch.Generator().manual_seed(3)
+    nodes = torch.rand(30, 2, generator=g)
+    points = torch.rand(40, 2, generator=g)
+    nb = torch.arange(3).repeat_interleave(10)
+    pb = torch.arange(3).repeat_interleave(torch.tensor([10, 25, 5]))
+    rep = SoftNearest(k=4, log_temperature=1.5)
+    row, col, w = rep(points, nodes, pb, nb)  # every example has >= 4 nodes: dense softmax
+    assert row.numel() == 40 * 4
+    expected = softmax(-math.exp(1.5) * (points[row] - nodes[col]).norm(dim=-1), row)
+    assert torch.allclose(w, expected, atol=1e-6)
+    assert (pb[row] == nb[col]).all()

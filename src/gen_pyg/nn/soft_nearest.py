@@ -105,10 +105,22 @@ class SoftNearest(Representation):
                 if self.metric is geodesic:
                     search_nodes = torch.nn.functional.normalize(search_nodes, dim=-1)
                     search_points = torch.nn.functional.normalize(search_points, dim=-1)
-                row, col = knn(search_nodes, search_points, self.k, node_batch, point_batch)
+                row, col = knn(
+                    search_nodes, search_points, self.k, node_batch, point_batch, sort=False
+                )
         dist = self.metric(point_pos[row], node_pos[col])
         logits = -self.log_temperature.exp() * dist
-        weight = softmax(logits, row, num_nodes=point_pos.size(0))
+        num_points = point_pos.size(0)
+        k = self.k
+        if (
+            k is not None
+            and row.numel() == num_points * k
+            and torch.equal(row[::k], torch.arange(num_points, device=row.device))
+        ):
+            # exactly k nodes per point, grouped by point: a dense [P, k] softmax
+            weight = torch.softmax(logits.view(num_points, k), dim=-1).view(-1)
+        else:
+            weight = softmax(logits, row, num_nodes=num_points)
         return row, col, weight
 
     def dense(

@@ -60,6 +60,7 @@ def knn(
     batch_x: Tensor | None = None,
     batch_y: Tensor | None = None,
     backend: str = "auto",
+    sort: bool = True,
 ) -> Tensor:
     r"""For every point of :obj:`y`, the :obj:`k` nearest points of :obj:`x` in the same example.
 
@@ -76,10 +77,13 @@ def knn(
         backend (str, optional): :obj:`"torch_cluster"`, :obj:`"torch"` (exact chunked
             :func:`torch.cdist` + :func:`torch.topk`, bounded memory) or :obj:`"auto"` (the first
             that is installed). (default: :obj:`"auto"`)
+        sort (bool, optional): order the pairs canonically (by query, then distance, then
+            candidate index), so that both backends give identical tensors; without it pairs
+            are still grouped by query, in increasing query order. (default: :obj:`True`)
 
     Returns:
         An index tensor :obj:`[2, M]` of pairs (query index into :obj:`y`, candidate index into
-        :obj:`x`), ordered by query and then by increasing distance.
+        :obj:`x`).
 
     Shapes:
         - **x**: :math:`(N, D)`, **y**: :math:`(P, D)`, **output**: :math:`(2, M)` with
@@ -115,6 +119,8 @@ def knn(
             rows.append(r[keep])
             cols.append(idx[keep])
         row, col = torch.cat(rows), torch.cat(cols)
+    if not sort:
+        return torch.stack([row, col])
     dist = (y[row] - x[col]).norm(dim=-1)
     return _sort_pairs(row, col, dist)
 

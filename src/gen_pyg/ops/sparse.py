@@ -26,7 +26,7 @@ class _SpMM(torch.autograd.Function):
         step = _step(x)
         for s in range(0, row.numel(), step):
             r, c, w = row[s : s + step], col[s : s + step], weight[s : s + step]
-            out.index_add_(0, r, x[c] * w.view(-1, *([1] * (x.dim() - 1))))
+            out.index_add_(0, r, x.index_select(0, c) * w.view(-1, *([1] * (x.dim() - 1))))
         ctx.save_for_backward(row, col, weight, x)
         return out
 
@@ -40,9 +40,9 @@ class _SpMM(torch.autograd.Function):
         step = _step(x)
         for s in range(0, row.numel(), step):
             r, c, w = row[s : s + step], col[s : s + step], weight[s : s + step]
-            g = grad_out[r]
+            g = grad_out.index_select(0, r)
             if grad_w is not None:
-                grad_w[s : s + step] = (g * x[c]).reshape(g.size(0), -1).sum(-1)
+                grad_w[s : s + step] = (g * x.index_select(0, c)).reshape(g.size(0), -1).sum(-1)
             if grad_x is not None:
                 grad_x.index_add_(0, c, g * w.view(-1, *([1] * (x.dim() - 1))))
         return None, None, grad_w, grad_x, None
