@@ -330,3 +330,13 @@ def test_fused_spatial_layers_match_message_passing(rep: object) -> None:
         ga = torch.autograd.grad(a.sum(), feats)[0]
         gb = torch.autograd.grad(b.sum(), feats)[0]
         assert torch.allclose(ga, gb, atol=1e-6)
+
+
+def test_neural_process_checks_function_ids() -> None:
+    model = NeuralProcess(in_channels=[1, 1])
+    data = make_example()
+    with pytest.raises(ValueError, match="input_fn is required with 2 functions"):
+        model(data)
+    data.input_fn = torch.full((10,), 2, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"function ids in \[0, 1\]"):
+        model(data)

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 from torch_geometric.nn import global_add_pool
 
 from gen_pyg._validation import check_points
+from gen_pyg.nn._checks import batch_vector, check_function_samples, check_nonempty, num_examples
 from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
 from gen_pyg.nn.gen_conv import GENConv
 from gen_pyg.nn.representation import Representation, get_representation
@@ -17,25 +18,6 @@ from gen_pyg.nn.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.spatial_encoder import SpatialEncoder
 
 READOUTS = ("interpolate", "sum")
-
-
-def num_examples(data: Data) -> int:
-    """Number of examples in ``data`` (1 for a plain :class:`~torch_geometric.data.Data`)."""
-    return int(data.num_graphs) if isinstance(data, Batch) else 1
-
-
-def batch_vector(data: Data, key: str, size: int) -> Tensor:
-    """Example index of every row of ``data[key]``: ``data[key + '_batch']`` when the loader
-    made it (``follow_batch=[key]``), else derived from the batch's slices, else zeros."""
-    vec = getattr(data, f"{key}_batch", None)
-    if isinstance(vec, Tensor):
-        return vec
-    device = data[key].device
-    slices = getattr(data, "_slice_dict", {}).get(key) if isinstance(data, Batch) else None
-    if slices is not None:
-        counts = (slices[1:] - slices[:-1]).to(device)
-        return torch.repeat_interleave(torch.arange(counts.numel(), device=device), counts)
-    return torch.zeros(size, dtype=torch.long, device=device)
 
 
 class GEN(torch.nn.Module):
@@ -173,61 +155,28 @@ class GEN(torch.nn.Module):
 
     # ------------------------------------------------------------------ checks
     def _check(self, data: Data) -> tuple[Tensor, Tensor, Tensor]:
-        for key in ("pos", "edge_index", "input_pos", "input_x"):
-            if getattr(data, key, None) is None:
-                raise ValueError(f"GEN input is missing 'data.{key}'")
-        if self.readout == "interpolate" and getattr(data, "query_pos", None) is None:
+        queries = self.readout == "interpolate"
+        if queries and getattr(data, "query_pos", None) is None:
             raise ValueError(
                 "GEN input is missing 'data.query_pos' (needed by readout='interpolate')"
             )
+        input_batch = check_function_samples(
+            data, "GEN", self.in_channels, self.out_channels, self.pos_dim, queries
+        )
+        for key in ("pos", "edge_index"):
+            if getattr(data, key, None) is None:
+                raise ValueError(f"GEN input is missing 'data.{key}'")
         pos = check_points(data.pos, "data.pos", dim=self.pos_dim)
-        check_points(data.input_pos, "data.input_pos", dim=self.pos_dim)
-        if self.readout == "interpolate":
-            check_points(data.query_pos, "data.query_pos", dim=self.pos_dim)
-        x = data.input_x
-        if x.dim() != 2 or x.size(0) != data.input_pos.size(0):
-            raise ValueError(
-                f"data.input_x must have shape [{data.input_pos.size(0)}, channels], "
-                f"got {tuple(x.shape)}"
-            )
-        if x.size(1) != max(self.in_channels):
-            raise ValueError(
-                f"data.input_x has {x.size(1)} channels but the encoders expect "
-                f"{max(self.in_channels)} (in_channels={self.in_channels})"
-            )
         ei = data.edge_index
         if ei.dim() != 2 or ei.size(0) != 2 or ei.dtype != torch.long:
             raise ValueError(f"data.edge_index must be a long tensor [2, E], got {tuple(ei.shape)}")
         if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= pos.size(0)):
             raise ValueError("data.edge_index refers to nodes outside data.pos")
-
-        B = num_examples(data)
         node_batch = getattr(data, "batch", None)
         if node_batch is None:
             node_batch = torch.zeros(pos.size(0), dtype=torch.long, device=pos.device)
-        input_batch = batch_vector(data, "input_pos", data.input_pos.size(0))
-        for name, vec in (
-            ("nodes (data.pos)", node_batch),
-            ("inputs (data.input_pos)", input_batch),
-        ):
-            if vec.numel() == 0 or bool((torch.bincount(vec, minlength=B)[:B] == 0).any()):
-                raise ValueError(f"every example needs at least one of its {name}; one has none")
-        self._check_fn(data, "input_fn", len(self.in_channels), data.input_pos.size(0))
-        if self.readout == "interpolate":
-            self._check_fn(data, "query_fn", len(self.out_channels), data.query_pos.size(0))
+        check_nonempty(node_batch, num_examples(data), "nodes (data.pos)")
         return pos, node_batch, input_batch
-
-    @staticmethod
-    def _check_fn(data: Data, key: str, count: int, rows: int) -> None:
-        fn = getattr(data, key, None)
-        if fn is None:
-            if count > 1:
-                raise ValueError(f"data.{key} is required with {count} functions")
-            return
-        if fn.dim() != 1 or fn.numel() != rows or fn.dtype != torch.long:
-            raise ValueError(f"data.{key} must be a long tensor of shape [{rows}]")
-        if rows and (int(fn.min()) < 0 or int(fn.max()) >= count):
-            raise ValueError(f"data.{key} must hold function ids in [0, {count - 1}]")
 
     # ----------------------------------------------------------------- stages
     def steps_for(self, data: Data) -> int:

@@ -9,9 +9,8 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import scatter
 
-from gen_pyg._validation import check_points
+from gen_pyg.nn._checks import batch_vector, check_function_samples, num_examples
 from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
-from gen_pyg.nn.gen import batch_vector, num_examples
 
 
 class NeuralProcess(torch.nn.Module):
@@ -87,23 +86,11 @@ class NeuralProcess(torch.nn.Module):
         self.decoders.reset_parameters()
 
     def forward(self, data: Data) -> Tensor:
-        for key in ("input_pos", "input_x", "query_pos"):
-            if getattr(data, key, None) is None:
-                raise ValueError(f"NeuralProcess input is missing 'data.{key}'")
-        check_points(data.input_pos, "data.input_pos", dim=self.pos_dim)
-        check_points(data.query_pos, "data.query_pos", dim=self.pos_dim)
-        if data.input_x.dim() != 2 or data.input_x.size(1) != max(self.in_channels):
-            raise ValueError(
-                f"data.input_x must have shape [P, {max(self.in_channels)}], "
-                f"got {tuple(data.input_x.shape)}"
-            )
+        input_batch = check_function_samples(
+            data, "NeuralProcess", self.in_channels, self.out_channels, self.pos_dim, True
+        )
         B = num_examples(data)
-        input_batch = batch_vector(data, "input_pos", data.input_pos.size(0))
         query_batch = batch_vector(data, "query_pos", data.query_pos.size(0))
-        if bool((torch.bincount(input_batch, minlength=B)[:B] == 0).any()):
-            raise ValueError(
-                "every example needs at least one input (data.input_pos); one has none"
-            )
         h = self.encoders(data.input_x, data.input_pos, getattr(data, "input_fn", None))
         r = scatter(h, input_batch, dim=0, dim_size=B, reduce=self.aggr)
         out: Tensor = self.decoders(r[query_batch], data.query_pos, getattr(data, "query_fn", None))
