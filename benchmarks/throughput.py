@@ -31,35 +31,13 @@ from torch_geometric.nn import GCNConv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, write_json
+from gen_pyg.mesh import grid
 
 SCENARIOS, HEATER_INPUTS, WALL_INPUTS, QUERIES = 32, 27, 37, 256
 
 
-def grid_mesh(k: int) -> Data:
-    """k x k grid on [0, 1]^2, every cell split along the same diagonal (a Delaunay mesh)."""
-    axes = torch.linspace(0, 1, k)
-    pos = torch.stack(torch.meshgrid(axes, axes, indexing="ij"), -1).reshape(-1, 2)
-    edges = []
-    for i in range(k):
-        for j in range(k):
-            n = i * k + j
-            if j + 1 < k:
-                edges.append((n, n + 1))
-            if i + 1 < k:
-                edges.append((n, n + k))
-            if i + 1 < k and j + 1 < k:
-                edges.append((n, n + k + 1))
-    ei = torch.tensor(edges).t()
-    return Data(
-        pos=pos,
-        edge_index=torch.cat([ei, ei.flip(0)], 1),
-        num_nodes=k * k,
-        diameter=torch.tensor([2 * (k - 1)]),
-    )
-
-
 def house_batch(k: int, g: torch.Generator) -> Batch:
-    mesh = grid_mesh(k)
+    mesh = grid(k)
     heater_pos = torch.rand(HEATER_INPUTS, 2, generator=g)  # shared by the house's scenarios
     wall_pos = torch.rand(WALL_INPUTS, 2, generator=g)
     examples = []
@@ -155,7 +133,7 @@ def main() -> None:
     rows = []
     for k in range(2, 8):
         batch = house_batch(k, g)
-        mesh = grid_mesh(k)
+        mesh = grid(k)
         heat = batch.input_fn == 0
         inputs = [
             (

@@ -23,7 +23,6 @@ from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
 FOLLOW_BATCH = ["input_pos", "query_pos"]
-MESH_KEYS = ("pos", "edge_index", "diameter", "face", "grid_shape", "grid_lo", "grid_hi")
 
 
 @dataclass
@@ -42,15 +41,10 @@ class DemoConfig:
 
 
 def _with_mesh(examples: list[Data], mesh: Data) -> Batch:
-    out = []
-    for d in examples:
-        e = d.clone()
-        for key in MESH_KEYS:
-            if getattr(mesh, key, None) is not None:
-                e[key] = mesh[key]
-        e.num_nodes = mesh.num_nodes
-        out.append(e)
-    return Batch.from_data_list(out, follow_batch=FOLLOW_BATCH)
+    from gen_pyg.mesh import AttachMesh
+
+    attach = AttachMesh(mesh)
+    return Batch.from_data_list([attach(d.clone()) for d in examples], follow_batch=FOLLOW_BATCH)
 
 
 def _house_batches(dataset: Any, meshes: dict[int, Data]) -> dict[tuple[int, int], Batch]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch_geometric.data import Batch, Data
 
-from gen_pyg.mesh import LearnableMesh, fit_positions, grid
+from gen_pyg.mesh import AttachMesh, LearnableMesh, fit_positions, grid
 from gen_pyg.nn import GEN, SoftNearest
 from gen_pyg.testing import FOLLOW_BATCH
 
@@ -29,13 +29,8 @@ def scenarios(g: torch.Generator, count: int) -> list[Data]:
 
 
 def with_mesh(mesh_data: Data, batch: list[Data]) -> Batch:
-    examples = []
-    for d in batch:
-        e = d.clone()
-        e.pos, e.edge_index, e.diameter = mesh_data.pos, mesh_data.edge_index, mesh_data.diameter
-        e.num_nodes = mesh_data.num_nodes
-        examples.append(e)
-    return Batch.from_data_list(examples, follow_batch=FOLLOW_BATCH)
+    attach = AttachMesh(mesh_data)  # shares the mesh tensors: gradients reach its positions
+    return Batch.from_data_list([attach(d.clone()) for d in batch], follow_batch=FOLLOW_BATCH)
 
 
 def small_gen() -> GEN:

@@ -114,6 +114,7 @@ class Barycentric(Representation):
                 1,
                 node_batch,
                 point_batch[outside_idx],
+                sort=False,
             )
             rows.append(outside_idx[pairs[0]])
             cols.append(pairs[1])
