@@ -83,15 +83,13 @@ def paper_sizes(repeats: int) -> list[dict[str, float]]:
     """Dense vs sparse soft nearest neighbours on k x k meshes, batches of 32 scenarios."""
     from torch_geometric.data import Batch, Data
 
+    from gen_pyg.mesh import grid
     from gen_pyg.nn import GEN, SoftNearest
 
     rows = []
     for k in range(2, 8):
-        axes = torch.linspace(0, 1, k)
-        pos = torch.stack(torch.meshgrid(axes, axes, indexing="ij"), -1).reshape(-1, 2)
-        nbr = torch.cdist(pos, pos) <= (1.0 / (k - 1)) * 1.5
-        nbr.fill_diagonal_(False)
-        edge_index = nbr.nonzero().t()
+        mesh = grid(k)  # the paper's k x k grid with Delaunay edges
+        pos, edge_index = mesh.pos, mesh.edge_index
         g = torch.Generator().manual_seed(k)
         examples = [
             Data(

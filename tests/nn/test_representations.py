@@ -271,3 +271,21 @@ def test_soft_nearest_sparse_fast_path_equals_scatter_softmax() -> None:
     expected = softmax(-math.exp(1.5) * (points[row] - nodes[col]).norm(dim=-1), row)
     assert torch.allclose(w, expected, atol=1e-6)
     assert (pb[row] == nb[col]).all()
+
+
+def test_register_representation_makes_it_available_by_name() -> None:
+    from gen_pyg.nn import REPRESENTATIONS, Representation, register_representation
+
+    @register_representation("nearest_test")
+    class Nearest(Representation):
+        def forward(self, point_pos, node_pos, point_batch=None, node_batch=None, mesh=None):  # type: ignore[no-untyped-def]
+            col = torch.cdist(point_pos, node_pos).argmin(1)
+            return torch.arange(point_pos.size(0)), col, torch.ones(point_pos.size(0))
+
+    try:
+        rep = get_representation("nearest_test")
+        assert isinstance(rep, Nearest)
+        _, col, _ = rep(torch.tensor([[0.9, 0.0]]), torch.tensor([[0.0, 0.0], [1.0, 0.0]]))
+        assert col.tolist() == [1]
+    finally:
+        del REPRESENTATIONS["nearest_test"]

@@ -1,0 +1,54 @@
+"""The assertions of gen_pyg.testing fail when their property does not hold."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from gen_pyg.testing import (
+    assert_batch_equivalence,
+    assert_input_permutation_invariance,
+    assert_no_graph_breaks,
+    assert_query_permutation_equivariance,
+    make_example,
+)
+
+
+def first_input_only(data: Data) -> torch.Tensor:
+    """Depends on the order of inputs and on the batch as a whole: breaks every property."""
+    return data.query_pos.sum(-1, keepdim=True) * data.input_x[0]
+
+
+def test_assertions_fail_on_a_model_without_the_properties() -> None:
+    g = torch.Generator().manual_seed(0)
+    data = make_example(generator=g)
+    with pytest.raises(AssertionError, match="permuting inputs"):
+        assert_input_permutation_invariance(first_input_only, data, generator=g)
+    with pytest.raises(AssertionError, match="batched vs one-by-one"):
+        assert_batch_equivalence(first_input_only, [data, make_example(generator=g)])
+
+    def sorted_output(d: Data) -> torch.Tensor:
+        return torch.sort(d.query_pos[:, :1], dim=0).values  # ignores the query order
+
+    with pytest.raises(AssertionError, match="permuting queries"):
+        assert_query_permutation_equivariance(sorted_output, data, generator=g)
+
+
+def test_assertions_pass_on_a_model_with_the_properties() -> None:
+    def mean_field(d: Data) -> torch.Tensor:
+        return d.query_pos.sum(-1, keepdim=True) * d.input_x.mean()
+
+    data = make_example()
+    assert_input_permutation_invariance(mean_field, data)
+    assert_query_permutation_equivariance(mean_field, data)
+
+
+def test_no_graph_breaks_detects_a_break() -> None:
+    def breaks(x: torch.Tensor) -> torch.Tensor:
+        if x.sum().item() > 0:  # data-dependent Python control flow: a graph break
+            return x + 1
+        return x - 1
+
+    with pytest.raises(AssertionError, match="graph break"):
+        assert_no_graph_breaks(breaks, torch.ones(3))
