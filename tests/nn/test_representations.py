@@ -289,3 +289,57 @@ def test_register_representation_makes_it_available_by_name() -> None:
         assert col.tolist() == [1]
     finally:
         del REPRESENTATIONS["nearest_test"]
+
+
+def _dense_as_assignment_matrix(
+    rep: SoftNearest, points: torch.Tensor, nodes: torch.Tensor, pb: torch.Tensor, nb: torch.Tensor
+) -> torch.Tensor:
+    """The padded blocks of ``rep.dense`` scattered back into one [P, N] matrix."""
+    out = rep.dense(points, nodes, pb, nb)
+    assert out is not None
+    weight, point_mask, node_mask = out
+    full = points.new_zeros(points.size(0), nodes.size(0))
+    for b in range(weight.size(0)):
+        p_idx, n_idx = (pb == b).nonzero().view(-1), (nb == b).nonzero().view(-1)
+        block = weight[b][point_mask[b]][:, node_mask[b]]
+        full[p_idx.view(-1, 1), n_idx.view(1, -1)] = block
+        assert (weight[b][~point_mask[b]] == 0).all() and (weight[b][:, ~node_mask[b]] == 0).all()
+    return full
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "geodesic", "custom"])
+@pytest.mark.parametrize("padded", [False, True])
+def test_soft_nearest_dense_blocks_equal_pairwise_assignment(metric: str, padded: bool) -> None:
+    # "custom" goes through the expanded-pairs path of pairwise_distance, the named metrics
+    # through torch.cdist; equal-size batches take the no-padding path of dense()
+    g = torch.Generator().manual_seed(11)
+    fn = (lambda a, b: (a - b).abs().sum(-1)) if metric == "custom" else metric
+    rep = SoftNearest(metric=fn, log_temperature=0.7).double()
+    node_counts, point_counts = ([5, 3, 4], [2, 6, 3]) if padded else ([4, 4, 4], [3, 3, 3])
+    nodes = torch.randn(sum(node_counts), 3, generator=g, dtype=torch.float64)
+    points = torch.randn(sum(point_counts), 3, generator=g, dtype=torch.float64)
+    nb = torch.repeat_interleave(torch.arange(3), torch.tensor(node_counts))
+    pb = torch.repeat_interleave(torch.arange(3), torch.tensor(point_counts))
+    expected = assignment_to_dense(rep(points, nodes, pb, nb), points.size(0), nodes.size(0))
+    got = _dense_as_assignment_matrix(rep, points, nodes, pb, nb)
+    assert torch.allclose(got, expected, atol=1e-12)
+
+
+def test_soft_nearest_dense_gradcheck_with_point_on_node() -> None:
+    rep = SoftNearest(log_temperature=0.3).double()
+    nodes = torch.tensor(
+        [[0.0, 0.0], [1.0, 0.2], [0.3, 0.9], [0.5, 0.5]], dtype=torch.float64, requires_grad=True
+    )
+    points = torch.tensor(
+        [[0.0, 0.0], [0.4, 0.5], [0.9, 0.1]], dtype=torch.float64, requires_grad=True
+    )
+    pb, nb = torch.tensor([0, 0, 1]), torch.tensor([0, 0, 1, 1])
+
+    def f(p: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        out = rep.dense(p, n, pb, nb)
+        assert out is not None
+        return out[0]
+
+    assert torch.autograd.gradcheck(f, (points, nodes))
+    f(points, nodes).sum().backward()
+    assert torch.isfinite(points.grad).all() and torch.isfinite(nodes.grad).all()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
+import pytest
 import torch
 
 from gen_pyg.mesh import graph_diameter
-from gen_pyg.ops import euclidean, geodesic, get_metric
+from gen_pyg.ops import euclidean, geodesic, get_metric, pairwise_distance
 
 
 def test_euclidean_value_and_gradient_at_coincidence() -> None:
@@ -55,3 +57,29 @@ def test_graph_diameter_hand_cases() -> None:
     ei = torch.cat([path, cycle + 4], dim=1)
     batch = torch.tensor([0] * 4 + [1] * 5 + [2])  # plus a lone node: 0
     assert graph_diameter(ei, 10, batch).tolist() == [3, 2, 0]
+
+
+@pytest.mark.parametrize("metric", [euclidean, geodesic, lambda a, b: (a - b).abs().sum(-1)])
+def test_pairwise_distance_equals_paired_metric(metric: Callable[..., torch.Tensor]) -> None:
+    g = torch.Generator().manual_seed(3)
+    a = torch.randn(2, 5, 3, generator=g, dtype=torch.float64)
+    b = torch.randn(2, 4, 3, generator=g, dtype=torch.float64)
+    expected = torch.stack(
+        [torch.stack([metric(a[k, p : p + 1], b[k]) for p in range(5)]) for k in range(2)]
+    )
+    assert torch.allclose(pairwise_distance(metric, a, b), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("metric", [euclidean, geodesic])
+def test_pairwise_distance_coincident_points_zero_and_finite_gradient(
+    metric: Callable[..., torch.Tensor],
+) -> None:
+    b = torch.nn.functional.normalize(torch.tensor([[[0.0, 0.6, 0.8], [1.0, 0.0, 0.0]]]), dim=-1)
+    a = b[:, :1].clone().requires_grad_(True)
+    d = pairwise_distance(metric, a, b)
+    assert d[0, 0, 0].item() == 0.0
+    d.sum().backward()
+    assert a.grad is not None and torch.isfinite(a.grad).all()
+    a64 = torch.randn(1, 3, 3, dtype=torch.float64, requires_grad=True)
+    b64 = torch.randn(1, 4, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x, y: pairwise_distance(metric, x, y), (a64, b64))

@@ -141,7 +141,16 @@ def test_edge_relu_sum_matches_formula_and_gradcheck(monkeypatch: pytest.MonkeyP
         j, i = ei[:, k].tolist()
         expected[i] += torch.relu(a[i] + b[j] + w @ e[k] + c).detach()
     assert torch.allclose(edge_relu_sum(a, b, e, w, c, ei), expected)
-    monkeypatch.setattr("gen_pyg.ops.fused_edges.EDGE_CHUNK", 2)  # several chunks
+    # one chunk (activations kept for backward) and several (recomputed in backward)
     assert torch.autograd.gradcheck(lambda *t: edge_relu_sum(*t, ei), (a, b, e, w, c))
+    one_chunk = torch.autograd.grad(
+        edge_relu_sum(a, b, e, w, c, ei).square().sum(), (a, b, e, w, c)
+    )
+    monkeypatch.setattr("gen_pyg.ops.fused_edges.EDGE_CHUNK", 2)
+    assert torch.allclose(edge_relu_sum(a, b, e, w, c, ei), expected)
+    assert torch.autograd.gradcheck(lambda *t: edge_relu_sum(*t, ei), (a, b, e, w, c))
+    chunked = torch.autograd.grad(edge_relu_sum(a, b, e, w, c, ei).square().sum(), (a, b, e, w, c))
+    for x, y in zip(one_chunk, chunked, strict=True):
+        assert torch.allclose(x, y, atol=1e-12)
     with pytest.raises(ValueError, match="edge_attr has 8 rows"):
         edge_relu_sum(a, b, e[:8], w, c, ei)

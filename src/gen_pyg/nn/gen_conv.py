@@ -125,8 +125,9 @@ class GENConv(MessagePassing):
         c = self.channels
         # m_e's first layer on [h_i, h_j, e_ij] is W_i h_i + W_j h_j + W_e e_ij + b: the node
         # terms are computed once per node instead of once per edge.
-        dst = x @ lin1.weight[:, :c].t()
-        src = x @ lin1.weight[:, c : 2 * c].t()
+        # both node terms from one product: [N, C] @ [C, 2H], split into column views
+        w_nodes = torch.cat([lin1.weight[:, :c], lin1.weight[:, c : 2 * c]], dim=0)
+        dst, src = (x @ w_nodes.t()).chunk(2, dim=-1)
         w_edge = lin1.weight[:, 2 * c :]
         if self.aggr in ("sum", "add", "mean"):
             # m_e's last layer is linear, so it commutes with a sum or mean over edges: sum the

@@ -15,7 +15,7 @@ from gen_pyg.nn.representation import (
     default_batch,
     register_representation,
 )
-from gen_pyg.ops import all_pairs, get_metric, knn
+from gen_pyg.ops import all_pairs, get_metric, knn, pairwise_distance
 from gen_pyg.ops.distance import geodesic
 from gen_pyg.typing import Assignment
 
@@ -142,17 +142,15 @@ class SoftNearest(Representation):
         )
         points, point_mask = to_dense_batch(point_pos, point_batch, batch_size=num_examples)
         nodes, node_mask = to_dense_batch(node_pos, node_batch, batch_size=num_examples)
-        B, P, N, D = points.size(0), points.size(1), nodes.size(1), points.size(2)
-        dist = self.metric(
-            points.unsqueeze(2).expand(B, P, N, D).reshape(-1, D),
-            nodes.unsqueeze(1).expand(B, P, N, D).reshape(-1, D),
-        ).view(B, P, N)
-        logits = (-self.log_temperature.exp() * dist).masked_fill(
-            ~node_mask.unsqueeze(1), float("-inf")
-        )
-        weight = torch.softmax(logits, dim=-1)
-        valid = point_mask.unsqueeze(2) & node_mask.unsqueeze(1)
-        weight = weight.masked_fill(~valid, 0.0)
+        logits = -self.log_temperature.exp() * pairwise_distance(self.metric, points, nodes)
+        if bool(node_mask.all()) and bool(point_mask.all()):
+            # every example has as many points and nodes as the largest: nothing is padding
+            weight = torch.softmax(logits, dim=-1)
+        else:
+            logits = logits.masked_fill(~node_mask.unsqueeze(1), float("-inf"))
+            weight = torch.softmax(logits, dim=-1)
+            valid = point_mask.unsqueeze(2) & node_mask.unsqueeze(1)
+            weight = weight.masked_fill(~valid, 0.0)
         return weight, point_mask, node_mask
 
     def __repr__(self) -> str:

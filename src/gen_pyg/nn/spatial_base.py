@@ -56,10 +56,16 @@ class SpatialAggregation(MessagePassing):
                 src_mask, dst_mask = (
                     (point_mask, node_mask) if to_nodes else (node_mask, point_mask)
                 )
-                padded = x.new_zeros(src_mask.shape + x.shape[1:])
-                padded[src_mask] = x
                 w = weight.transpose(1, 2) if to_nodes else weight
-                return torch.bmm(w, padded)[dst_mask]
+                if bool(src_mask.all()):  # no padding: a view, not a copy
+                    padded = x.reshape(src_mask.shape + x.shape[1:])
+                else:
+                    padded = x.new_zeros(src_mask.shape + x.shape[1:])
+                    padded[src_mask] = x
+                blocks = torch.bmm(w, padded)
+                if bool(dst_mask.all()):
+                    return blocks.view(-1, blocks.size(-1))
+                return blocks[dst_mask]
             assignment = self.representation(point_pos, node_pos, point_batch, node_batch, mesh)
         point, node, weight = assignment
         src, dst = (point, node) if to_nodes else (node, point)

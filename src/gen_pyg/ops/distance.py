@@ -44,6 +44,33 @@ def geodesic(a: Tensor, b: Tensor) -> Tensor:
     return 2 * torch.asin(half_chord.clamp(max=1.0))
 
 
+def pairwise_distance(metric: Metric, a: Tensor, b: Tensor) -> Tensor:
+    r"""All distances between two batched point sets: :math:`[B, P, D]` and :math:`[B, N, D]`
+    give :math:`[B, P, N]` with entry :math:`(b, p, n)` equal to ``metric(a[b, p], b[b, n])``.
+
+    :func:`euclidean` and :func:`geodesic` use :func:`torch.cdist` (in its exact, non-matrix-
+    product mode, so coincident points give exactly zero with a zero gradient), which is several
+    times faster than pairing the points up; any other metric is applied to the expanded pairs.
+
+    Example:
+        >>> a, b = torch.tensor([[[0.0, 0.0]]]), torch.tensor([[[3.0, 4.0], [0.0, 1.0]]])
+        >>> pairwise_distance(euclidean, a, b)
+        tensor([[[5., 1.]]])
+    """
+    if metric is euclidean:
+        return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")
+    if metric is geodesic:
+        ua = a / torch.linalg.vector_norm(a, dim=-1, keepdim=True)
+        ub = b / torch.linalg.vector_norm(b, dim=-1, keepdim=True)
+        chord = torch.cdist(ua, ub, compute_mode="donot_use_mm_for_euclid_dist")
+        return 2 * torch.asin((chord / 2).clamp(max=1.0))
+    B, P, N, D = a.size(0), a.size(1), b.size(1), a.size(2)
+    return metric(
+        a.unsqueeze(2).expand(B, P, N, D).reshape(-1, D),
+        b.unsqueeze(1).expand(B, P, N, D).reshape(-1, D),
+    ).view(B, P, N)
+
+
 #: Registry of metrics by name.
 METRICS: dict[str, Metric] = {"euclidean": euclidean, "geodesic": geodesic}
 
