@@ -65,3 +65,70 @@ def test_radius_edges_transform_replaces_stale_faces() -> None:
     assert data.diameter.tolist() == [2]
     with pytest.raises(ValueError, match="r must be a positive"):
         RadiusEdges(r=0.0)
+
+
+def test_curve_order_renumbers_the_same_mesh() -> None:
+    from gen_pyg.mesh import CurveOrder, curve_order, halton
+
+    mesh = halton(60)
+    mesh.x = torch.arange(60.0).view(-1, 1)
+    mesh.edge_attr = mesh.edge_index.t().to(torch.float32)  # old (source, target) per edge
+    out = curve_order(mesh)
+    perm = out.node_perm
+    assert sorted(perm.tolist()) == list(range(60))
+    assert torch.equal(out.pos, mesh.pos[perm]) and torch.equal(out.x, mesh.x[perm])
+    # the same edge set, renumbered, sorted by target then source; attributes follow edges
+    old_edges = {tuple(e) for e in mesh.edge_index.t().tolist()}
+    new_as_old = perm[out.edge_index]
+    assert {tuple(e) for e in new_as_old.t().tolist()} == old_edges
+    assert torch.equal(out.edge_attr.long().t(), new_as_old)
+    key = out.edge_index[1] * 60 + out.edge_index[0]
+    assert bool((key[1:] > key[:-1]).all())
+    # the same triangles (face columns as sets of old node ids)
+    old_faces = {tuple(sorted(f)) for f in mesh.face.t().tolist()}
+    assert {tuple(sorted(f)) for f in perm[out.face].t().tolist()} == old_faces
+    assert out.diameter.item() == mesh.diameter.item()
+    assert "node_perm" not in mesh  # the input is untouched
+    # Z-order makes neighbours close in number: mean |i - j| over edges drops
+    spread = (out.edge_index[0] - out.edge_index[1]).abs().float().mean()
+    assert spread < (mesh.edge_index[0] - mesh.edge_index[1]).abs().float().mean()
+    assert torch.equal(CurveOrder()(mesh).edge_index, out.edge_index)
+
+
+def test_curve_order_leaves_gen_predictions_unchanged() -> None:
+    from gen_pyg.mesh import curve_order, halton
+    from gen_pyg.nn import GEN, SoftNearest
+
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    mesh = halton(40)
+    data = Data(
+        pos=mesh.pos,
+        edge_index=mesh.edge_index,
+        input_pos=torch.rand(30, 2, generator=g),
+        input_x=torch.rand(30, 1, generator=g),
+        query_pos=torch.rand(25, 2, generator=g),
+    )
+    for rep in (SoftNearest(), SoftNearest(k=4)):
+        model = GEN(num_steps=3, representation=rep)
+        expected = model(data)
+        assert torch.allclose(model(curve_order(data)), expected, atol=1e-5)
+
+
+def test_curve_order_bad_input() -> None:
+    from torch_geometric.data import Batch
+
+    from gen_pyg.mesh import curve_order, grid, halton
+
+    with pytest.raises(ValueError, match="grid metadata"):
+        curve_order(grid(3))
+    with pytest.raises(ValueError, match="not a batch"):
+        curve_order(Batch.from_data_list([halton(5), halton(6)]))
+    bad = halton(8)
+    bad.x = torch.zeros(7, 1)
+    with pytest.raises(ValueError, match="node_keys: mesh.x must have one row per node"):
+        curve_order(bad)
+    with pytest.raises(ValueError, match="'pos' and 'edge_index'"):
+        curve_order(Data(pos=torch.rand(3, 2)))
+    with pytest.raises(TypeError, match="mesh must be"):
+        curve_order(torch.rand(3, 2))  # type: ignore[arg-type]

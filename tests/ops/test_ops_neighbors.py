@@ -154,3 +154,49 @@ def test_edge_relu_sum_matches_formula_and_gradcheck(monkeypatch: pytest.MonkeyP
         assert torch.allclose(x, y, atol=1e-12)
     with pytest.raises(ValueError, match="edge_attr has 8 rows"):
         edge_relu_sum(a, b, e[:8], w, c, ei)
+
+
+def test_morton_order_hand_case_and_batches() -> None:
+    from gen_pyg.ops import morton_order
+
+    # a 4 x 4 lattice: Z-order visits the 2 x 2 quadrants one after another, each in Z-order
+    coords = torch.tensor([[i, j] for i in range(4) for j in range(4)], dtype=torch.float32)
+    perm = morton_order(coords)
+    visited = coords[perm].long().tolist()
+    assert visited[:4] == [[0, 0], [1, 0], [0, 1], [1, 1]]
+    assert visited[4:8] == [[2, 0], [3, 0], [2, 1], [3, 1]]
+    assert visited[8:12] == [[0, 2], [1, 2], [0, 3], [1, 3]]
+    assert sorted(perm.tolist()) == list(range(16))
+    # examples stay contiguous and in order; within each, the same Z-order
+    batch = torch.tensor([0] * 16 + [1] * 16)
+    both = morton_order(torch.cat([coords, coords + 0.5]), batch)
+    assert (both[:16] < 16).all() and (both[16:] >= 16).all()
+    assert torch.equal(both[:16], perm)
+    # identical points (a zero-width bounding box) and more than 20 dimensions do not fail
+    assert sorted(morton_order(torch.zeros(5, 3)).tolist()) == list(range(5))
+    assert morton_order(torch.rand(4, 25), torch.tensor([0, 1, 1, 2])).tolist() == [0, 1, 2, 3]
+
+
+@needs_cluster
+@pytest.mark.parametrize("node_counts", [[50, 60], [50, 3]])  # 3 < k: fewer pairs there
+def test_knn_in_curve_order_gives_the_same_pairs(
+    monkeypatch: pytest.MonkeyPatch, node_counts: list[int]
+) -> None:
+    import gen_pyg.ops.neighbors as neighbors
+
+    g = torch.Generator().manual_seed(9)
+    x = torch.rand(sum(node_counts), 2, generator=g)
+    y = torch.rand(300, 2, generator=g)
+    bx = torch.repeat_interleave(torch.arange(2), torch.tensor(node_counts))
+    by = torch.repeat_interleave(torch.arange(2), torch.tensor([120, 180]))
+    monkeypatch.setattr(neighbors, "KNN_CURVE_ORDER_MIN_QUERIES", 10**9)
+    plain = knn(x, y, 5, bx, by, sort=False)
+    plain_sorted = knn(x, y, 5, bx, by)
+    monkeypatch.setattr(neighbors, "KNN_CURVE_ORDER_MIN_QUERIES", 1)
+    curve = knn(x, y, 5, bx, by, sort=False)
+    assert torch.equal(knn(x, y, 5, bx, by), plain_sorted)
+    # unsorted: grouped by query in increasing order, with the same neighbour set per query
+    assert torch.equal(curve[0], plain[0])
+    for q in (0, 119, 120, 299):
+        assert set(curve[1][curve[0] == q].tolist()) == set(plain[1][plain[0] == q].tolist())
+    assert torch.equal(knn(x, y, 5, bx, by, backend="torch"), plain_sorted)

@@ -13,6 +13,7 @@ from gen_pyg.mesh.edges import EDGE_BUILDERS, build_mesh, get_edge_builder, no_e
 from gen_pyg.mesh.grid import grid, kuhn_edges, kuhn_simplices, lattice_edges
 from gen_pyg.mesh.halton import halton, halton_points
 from gen_pyg.mesh.learnable import LearnableMesh
+from gen_pyg.mesh.order import curve_order
 from gen_pyg.mesh.protocol import (
     PositionFit,
     evaluate_positions,
@@ -28,16 +29,18 @@ from gen_pyg.mesh.sphere import (
     sphere_latlong,
     spherical_delaunay_edges,
 )
-from gen_pyg.mesh.transforms import AttachMesh, DelaunayEdges, RadiusEdges
+from gen_pyg.mesh.transforms import AttachMesh, CurveOrder, DelaunayEdges, RadiusEdges
 
 __all__ = [
     "EDGE_BUILDERS",
     "AttachMesh",
+    "CurveOrder",
     "DelaunayEdges",
     "LearnableMesh",
     "PositionFit",
     "RadiusEdges",
     "build_mesh",
+    "curve_order",
     "delaunay",
     "delaunay_edges",
     "evaluate_positions",

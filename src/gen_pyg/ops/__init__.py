@@ -2,7 +2,7 @@
 
 from gen_pyg.ops.distance import METRICS, euclidean, geodesic, get_metric, pairwise_distance
 from gen_pyg.ops.fused_edges import edge_relu_sum
-from gen_pyg.ops.neighbors import HAS_TORCH_CLUSTER, knn, radius, radius_graph
+from gen_pyg.ops.neighbors import HAS_TORCH_CLUSTER, knn, morton_order, radius, radius_graph
 from gen_pyg.ops.pairs import all_pairs
 from gen_pyg.ops.sparse import spmm
 
@@ -15,6 +15,7 @@ __all__ = [
     "geodesic",
     "get_metric",
     "knn",
+    "morton_order",
     "pairwise_distance",
     "radius",
     "radius_graph",

@@ -41,6 +41,77 @@ def _chunks(num_y: int, num_x: int) -> range:
     return range(0, num_y, step)
 
 
+#: Queries from which :func:`knn` searches in space-filling-curve order (see
+#: :func:`morton_order`): below it the sort costs more than the cache locality it buys.
+KNN_CURVE_ORDER_MIN_QUERIES = 2**15
+
+
+def morton_order(pos: Tensor, batch: Tensor | None = None) -> Tensor:
+    r"""A permutation that puts points in Z-order (Morton order): sorted by example, then along
+    a space-filling curve, so that points close in the order are close in space. Gathering or
+    scattering in this order touches memory far more locally than in a random order.
+
+    Coordinates are quantised on :math:`2^b` levels per axis over the bounding box of
+    :obj:`pos`, with :math:`b = \min(16, \lfloor 40 / D \rfloor)`; for :math:`D > 20`
+    (less than two levels per axis) the order is by example only.
+
+    Args:
+        pos (Tensor): points :obj:`[P, D]`.
+        batch (Tensor, optional): example index of each point. (default: :obj:`None`)
+
+    Returns:
+        A long tensor :obj:`[P]`: :obj:`pos[perm]` is in Z-order.
+
+    Example:
+        >>> pos = torch.tensor([[1.0, 1.0], [0.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+        >>> morton_order(pos).tolist()
+        [1, 3, 2, 0]
+    """
+    n, dim = pos.size(0), pos.size(1)
+    bits = min(16, 40 // max(dim, 1))
+    key = torch.zeros(n, dtype=torch.long, device=pos.device)
+    if n > 1 and bits >= 2:
+        p = pos.detach()
+        lo, hi = p.min(0).values, p.max(0).values
+        scale = (2**bits - 1) / (hi - lo).clamp(min=torch.finfo(p.dtype).tiny)
+        q = ((p - lo) * scale).long().clamp_(0, 2**bits - 1)
+        for b in range(bits):
+            for d in range(dim):
+                key |= ((q[:, d] >> b) & 1) << (b * dim + d)
+    if batch is not None:
+        key += batch.to(torch.long) << 40
+    return torch.argsort(key, stable=True)
+
+
+def _regroup_by_query(row: Tensor, col: Tensor, perm: Tensor) -> Tensor:
+    """Pairs found for the permuted queries ``y[perm]`` (grouped by permuted query, in
+    increasing order) as pairs of the original queries, grouped in increasing query order."""
+    num_queries = perm.numel()
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(num_queries, device=perm.device)
+    if num_queries and row.numel() % num_queries == 0:
+        k = row.numel() // num_queries
+        queries = torch.arange(num_queries, device=row.device)
+        # rows are non-decreasing, so first and last of every block of k equal to the query
+        # means k pairs for every query
+        if torch.equal(row[::k], queries) and torch.equal(row[k - 1 :: k], queries):
+            new_row = queries.view(-1, 1).expand(num_queries, k).reshape(-1)
+            return torch.stack([new_row, col.view(num_queries, k)[inv].view(-1)])
+    counts = torch.bincount(row, minlength=num_queries)  # pairs per permuted query
+    starts = torch.cumsum(counts, 0) - counts
+    counts_orig, starts_orig = counts[inv], starts[inv]  # per original query
+    offsets = torch.cumsum(counts_orig, 0) - counts_orig
+    total = row.numel()
+    within = torch.arange(total, device=row.device) - torch.repeat_interleave(
+        offsets, counts_orig, output_size=total
+    )
+    take = torch.repeat_interleave(starts_orig, counts_orig, output_size=total) + within
+    new_row = torch.repeat_interleave(
+        torch.arange(num_queries, device=row.device), counts_orig, output_size=total
+    )
+    return torch.stack([new_row, col[take]])
+
+
 def _sort_pairs(row: Tensor, col: Tensor, dist: Tensor) -> Tensor:
     """Canonical order: by query, then by distance, then by candidate index."""
     if row.numel() == 0:
@@ -104,7 +175,13 @@ def knn(
         return torch.empty(2, 0, dtype=torch.long, device=x.device)
 
     if _resolve_backend(backend) == "torch_cluster":
-        row, col = torch_cluster.knn(x, y, k, bx, by)
+        if y.size(0) >= KNN_CURVE_ORDER_MIN_QUERIES and y.device.type == "cpu":
+            # the tree search is about twice as fast on large query sets in Z-order (cache)
+            perm = morton_order(y, by)
+            row, col = torch_cluster.knn(x, y[perm], k, bx, by[perm])
+            row, col = _regroup_by_query(row, col, perm)
+        else:
+            row, col = torch_cluster.knn(x, y, k, bx, by)
     else:
         rows, cols = [], []
         for start in _chunks(y.size(0), x.size(0)):
