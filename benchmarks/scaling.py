@@ -2,6 +2,9 @@
 
 GEN with sparse ``SoftNearest(k=8)``, T = 10 message-passing steps, paper sizes otherwise, on a
 random mesh of N nodes (8-nearest-neighbour edges, both directions) and P = Q random points.
+The mesh's nodes are renumbered along a Z-curve with ``gen_pyg.mesh.curve_order`` (the same
+mesh; ``--node-order random`` keeps the generated numbering); the two cells of the linearity
+target are also measured with the other numbering, for comparison.
 Every configuration runs in a fresh subprocess so that its peak resident memory (ru_maxrss) is
 its own; the import baseline of an empty run is reported too. With glibc's default (dynamic)
 mmap threshold, freed multi-megabyte temporaries stay in the heap, so peak RSS overstates what
@@ -33,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, peak_rss_mb, timeit, write_json
 
 
-def random_mesh_example(num_nodes: int, num_points: int, seed: int = 0) -> object:
+def random_mesh_example(
+    num_nodes: int, num_points: int, seed: int = 0, node_order: str = "curve"
+) -> object:
     from torch_geometric.data import Data
     from torch_geometric.utils import to_undirected
 
@@ -45,6 +50,11 @@ def random_mesh_example(num_nodes: int, num_points: int, seed: int = 0) -> objec
     nbr = knn(pos, pos, k + 1)
     nbr = nbr[:, nbr[0] != nbr[1]]
     edge_index = to_undirected(nbr.flip(0), num_nodes=num_nodes)
+    if node_order == "curve":  # renumber along a Z-curve, as gen_pyg.mesh.curve_order advises
+        from gen_pyg.mesh import curve_order
+
+        mesh = curve_order(Data(pos=pos, edge_index=edge_index))
+        pos, edge_index = mesh.pos, mesh.edge_index
     return Data(
         pos=pos,
         edge_index=edge_index,
@@ -56,12 +66,14 @@ def random_mesh_example(num_nodes: int, num_points: int, seed: int = 0) -> objec
     )
 
 
-def run_one(num_nodes: int, num_points: int, repeats: int) -> dict[str, float]:
+def run_one(
+    num_nodes: int, num_points: int, repeats: int, node_order: str = "curve"
+) -> dict[str, float]:
     """Time forward + backward in this process (called in a subprocess)."""
     from gen_pyg.nn import GEN, SoftNearest
 
     torch.manual_seed(0)
-    data = random_mesh_example(num_nodes, num_points)
+    data = random_mesh_example(num_nodes, num_points, node_order=node_order)
     model = GEN(num_steps=10, representation=SoftNearest(k=8))
     base = peak_rss_mb()
 
@@ -134,9 +146,15 @@ def main() -> None:
         action="append",
         help="measure only these (N, P) pairs (repeatable)",
     )
+    parser.add_argument(
+        "--node-order",
+        choices=["curve", "random"],
+        default="curve",
+        help="mesh node numbering: along a Z-curve (gen_pyg.mesh.curve_order) or as generated",
+    )
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one[0], args.one[1], args.repeats)))
+        print(json.dumps(run_one(args.one[0], args.one[1], args.repeats, args.node_order)))
         return
 
     nodes = [100, 1_000, 10_000] + ([] if args.quick else [100_000])
@@ -145,7 +163,6 @@ def main() -> None:
     env = dict(os.environ)
     if args.mmap_threshold is not None:
         env["MALLOC_MMAP_THRESHOLD_"] = str(args.mmap_threshold)
-    grid = []
     baseline = json.loads(
         subprocess.run(
             [sys.executable, __file__, "--one", "2", "1", "--repeats", "1"],
@@ -155,48 +172,65 @@ def main() -> None:
             env=env,
         ).stdout
     )
-    for n, p in pairs:
-        repeats = 1 if n * 10 + p >= 1_000_000 else args.repeats
+
+    def measure(n: int, p: int, node_order: str) -> dict[str, object]:
+        # one timed run for the big cells, except the two of the linearity target
+        big = n * 10 + p >= 1_000_000 and (n, p) != (100_000, 1_000_000)
+        repeats = 1 if big else args.repeats
+        command = [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats)]
         proc = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats)],
-            capture_output=True,
-            text=True,
-            env=env,
+            [*command, "--node-order", node_order], capture_output=True, text=True, env=env
         )
         if proc.returncode != 0:
-            grid.append({"nodes": n, "points": p, "error": proc.stderr.strip()[-500:]})
-            print(f"N={n:>7} P=Q={p:>8}: failed")
-            continue
+            print(f"N={n:>7} P=Q={p:>8} ({node_order} order): failed")
+            return {"nodes": n, "points": p, "error": proc.stderr.strip()[-500:]}
         rec = {"nodes": n, "points": p, **json.loads(proc.stdout)}
-        grid.append(rec)
         print(
-            f"N={n:>7} P=Q={p:>8}: {rec['seconds_min']:8.3f} s  "
+            f"N={n:>7} P=Q={p:>8} ({node_order} order): {rec['seconds_min']:8.3f} s  "
             f"peak RSS {rec['peak_rss_mb']:8.0f} MiB",
             flush=True,
         )
+        return rec
 
-    def lookup(n: int, p: int) -> float | None:
-        for r in grid:
-            if r["nodes"] == n and r["points"] == p and "seconds_min" in r:
-                return float(r["seconds_min"])
-        return None
+    grid = [measure(n, p, args.node_order) for n, p in pairs]
 
-    linearity = {}
-    big, small = lookup(100_000, 1_000_000), lookup(10_000, 100_000)
-    if big is not None and small is not None:
-        linearity = {"t_N1e5_P1e6": big, "t_N1e4_P1e5": small, "ratio_vs_10x": big / (10 * small)}
+    def linearity_of(records: list[dict[str, object]]) -> dict[str, float]:
+        times = {
+            (r["nodes"], r["points"]): float(r["seconds_min"])  # type: ignore[arg-type]
+            for r in records
+            if "seconds_min" in r
+        }
+        big, small = times.get((100_000, 1_000_000)), times.get((10_000, 100_000))
+        if big is None or small is None:
+            return {}
+        return {"t_N1e5_P1e6": big, "t_N1e4_P1e5": small, "ratio_vs_10x": big / (10 * small)}
+
+    linearity = linearity_of(grid)
+    other_order = "random" if args.node_order == "curve" else "curve"
+    linearity_other = {}
+    if linearity:  # the same two cells with the other node numbering, for comparison
+        linearity_other = linearity_of(
+            [measure(n, p, other_order) for n, p in ((10_000, 100_000), (100_000, 1_000_000))]
+        )
+        print(
+            f"linearity t(1e5, 1e6) / (10 t(1e4, 1e5)): {linearity['ratio_vs_10x']:.2f} "
+            f"({args.node_order} order), {linearity_other.get('ratio_vs_10x', float('nan')):.2f} "
+            f"({other_order} order)"
+        )
     paper = [] if args.only else paper_sizes(args.repeats)
     for r in paper:
         print(f"k={r['k']}: dense {r['dense_ms']:.1f} ms, sparse(k=8) {r['sparse_k8_ms']:.1f} ms")
     path = write_json(
         "scaling" if not args.only else "scaling_selected",
         {
-            "command": "python benchmarks/scaling.py" + (" --quick" if args.quick else ""),
+            "command": "python " + " ".join(sys.argv),
             "setup": "GEN paper sizes, SoftNearest(k=8), T=10, forward+backward, float32, CPU",
+            "node_order": args.node_order,
             "import_baseline_rss_mb": baseline["peak_rss_mb"],
             "malloc_mmap_threshold": env.get("MALLOC_MMAP_THRESHOLD_", "glibc default"),
             "grid": grid,
             "linearity": linearity,
+            f"linearity_{other_order}_order": linearity_other,
             "paper_sizes_dense_vs_sparse": paper,
         },
     )

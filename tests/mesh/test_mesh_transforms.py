@@ -126,7 +126,7 @@ def test_curve_order_bad_input() -> None:
         curve_order(Batch.from_data_list([halton(5), halton(6)]))
     bad = halton(8)
     bad.x = torch.zeros(7, 1)
-    with pytest.raises(ValueError, match="node_keys: mesh.x must have one row per node"):
+    with pytest.raises(ValueError, match=r"node_keys: mesh\.x must have one row per node"):
         curve_order(bad)
     with pytest.raises(ValueError, match="'pos' and 'edge_index'"):
         curve_order(Data(pos=torch.rand(3, 2)))

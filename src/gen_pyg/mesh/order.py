@@ -53,7 +53,7 @@ def curve_order(mesh: Data, node_keys: Sequence[str] = ("pos", "x")) -> Data:
         >>> out.node_perm.tolist(), out.pos.tolist()
         ([1, 2, 0], [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]])
         >>> out.edge_index.tolist()  # the same edges, renumbered, sorted by target
-        [[1, 0, 2, 1], [0, 1, 1, 2]]
+        [[1, 2, 0, 0], [0, 0, 1, 2]]
     """
     if not isinstance(mesh, Data):
         raise TypeError(f"mesh must be a torch_geometric.data.Data, got {type(mesh).__name__}")

@@ -83,7 +83,7 @@ def morton_order(pos: Tensor, batch: Tensor | None = None) -> Tensor:
     return torch.argsort(key, stable=True)
 
 
-def _regroup_by_query(row: Tensor, col: Tensor, perm: Tensor) -> Tensor:
+def _regroup_by_query(row: Tensor, col: Tensor, perm: Tensor) -> tuple[Tensor, Tensor]:
     """Pairs found for the permuted queries ``y[perm]`` (grouped by permuted query, in
     increasing order) as pairs of the original queries, grouped in increasing query order."""
     num_queries = perm.numel()
@@ -96,7 +96,7 @@ def _regroup_by_query(row: Tensor, col: Tensor, perm: Tensor) -> Tensor:
         # means k pairs for every query
         if torch.equal(row[::k], queries) and torch.equal(row[k - 1 :: k], queries):
             new_row = queries.view(-1, 1).expand(num_queries, k).reshape(-1)
-            return torch.stack([new_row, col.view(num_queries, k)[inv].view(-1)])
+            return new_row, col.view(num_queries, k)[inv].view(-1)
     counts = torch.bincount(row, minlength=num_queries)  # pairs per permuted query
     starts = torch.cumsum(counts, 0) - counts
     counts_orig, starts_orig = counts[inv], starts[inv]  # per original query
@@ -109,7 +109,7 @@ def _regroup_by_query(row: Tensor, col: Tensor, perm: Tensor) -> Tensor:
     new_row = torch.repeat_interleave(
         torch.arange(num_queries, device=row.device), counts_orig, output_size=total
     )
-    return torch.stack([new_row, col[take]])
+    return new_row, col[take]
 
 
 def _sort_pairs(row: Tensor, col: Tensor, dist: Tensor) -> Tensor:
