@@ -234,7 +234,7 @@ def main() -> None:
             "paper_sizes_dense_vs_sparse": paper,
         },
     )
-    plot(grid, RESULTS / "scaling.png")
+    plot(grid, RESULTS / ("scaling_selected.png" if args.only else "scaling.png"))
     print(f"wrote {path}")
 
 
