@@ -92,9 +92,11 @@ def edge_relu_sum(
     the hidden layer of an edge MLP whose first layer acts on
     :math:`[\mathbf{h}_i, \mathbf{h}_j, \mathbf{e}_{ij}]` (with :math:`\mathbf{a}, \mathbf{b}`
     that layer's node terms), summed. Edges are processed in chunks of :data:`EDGE_CHUNK`, in
-    forward and again in backward, so no ``[E, H]`` tensor is ever materialised or kept: memory
-    is :math:`O(N H + E D)` and the per-edge work stays in cache on large graphs. Differentiable
-    (first order) with respect to every tensor but :obj:`edge_index`.
+    forward and again in backward, so no ``[E, H]`` tensor is materialised for a large graph:
+    memory is :math:`O(N H + E D)` and the per-edge work stays in cache. When all edges fit in
+    one chunk (small meshes, such as the paper's), that chunk's activations are kept for the
+    backward pass instead of being recomputed. Differentiable (first order) with respect to
+    every tensor but :obj:`edge_index`.
 
     Args:
         dst_term (Tensor): :math:`\mathbf{a}`, :obj:`[N, H]`.
