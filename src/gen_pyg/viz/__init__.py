@@ -2,11 +2,15 @@
 
 from gen_pyg.viz.mesh import plot_mesh, plot_mesh_comparison, plot_meshes
 from gen_pyg.viz.spring import plot_spring_errors, plot_spring_positions
+from gen_pyg.viz.training import plot_field_comparison, plot_learning_curves, plot_mse_vs_mesh
 
 __all__ = [
+    "plot_field_comparison",
+    "plot_learning_curves",
     "plot_mesh",
     "plot_mesh_comparison",
     "plot_meshes",
+    "plot_mse_vs_mesh",
     "plot_spring_errors",
     "plot_spring_positions",
 ]

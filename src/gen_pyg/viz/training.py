@@ -1,0 +1,154 @@
+"""Figures of training runs: learning curves, error against mesh size, and one predicted field
+against the truth with the mesh drawn on top."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch_geometric.data import Data
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_field_comparison", "plot_learning_curves", "plot_mse_vs_mesh"]
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Figure, path: str | Path | None) -> None:
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+
+
+def plot_learning_curves(
+    histories: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    path: str | Path | None = None,
+    title: str = "Learning curves",
+) -> Figure:
+    """Training MSE (solid) and validation MSE (dashed, where recorded) per epoch, one colour
+    per run; :obj:`histories` maps a run's name to its per-epoch records (the trainer's
+    ``metrics.jsonl``).
+
+    Example:
+        >>> fig = plot_learning_curves({"GEN": [{"epoch": 1, "train_mse": 0.5},
+        ...                                     {"epoch": 2, "train_mse": 0.2}]})
+        >>> fig.axes[0].get_yscale()
+        'log'
+    """
+    if not histories:
+        raise ValueError("histories must name at least one run")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for i, (name, records) in enumerate(histories.items()):
+        color = f"C{i}"
+        epochs = [r["epoch"] for r in records]
+        ax.plot(epochs, [r["train_mse"] for r in records], color=color, label=f"{name} train")
+        val = [(r["epoch"], r["val_mse"]) for r in records if "val_mse" in r]
+        if val:
+            ax.plot(*zip(*val, strict=True), color=color, ls="--", label=f"{name} validation")
+    ax.set(xlabel="epoch", ylabel="MSE", yscale="log", title=title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+def plot_mse_vs_mesh(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    baseline: float | None = None,
+    baseline_label: str = "Neural Process",
+    path: str | Path | None = None,
+    title: str = "Test error against mesh size",
+) -> Figure:
+    """Test MSE against the number of mesh nodes (one set of weights for every mesh), with a
+    mesh-free baseline as a horizontal line. :obj:`rows` hold ``nodes`` and ``mse`` (and
+    optionally ``std``).
+
+    Example:
+        >>> fig = plot_mse_vs_mesh([{"nodes": 4, "mse": 0.2}, {"nodes": 9, "mse": 0.1}],
+        ...                        baseline=0.3)
+        >>> len(fig.axes[0].lines)
+        2
+    """
+    if not rows:
+        raise ValueError("rows must hold at least one mesh size")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    nodes = [r["nodes"] for r in rows]
+    mse = [r["mse"] for r in rows]
+    std = [r.get("std", 0.0) for r in rows]
+    ax.errorbar(nodes, mse, yerr=std if any(std) else None, fmt="o-", label="GEN", capsize=3)
+    if baseline is not None:
+        ax.axhline(baseline, color="k", ls="--", label=baseline_label)
+    ax.set(xlabel="mesh nodes", ylabel="test MSE", yscale="log", title=title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+@torch.no_grad()
+def plot_field_comparison(
+    model: torch.nn.Module,
+    example: Data,
+    mesh: Data,
+    *,
+    resolution: int = 100,
+    path: str | Path | None = None,
+) -> Figure:
+    """Three panels for one scenario: the true field at its query points, the model's field
+    everywhere in the unit square with the mesh drawn on top, and the absolute error at the
+    queries. :obj:`example` holds the scenario (inputs, ``query_pos``, ``y``) without a mesh.
+    """
+    from gen_pyg.training.batching import collate_group, replicate_mesh
+    from gen_pyg.viz.mesh import plot_mesh
+
+    plt = _pyplot()
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    base = collate_group([example], with_mesh=False).to(device)
+    mesh = mesh.to(device)
+
+    def predict(points: torch.Tensor) -> torch.Tensor:
+        b = replicate_mesh(base, mesh)
+        b.query_pos = points.to(device, base.query_pos.dtype)
+        b.query_pos_batch = torch.zeros(points.size(0), dtype=torch.long, device=device)
+        out: torch.Tensor = model(b)
+        return out[:, 0].cpu()
+
+    q, y = example.query_pos.cpu(), example.y[:, 0].cpu()
+    pred = predict(q)
+    err = (pred - y).abs()
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    vmin, vmax = float(y.min()), float(y.max())
+    s0 = axes[0].scatter(q[:, 0], q[:, 1], c=y, cmap="viridis", s=14, vmin=vmin, vmax=vmax)
+    axes[0].set(title=f"truth at the {q.size(0)} query points", aspect="equal", xlim=(0, 1),
+                ylim=(0, 1))
+    fig.colorbar(s0, ax=axes[0])
+    plot_mesh(mesh.cpu(), predict,
+              ax=axes[1], resolution=resolution, title="prediction everywhere, with the mesh",
+              colorbar=True)
+    s2 = axes[2].scatter(q[:, 0], q[:, 1], c=err, cmap="magma", s=14)
+    axes[2].set(title=f"|error| at the queries (MSE {float((err ** 2).mean()):.4f})",
+                aspect="equal", xlim=(0, 1), ylim=(0, 1))
+    fig.colorbar(s2, ax=axes[2])
+    fig.tight_layout()
+    _save(fig, path)
+    model.train(was_training)
+    return fig
