@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import torch
 
 from gen_pyg.demo import DemoConfig, run_demo
+from gen_pyg.training import load_checkpoint
 
 QUICK = DemoConfig(houses=5, test_houses=2, mesh_sizes=[2, 3], epochs=2, solver_n=21)
 
@@ -24,14 +24,18 @@ def test_demo_writes_results_and_figures(
     assert saved["test_scenarios"] == 2 * 32 and saved["train_scenarios"] == 3 * 32
     assert all(r["gen_test_mse"] > 0 and r["np_test_mse"] > 0 for r in saved["test"])
     assert len(saved["train_loss"]["GEN"]) == 2
-    for name in ("mse_vs_mesh.png", "fields.png", "checkpoint.pt"):
-        assert (tmp_path / name).stat().st_size > 0
+    assert len(saved["train_loss"]["NeuralProcess"]) == 2
+    for name in ("mse_vs_mesh.png", "fields.png", "learning_curves.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    for run in ("gen", "neural_process"):
+        for name in ("checkpoint.pt", "config.json", "metrics.jsonl", "metrics.csv"):
+            assert (tmp_path / run / name).stat().st_size > 0
     assert "GEN test MSE" in capsys.readouterr().out
 
 
 def test_demo_resumes_and_rejects_another_configuration(tmp_path: Path) -> None:
     first = run_demo(QUICK, tmp_path, progress=False)
-    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    state = load_checkpoint(tmp_path / "gen" / "checkpoint.pt")
     assert state["epoch"] == 2
     # the same configuration resumes after epoch 2: no training step runs, same evaluation
     again = run_demo(QUICK, tmp_path, progress=False)
@@ -44,10 +48,16 @@ def test_demo_resumes_and_rejects_another_configuration(tmp_path: Path) -> None:
         run_demo(replace(QUICK, lr=1e-3), tmp_path, progress=False)
 
 
-def test_demo_cli_validates_arguments() -> None:
+def test_demo_is_reproducible(tmp_path: Path) -> None:
+    a = run_demo(QUICK, tmp_path / "a", progress=False)
+    b = run_demo(QUICK, tmp_path / "b", progress=False)
+    assert a["test"] == b["test"] and a["train_loss"] == b["train_loss"]
+
+
+def test_demo_cli_validates_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     from gen_pyg.cli import main
 
-    with pytest.raises(ValueError, match="--test-houses must be smaller"):
-        main(["demo", "--houses", "4", "--test-houses", "4"])
-    with pytest.raises(ValueError, match="--mesh-sizes must all be at least 2"):
-        main(["demo", "--mesh-sizes", "1", "3"])
+    assert main(["demo", "--houses", "4", "--test-houses", "4"]) == 2
+    assert "--test-houses must be smaller" in capsys.readouterr().err
+    assert main(["demo", "--mesh-sizes", "1", "3"]) == 2
+    assert "--mesh-sizes must all be at least 2" in capsys.readouterr().err

@@ -142,7 +142,7 @@ def _experiment(args: argparse.Namespace) -> Any:
 
 def _evaluate_table(model: Any, dataset: Any, meshes: dict[str, Any],
                     trainer: Any = None) -> list[dict[str, Any]]:
-    from gen_pyg.training import Trainer, TrainConfig
+    from gen_pyg.training import TrainConfig, Trainer
 
     if trainer is None:
         trainer = Trainer(model, dataset, meshes=meshes, config=TrainConfig(progress=False))

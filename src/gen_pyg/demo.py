@@ -57,6 +57,7 @@ def run_demo(config: DemoConfig, out: Path, progress: bool = True) -> dict[str, 
     """Generate data, train GEN and Neural Process, evaluate, write results and figures."""
     from dataclasses import replace
 
+    from gen_pyg.nn import GEN
     from gen_pyg.training import Trainer, build_datasets, build_meshes, build_model
     from gen_pyg.viz import plot_field_comparison, plot_learning_curves, plot_mse_vs_mesh
 
@@ -90,13 +91,14 @@ def run_demo(config: DemoConfig, out: Path, progress: bool = True) -> dict[str, 
     rows = []
     for k in config.mesh_sizes:
         name = f"{k}x{k}"
-        steps = gen_model.steps_for(meshes[name]) if hasattr(gen_model, "steps_for") else 0
+        steps = int(gen_model.steps_for(meshes[name])) if isinstance(gen_model, GEN) else 0
         rows.append({"mesh": name, "nodes": k * k, "steps": steps,
                      "gen_test_mse": gen_mse[name], "np_test_mse": np_mse})
     histories = {name: t.history for name, t in trainers.items()}
-    results = {
+    train_seconds = {name: t._train_seconds for name, t in trainers.items()}
+    results: dict[str, Any] = {
         "config": asdict(config), "data_seconds": data_seconds,
-        "train_seconds": {name: t._train_seconds for name, t in trainers.items()},
+        "train_seconds": train_seconds,
         "train_loss": {name: [r["train_mse"] for r in h] for name, h in histories.items()},
         "test": rows, "test_scenarios": len(splits["test"]),
         "train_scenarios": len(splits["train"]),
@@ -112,7 +114,7 @@ def run_demo(config: DemoConfig, out: Path, progress: bool = True) -> dict[str, 
 
     plt.close("all")
     print_table(rows)
-    seconds = ", ".join(f"{n} {s:.0f} s" for n, s in results["train_seconds"].items())
+    seconds = ", ".join(f"{n} {s:.0f} s" for n, s in train_seconds.items())
     print(f"data {data_seconds:.1f} s, training {seconds}; wrote {out}/results.json, "
           f"mse_vs_mesh.png, fields.png, learning_curves.png")
     return results

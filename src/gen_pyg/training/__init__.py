@@ -29,11 +29,11 @@ from gen_pyg.training.spring_experiment import run_spring_experiment
 from gen_pyg.training.trainer import Trainer, TrainingInterrupted, mesh_name
 
 __all__: list[str] = []
-__all__ += ["Trainer", "TrainConfig", "TrainingInterrupted", "mesh_name"]
+__all__ += ["TrainConfig", "Trainer", "TrainingInterrupted", "mesh_name"]
 __all__ += ["DataConfig", "ExperimentConfig", "ModelConfig", "build_datasets", "build_meshes",
             "build_model"]
 __all__ += ["adapt_positions", "mse_on_mesh"]
 __all__ += ["collate_group", "group_examples", "replicate_mesh", "square_symmetry"]
-__all__ += ["atomic_save", "load_checkpoint", "cleanup_distributed", "init_distributed"]
+__all__ += ["atomic_save", "cleanup_distributed", "init_distributed", "load_checkpoint"]
 __all__ += ["evaluate_spring_model", "rollout_spring_model", "train_spring_model"]
 __all__ += ["run_spring_experiment"]

@@ -81,7 +81,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 def rng_state() -> dict[str, Any]:
     """The states of Python's, NumPy's and torch's global generators, in a form that
     :func:`torch.load` reads with ``weights_only=True``."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)  # type: ignore[misc]
+    kind, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)  # noqa: NPY002
     py_version, py_state, py_gauss = random.getstate()
     state: dict[str, Any] = {
         "python": [py_version, list(py_state), py_gauss],
@@ -99,7 +99,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
     py_version, py_state, py_gauss = state["python"]
     random.setstate((py_version, tuple(py_state), py_gauss))
     kind, keys, pos, has_gauss, gauss = state["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))  # noqa: NPY002
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeAlias
 
 import torch
 from torch import Tensor
@@ -43,9 +43,10 @@ from gen_pyg.training.checkpoint import (
 )
 from gen_pyg.training.config import TrainConfig, config_differences
 
-MeshLike = Data | LearnableMesh
-#: ``callback(trainer, info)`` called after every optimiser step; ``info`` holds ``epoch``,
-#: ``step`` (within the epoch), ``global_step`` and ``loss``.
+MeshLike: TypeAlias = "Data | LearnableMesh"
+#: ``callback(trainer, info)`` called after every optimiser step; ``info`` holds ``epoch``
+#: (counted from 1, as in the metrics), ``step`` (steps done in this epoch), ``global_step``,
+#: ``loss`` (the step's MSE) and, with ``config.grad_clip``, ``grad_norm`` (before clipping).
 StepCallback = Callable[["Trainer", dict[str, Any]], None]
 
 
@@ -217,6 +218,7 @@ class Trainer:
         self._train_seconds = 0.0
         self._stop_signal: int | None = None
         self._writer: Any = None
+        self._last_grad_norm: float | None = None
 
     # ------------------------------------------------------------------ data
     def _prepare(self, dataset: Sequence[Data] | None, name: str) -> list[Batch]:
@@ -252,7 +254,8 @@ class Trainer:
 
     # -------------------------------------------------------------- schedule
     def _sampler(self, rank: int, num_groups: int) -> DistributedSampler[int]:
-        return DistributedSampler(range(num_groups), num_replicas=self.dist.world_size,
+        indices: Any = range(num_groups)  # any sized sequence works as the sampler's dataset
+        return DistributedSampler(indices, num_replicas=self.dist.world_size,
                                   rank=rank, shuffle=True, seed=self.config.seed)
 
     def _steps_per_epoch(self) -> int:
@@ -352,7 +355,8 @@ class Trainer:
                 p.grad /= self.dist.world_size
         if self.config.grad_clip is not None:
             params = [p for grp in self.optimizer.param_groups for p in grp["params"]]
-            torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip)
+            norm = torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip)
+            self._last_grad_norm = float(norm)
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
@@ -620,8 +624,10 @@ class Trainer:
                 rate = (self._epoch_sums[2] - seen0) / max(elapsed, 1e-9)
                 bar.set_postfix(loss=f"{loss:.4f}", lr=f"{self.lr:.2e}", ex_s=f"{rate:.0f}")
                 bar.update(1)
-            info = {"epoch": self.epoch, "step": s, "global_step": self.global_step,
-                    "loss": loss}
+            info: dict[str, Any] = {"epoch": self.epoch + 1, "step": s + 1,
+                                    "global_step": self.global_step, "loss": loss}
+            if self._last_grad_norm is not None:
+                info["grad_norm"] = self._last_grad_norm
             for cb in self.callbacks:
                 cb(self, info)
             signum = self._should_stop()
@@ -656,5 +662,5 @@ class Trainer:
         self.save_checkpoint()
         self._write_metrics()
         if show:
-            val = f", val {record['val_mse']:.4f}" if "val_mse" in record else ""
-            tqdm.write(f"epoch {record['epoch']}: train {record['train_mse']:.4f}{val}")
+            shown = f", val {record['val_mse']:.4f}" if "val_mse" in record else ""
+            tqdm.write(f"epoch {record['epoch']}: train {record['train_mse']:.4f}{shown}")

@@ -50,6 +50,7 @@ def plot_learning_curves(
     if not histories:
         raise ValueError("histories must name at least one run")
     plt = _pyplot()
+    fig: Figure
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for i, (name, records) in enumerate(histories.items()):
         color = f"C{i}"
@@ -87,6 +88,7 @@ def plot_mse_vs_mesh(
     if not rows:
         raise ValueError("rows must hold at least one mesh size")
     plt = _pyplot()
+    fig: Figure
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     nodes = [r["nodes"] for r in rows]
     mse = [r["mse"] for r in rows]
@@ -135,6 +137,7 @@ def plot_field_comparison(
     q, y = example.query_pos.cpu(), example.y[:, 0].cpu()
     pred = predict(q)
     err = (pred - y).abs()
+    fig: Figure
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     vmin, vmax = float(y.min()), float(y.max())
     s0 = axes[0].scatter(q[:, 0], q[:, 1], c=y, cmap="viridis", s=14, vmin=vmin, vmax=vmax)

@@ -1,0 +1,118 @@
+"""The ``gen-pyg`` command: train, resume, evaluate, plot; one-line errors with exit status 2;
+SIGTERM saves a checkpoint, exits with 128 + 15, and the same command resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gen_pyg.cli import main
+from gen_pyg.training import load_checkpoint
+
+TINY = ["--houses", "3", "--test-houses", "1", "--solver-n", "21", "--mesh-sizes", "2", "3",
+        "--latent", "8", "--quiet"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gen_pyg.cli", *args], capture_output=True,
+                          text=True, env=_env(), timeout=600)
+
+
+def test_train_resume_evaluate_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--epochs", "2", *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "test MSE" in out and "3x3" in out
+    rows = json.loads((run / "test_metrics.json").read_text())
+    assert [r["mesh"] for r in rows] == ["2x2", "3x3"]
+    for name in ("config.json", "metrics.jsonl", "metrics.csv", "checkpoint.pt"):
+        assert (run / name).stat().st_size > 0
+    # the same command with more epochs continues the run
+    assert main(["train", "--out", str(run), "--epochs", "3", *TINY]) == 0
+    capsys.readouterr()
+    assert load_checkpoint(run / "checkpoint.pt")["epoch"] == 3
+    # evaluation on meshes never trained on, written as JSON
+    assert main(["evaluate", str(run), "--mesh-sizes", "4", "5", "--json",
+                 str(tmp_path / "e.json")]) == 0
+    table = json.loads((tmp_path / "e.json").read_text())
+    assert [r["mesh"] for r in table] == ["4x4", "5x5"]
+    assert all(r["test_mse"] > 0 for r in table)
+    assert main(["plot", str(run)]) == 0
+    assert (run / "learning_curves.png").stat().st_size > 1000
+
+
+def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
+    cases = [
+        (["train", "--out", str(tmp_path / "a"), "--epochs", "0"], "--epochs"),
+        (["train", "--out", str(tmp_path / "a"), "--mesh-sizes", "1"], "--mesh-sizes"),
+        (["train", "--out", str(tmp_path / "a"), "--houses", "3", "--test-houses", "3"],
+         "test"),
+        (["evaluate", str(tmp_path / "missing")], "missing"),
+        (["bench", "no-such-benchmark"], "no-such-benchmark"),
+        (["no-such-command"], "no-such-command"),
+    ]
+    for args, needle in cases:
+        proc = _cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 or lines[0].startswith("usage:"), proc.stderr
+        assert needle in lines[-1] and "error" in lines[-1], proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_another_configuration_in_the_same_folder_is_refused(tmp_path: Path) -> None:
+    run = str(tmp_path / "run")
+    assert _cli("train", "--out", run, "--epochs", "1", *TINY).returncode == 0
+    proc = _cli("train", "--out", run, "--epochs", "1", "--lr", "0.01", *TINY)
+    assert proc.returncode == 2
+    assert "lr" in proc.stderr and "another configuration" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_version_flag() -> None:
+    from gen_pyg import __version__
+
+    proc = _cli("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"gen_pyg {__version__}"
+
+
+def test_sigterm_saves_and_the_same_command_resumes(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    args = [sys.executable, "-m", "gen_pyg.cli", "train", "--out", str(run), "--epochs", "60",
+            *TINY]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env())
+    ckpt = run / "checkpoint.pt"
+    deadline = time.monotonic() + 300
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ckpt.exists(), "no checkpoint after the first epoch"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "interrupted by SIGTERM" in err and "resume" in err
+    state = load_checkpoint(ckpt)
+    stopped = state["global_step"]
+    assert 0 < state["epoch"] < 60
+    history = state["history"]
+    # the same command picks up where it stopped and finishes
+    done = subprocess.run(args, capture_output=True, text=True, env=_env(), timeout=600)
+    assert done.returncode == 0, done.stderr
+    final = load_checkpoint(ckpt)
+    assert final["epoch"] == 60 and final["global_step"] > stopped
+    assert final["history"][: len(history)] == history
