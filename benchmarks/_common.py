@@ -13,7 +13,9 @@ from typing import Any
 
 import torch
 
-RESULTS = Path(__file__).resolve().parent / "results"
+#: where results go; GEN_PYG_BENCH_RESULTS redirects them (the test suite's quick runs do)
+RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS")
+         or Path(__file__).resolve().parent / "results")
 
 
 def machine() -> dict[str, Any]:

@@ -22,6 +22,7 @@ SCRIPTS = {
     "spring_mass.py": [],
     "mesh_diameter.py": [],
     "mesh_position_toy.py": [],
+    "poisson_square.py": ["--quick"],
 }
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import statistics
 import tempfile
@@ -51,7 +52,9 @@ from gen_pyg.solvers import spring_graph_energy
 from gen_pyg.training import evaluate_spring_model, rollout_spring_model, train_spring_model
 from gen_pyg.viz import plot_spring_errors, plot_spring_positions
 
-RESULTS = Path(__file__).resolve().parent / "results"
+#: where results go; GEN_PYG_BENCH_RESULTS redirects them (the test suite's quick runs do)
+RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS")
+         or Path(__file__).resolve().parent / "results")
 
 
 # --------------------------------------------------------------------------------------------

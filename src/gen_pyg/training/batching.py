@@ -142,9 +142,9 @@ def square_symmetry(batch: Batch, index: int, keys: Sequence[str] = ("input_pos"
     problem in a square house is invariant under these maps, so they turn one house into 8.
 
     Example:
-        >>> b = Batch.from_data_list([Data(input_pos=torch.tensor([[0.1, 0.2]]))])
+        >>> b = Batch.from_data_list([Data(input_pos=torch.tensor([[0.25, 0.125]]))])
         >>> square_symmetry(b, 7, keys=["input_pos"]).input_pos.tolist()
-        [[0.800000011920929, 0.8999999761581543]]
+        [[0.875, 0.75]]
     """
     if not 0 <= index < 8:
         raise ValueError(f"index must be in 0..7, got {index}")

@@ -178,10 +178,7 @@ class Trainer:
             device = params[0].device if params else torch.device("cpu")
         self.device = torch.device(device)
         self.model = model.to(self.device)
-        self.meshes = _as_meshes(meshes)
-        for m in (self.meshes or {}).values():
-            if isinstance(m, LearnableMesh):
-                m.to(self.device)
+        self.meshes = self._on_device(_as_meshes(meshes))
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.metadata = json.loads(json.dumps(metadata or {}))
         self.callbacks = list(callbacks)
@@ -239,6 +236,21 @@ class Trainer:
         examples = [dataset[i] for i in range(len(dataset))]  # one pass over the dataset
         index = group_examples(examples, self.config.group_by, self.config.group_size)
         return [collate_group([examples[i] for i in g], with_mesh).to(self.device) for g in index]
+
+    def _on_device(self, meshes: dict[str, MeshLike] | None) -> dict[str, MeshLike] | None:
+        """The meshes on the training device (learnable ones moved, fixed ones copied: the
+        caller's Data objects are left as they are)."""
+        if meshes is None:
+            return None
+        out: dict[str, MeshLike] = {}
+        for name, m in meshes.items():
+            if isinstance(m, LearnableMesh):
+                out[name] = m.to(self.device)
+            elif m.pos.device != self.device:
+                out[name] = m.clone().to(self.device)
+            else:
+                out[name] = m
+        return out
 
     def _mesh_parameters(self) -> list[torch.nn.Parameter]:
         return [m.pos for m in (self.meshes or {}).values() if isinstance(m, LearnableMesh)]
@@ -389,7 +401,7 @@ class Trainer:
             groups = self._val_groups
         else:
             groups = self._prepare(dataset, "dataset")
-        chosen = _as_meshes(meshes) if meshes is not None else self.meshes
+        chosen = self._on_device(_as_meshes(meshes)) if meshes is not None else self.meshes
         named: dict[str, MeshLike | None] = dict(chosen) if chosen is not None else {
             "own mesh": None}
         cache = self._mesh_cache if meshes is None else {}

@@ -1,0 +1,226 @@
+"""The paper's figure 2: test MSE of one GEN weight set on square meshes 2x2..7x7 against the
+Neural Process, on generated Poisson houses split by house, mean and std over seeds, for every
+training recipe tried (the ones that lost included).
+
+Reproduce the committed numbers (2 cores; the time of each run is in the JSON)::
+
+    python benchmarks/poisson_square.py                       # 250 houses, 3 seeds, "demo" recipe
+    python benchmarks/poisson_square.py --name poisson_square_recipes --houses 100 \\
+        --test-houses 20 --seeds 0 --recipes demo no_augment constant_lr bilinear wide sparse_k4
+    python benchmarks/poisson_square.py --quick               # seconds (the test suite runs it)
+
+Writes ``benchmarks/results/NAME.json`` and ``NAME.png``; run folders (checkpoints, so an
+interrupted benchmark resumes) go to ``benchmarks/runs/NAME/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gen_pyg.training import (
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    Trainer,
+    build_datasets,
+    build_meshes,
+    build_model,
+)
+
+HERE = Path(__file__).resolve().parent
+#: where results go; GEN_PYG_BENCH_RESULTS redirects them (the test suite's quick runs do)
+RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS") or HERE / "results")
+
+#: name -> (what it changes, model settings, training settings), all relative to "demo"
+BASE_MODEL = ModelConfig("gen", representation="soft_nearest", log_temperature=2.0)
+BASE_TRAIN = TrainConfig(epochs=40, lr=3e-3, schedule="cosine", augment="square", progress=False)
+RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
+    "demo": ("the demo's recipe: dense soft nearest, log-temperature 2, Adam 3e-3 with a cosine "
+             "schedule, one house per step, random square symmetry per house and step",
+             BASE_MODEL, BASE_TRAIN),
+    "no_augment": ("demo without the square symmetries", BASE_MODEL,
+                   replace(BASE_TRAIN, augment="none")),
+    "constant_lr": ("demo with a constant learning rate (the paper's)", BASE_MODEL,
+                    replace(BASE_TRAIN, schedule="constant")),
+    "bilinear": ("demo with the bilinear representation", replace(
+        BASE_MODEL, representation="bilinear"), BASE_TRAIN),
+    "wide": ("demo with 64 latent channels (32 in the paper)", replace(
+        BASE_MODEL, latent_channels=64), BASE_TRAIN),
+    "sparse_k4": ("demo with soft nearest over the 4 nearest nodes only",
+                  replace(BASE_MODEL, k=4), BASE_TRAIN),
+    "long": ("demo trained twice as long (80 epochs)", BASE_MODEL,
+             replace(BASE_TRAIN, epochs=80)),
+}
+BASELINE_MODEL = ModelConfig("neural_process")
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def train_one(model_cfg: ModelConfig, train_cfg: TrainConfig, splits: dict[str, Any],
+              meshes: dict[str, Any], run_dir: Path, seed: int) -> dict[str, Any]:
+    """Train one model with one seed; its test MSE per mesh and its training time."""
+    cfg = replace(train_cfg, seed=seed)
+    torch.manual_seed(seed)
+    model = build_model(model_cfg)
+    trainer = Trainer(model, splits["train"], meshes=meshes, config=cfg, run_dir=run_dir,
+                      metadata={"model": asdict(model_cfg)})
+    t0 = time.perf_counter()
+    trainer.fit()
+    wall = time.perf_counter() - t0
+    test = trainer.evaluate(splits["test"])
+    return {"seed": seed, "test_mse": test, "train_seconds": trainer._train_seconds,
+            "wall_seconds_this_call": wall, "final_train_mse": trainer.history[-1]["train_mse"]}
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Mean and (sample) std of the test MSE and RMSE per mesh over seeds."""
+    out: dict[str, dict[str, float]] = {}
+    for name in runs[0]["test_mse"]:
+        mses = [r["test_mse"][name] for r in runs]
+        rmses = [math.sqrt(m) for m in mses]
+        out[name] = {
+            "mse_mean": statistics.fmean(mses),
+            "mse_std": statistics.stdev(mses) if len(mses) > 1 else 0.0,
+            "rmse_mean": statistics.fmean(rmses),
+            "rmse_std": statistics.stdev(rmses) if len(rmses) > 1 else 0.0,
+        }
+    return out
+
+
+def targets(gen: dict[str, dict[str, float]], np_mse: float) -> dict[str, Any]:
+    """The issue's accuracy targets, evaluated on one recipe's means."""
+    names = list(gen)
+    means = [gen[n]["mse_mean"] for n in names]
+    largest = names[-1]
+    best = min(gen[n]["rmse_mean"] for n in names)
+    return {
+        "monotone": all(a > b for a, b in zip(means, means[1:], strict=False)),
+        "largest_over_np": gen[largest]["mse_mean"] / np_mse,
+        "largest_at_most_0.4_np": gen[largest]["mse_mean"] <= 0.4 * np_mse,
+        "best_rmse": best,
+        "best_rmse_at_most_0.08": best <= 0.08,
+    }
+
+
+def plot(record: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, rec in record["recipes"].items():
+        s = rec["summary"]
+        nodes = [int(m.split("x")[0]) ** 2 for m in s]
+        ax.errorbar(nodes, [v["mse_mean"] for v in s.values()],
+                    yerr=[v["mse_std"] for v in s.values()], marker="o", capsize=3, label=name)
+    np_s = record["neural_process"]["summary"]
+    mean = statistics.fmean(v["mse_mean"] for v in np_s.values())
+    ax.axhline(mean, color="k", ls="--", label="Neural Process")
+    ax.set(xlabel="mesh nodes", ylabel="test MSE", yscale="log",
+           title=f"Poisson on a square ({record['data']['num_houses']} houses, "
+                 f"{len(record['seeds'])} seed(s))")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--name", default="poisson_square", help="result file name")
+    parser.add_argument("--houses", type=int, default=250)
+    parser.add_argument("--test-houses", type=int, default=50)
+    parser.add_argument("--solver-n", type=int, default=101)
+    parser.add_argument("--mesh-sizes", type=int, nargs="+", default=[2, 3, 4, 5, 6, 7])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--recipes", nargs="+", default=["demo"], choices=sorted(RECIPES))
+    parser.add_argument("--epochs", type=int, default=None, help="override every recipe's")
+    parser.add_argument("--runs", type=Path, default=None,
+                        help="run folders (default benchmarks/runs/NAME)")
+    parser.add_argument("--quick", action="store_true", help="a tiny run, seconds")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.houses, args.test_houses, args.solver_n = 4, 1, 21
+        args.mesh_sizes, args.seeds, args.epochs = [2, 3], [0, 1], 1
+        args.name = f"{args.name}_quick" if args.name == "poisson_square" else args.name
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    runs_root = args.runs if args.runs is not None else HERE / "runs" / args.name
+    data_root = runs_root / "data"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    data_cfg = DataConfig(root=str(data_root), num_houses=args.houses,
+                          num_test_houses=args.test_houses, n=args.solver_n, seed=0,
+                          mesh_sizes=list(args.mesh_sizes))
+    t0 = time.perf_counter()
+    splits = build_datasets(data_cfg, log=False)
+    data_seconds = time.perf_counter() - t0
+    meshes = build_meshes(data_cfg)
+    smallest = {next(iter(meshes)): next(iter(meshes.values()))}
+    record: dict[str, Any] = {
+        "command": "python benchmarks/poisson_square.py " + " ".join(sys.argv[1:] if argv is None
+                                                                     else argv),
+        "git_commit": git_commit(), "load_average_at_start": load,
+        "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
+                    "torch": torch.__version__,
+                    "device": "cuda" if torch.cuda.is_available() else "cpu"},
+        "data": asdict(data_cfg), "data_seconds": data_seconds,
+        "train_scenarios": len(splits["train"]), "test_scenarios": len(splits["test"]),
+        "seeds": args.seeds, "recipes": {},
+    }
+    np_runs = []
+    for seed in args.seeds:
+        cfg = BASE_TRAIN if args.epochs is None else replace(BASE_TRAIN, epochs=args.epochs)
+        np_runs.append(train_one(BASELINE_MODEL, cfg, splits, smallest,
+                                 runs_root / "neural_process" / f"seed{seed}", seed))
+        print(f"neural_process seed {seed}: {np_runs[-1]['test_mse']}", flush=True)
+    np_summary = summarise(np_runs)
+    np_mse = statistics.fmean(v["mse_mean"] for v in np_summary.values())
+    record["neural_process"] = {"model": asdict(BASELINE_MODEL), "runs": np_runs,
+                                "summary": np_summary}
+    for name in args.recipes:
+        what, model_cfg, train_cfg = RECIPES[name]
+        if args.epochs is not None:
+            train_cfg = replace(train_cfg, epochs=args.epochs)
+        runs = []
+        for seed in args.seeds:
+            runs.append(train_one(model_cfg, train_cfg, splits, meshes,
+                                  runs_root / name / f"seed{seed}", seed))
+            print(f"{name} seed {seed}: {runs[-1]['test_mse']}", flush=True)
+        summary = summarise(runs)
+        record["recipes"][name] = {
+            "what": what, "model": asdict(model_cfg), "train": train_cfg.to_dict(),
+            "runs": runs, "summary": summary, "targets": targets(summary, np_mse),
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    plot(record, RESULTS / f"{args.name}.png")
+    for name, rec in record["recipes"].items():
+        cells = "  ".join(f"{m} {v['mse_mean']:.4f}±{v['mse_std']:.4f}"
+                          for m, v in rec["summary"].items())
+        print(f"{name:>12}: {cells}   targets {rec['targets']}")
+    print(f"{'NP':>12}: {np_mse:.4f}; wrote {RESULTS / (args.name + '.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
