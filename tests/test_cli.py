@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from gen_pyg.cli import main
 from gen_pyg.training import load_checkpoint
@@ -116,3 +117,20 @@ def test_sigterm_saves_and_the_same_command_resumes(tmp_path: Path) -> None:
     final = load_checkpoint(ckpt)
     assert final["epoch"] == 60 and final["global_step"] > stopped
     assert final["history"][: len(history)] == history
+    # and it ends where a run that was never interrupted ends, weight for weight
+    other = tmp_path / "uninterrupted"
+    args[args.index(str(run))] = str(other)
+    assert subprocess.run(args, capture_output=True, env=_env(), timeout=600).returncode == 0
+    reference = load_checkpoint(other / "checkpoint.pt")
+    for k, v in reference["model"].items():
+        torch.testing.assert_close(final["model"][k], v, atol=1e-6, rtol=1e-5, msg=k)
+
+
+def test_demo_quick_through_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    assert main(["demo", "--quick", "--out", str(tmp_path)]) == 0
+    assert "GEN test MSE" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["config"]["epochs"] >= 1 and saved["test"]
+    for name in ("mse_vs_mesh.png", "fields.png", "learning_curves.png"):
+        assert (tmp_path / name).stat().st_size > 1000

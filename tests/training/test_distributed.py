@@ -46,6 +46,18 @@ def test_two_processes_equal_one_process_with_twice_the_groups(tmp_path: Path) -
         [r["train_mse"] for r in b["history"]], rel=1e-5)
     for k, v in a["model"].items():
         torch.testing.assert_close(b["model"][k], v, atol=1e-5, rtol=1e-4, msg=k)
+    # resume under torchrun: the same command with one more epoch continues the run
+    more = list(COMMON)
+    more[more.index("--epochs") + 1] = "3"
+    again = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "gen_pyg.cli", "train", "--out", str(tmp_path / "two"), "--data", str(data),
+         "--groups-per-step", "1", "--backend", "gloo", *more],
+        capture_output=True, text=True, env=_env(), timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    c = load_checkpoint(tmp_path / "two" / "checkpoint.pt")
+    assert c["epoch"] == 3 and c["global_step"] == 3 * 2
+    assert c["history"][:2] == b["history"]
     # rank 0 alone wrote the run folder
     assert (tmp_path / "two" / "test_metrics.json").is_file()
     assert two.stdout.count("test RMSE") == 1
