@@ -47,7 +47,7 @@ def group_examples(dataset: Sequence[Data], group_by: str, group_size: int) -> l
         return [list(range(i, min(i + group_size, n))) for i in range(0, n, group_size)]
     groups: dict[Any, list[int]] = {}
     for i in range(n):
-        value = dataset[i][group_by]
+        value = dataset[i].get(group_by)
         if value is None:
             raise ValueError(f"example {i} has no '{group_by}' attribute while example 0 has one")
         key = value.tolist() if isinstance(value, Tensor) else value
