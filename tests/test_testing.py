@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch_geometric.data import Data
+from torch_geometric.data import Batch, Data
 
 from gen_pyg.testing import (
     assert_batch_equivalence,
+    assert_compiled_matches_eager,
     assert_input_permutation_invariance,
     assert_no_graph_breaks,
     assert_query_permutation_equivariance,
@@ -52,3 +53,40 @@ def test_no_graph_breaks_detects_a_break() -> None:
 
     with pytest.raises(AssertionError, match="graph break"):
         assert_no_graph_breaks(breaks, torch.ones(3))
+
+
+def test_batch_equivalence_checks_the_output_granularity() -> None:
+    g = torch.Generator().manual_seed(1)
+    examples = [make_example(num_queries=q, generator=g) for q in (3, 5)]
+
+    def per_query(d: Data) -> torch.Tensor:
+        return d.query_pos.sum(-1, keepdim=True)
+
+    def per_example(d: Data) -> torch.Tensor:
+        return d.query_pos.new_ones(d.num_graphs if isinstance(d, Batch) else 1, 1)
+
+    assert_batch_equivalence(per_query, examples)
+    assert_batch_equivalence(per_example, examples, per_example_output=True)
+    # batched and one-by-one agree, but the rows are not what was promised
+    with pytest.raises(AssertionError, match=r"example 0: expected 3 rows \(one per query\)"):
+        assert_batch_equivalence(per_example, examples)
+    with pytest.raises(AssertionError, match=r"expected 1 row \(one per example\), got 3"):
+        assert_batch_equivalence(per_query, examples, per_example_output=True)
+    with pytest.raises(ValueError, match=r"need data\.query_pos"):
+        assert_batch_equivalence(per_example, [Data(x=torch.ones(2, 1))])
+
+
+class CompilesDifferently(torch.nn.Module):
+    """Adds one only when traced by torch.compile: eager and compiled outputs differ."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.compiler.is_compiling():
+            return x + 1
+        return x
+
+
+def test_compiled_matches_eager_detects_a_difference() -> None:
+    x = torch.arange(4.0)
+    with pytest.raises(AssertionError, match="compiled vs eager outputs: max abs difference 1"):
+        assert_compiled_matches_eager(CompilesDifferently(), x)
+    # (faithful modules pass it: see test_gen_compiled_matches_eager in tests/nn)

@@ -98,17 +98,53 @@ def assert_batch_equivalence(
     rtol: float = 1e-4,
     per_example_output: bool = False,
 ) -> None:
-    """A batch of examples gives the same outputs as the examples run one by one.
+    """A batch of examples gives the same outputs as the examples run one by one, and the
+    outputs have the promised granularity: one row per query (the queries of all examples, in
+    order), or one row per example with :obj:`per_example_output=True`.
 
     Args:
         model: maps a :class:`Data`/:class:`Batch` to per-query outputs (or per-example outputs
             with :obj:`per_example_output=True`).
-        data_list: the examples.
+        data_list: the examples (each with :obj:`query_pos` unless
+            :obj:`per_example_output=True`).
+        per_example_output: expect one output row per example (e.g. a GEN with
+            :obj:`readout="sum"`) instead of one per query.
+
+    Example:
+        >>> data = make_example(num_queries=3)
+        >>> per_query = lambda d: d.query_pos.sum(-1, keepdim=True)
+        >>> assert_batch_equivalence(per_query, [data, data.clone()])
+        >>> assert_batch_equivalence(per_query, [data], per_example_output=True)
+        Traceback (most recent call last):
+        ...
+        AssertionError: output of example 0: expected 1 row (one per example), got 3
     """
+    if per_example_output:
+        rows, unit = [1] * len(data_list), "example"
+    else:
+        if any(getattr(d, "query_pos", None) is None for d in data_list):
+            raise ValueError(
+                "per-query outputs need data.query_pos in every example; pass "
+                "per_example_output=True for a model with one output per example"
+            )
+        rows, unit = [int(d.query_pos.size(0)) for d in data_list], "query"
+    singles_list = [model(d) for d in data_list]
+    for i, (out, n) in enumerate(zip(singles_list, rows, strict=True)):
+        _check_rows(out, n, unit, f"output of example {i}")
+    singles = torch.cat(singles_list, dim=0)
     batch = Batch.from_data_list(list(data_list), follow_batch=FOLLOW_BATCH)
     batched = model(batch)
-    singles = torch.cat([model(d) for d in data_list], dim=0)
+    _check_rows(batched, sum(rows), unit, "batched output")
     _close(batched, singles, atol, rtol, "batched vs one-by-one outputs")
+
+
+def _check_rows(out: Tensor, expected: int, unit: str, what: str) -> None:
+    if out.dim() == 0 or out.size(0) != expected:
+        got = "a scalar" if out.dim() == 0 else out.size(0)
+        plural = "" if expected == 1 else "s"
+        raise AssertionError(
+            f"{what}: expected {expected} row{plural} (one per {unit}), got {got}"
+        )
 
 
 def assert_input_permutation_invariance(

@@ -65,11 +65,27 @@ def test_trajectories_match_the_integrator_and_the_exact_solution(tmp_path: Path
     assert 1e-5 < gap < 0.02  # first-order integrator error, visible but small at dt = 0.01
 
 
-def test_cache_is_reused_and_regenerated_when_parameters_change(tmp_path: Path) -> None:
+def test_cache_is_reused_and_regenerated_when_parameters_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = SpringMass(str(tmp_path), num_graphs=5, seed=3)
     files = sorted(p.name for p in (tmp_path / "processed").glob("spring_mass_*.pt"))
-    again = SpringMass(str(tmp_path), num_graphs=5, seed=3)
-    torch.testing.assert_close(first._data.x, again._data.x)
+    assert len(files) == 1
+
+    def fail(self: SpringMass) -> None:
+        raise RuntimeError("process called")
+
+    monkeypatch.setattr(SpringMass, "process", fail)
+    again = SpringMass(str(tmp_path), num_graphs=5, seed=3)  # same parameters: read from cache
+    torch.testing.assert_close(again._data.x, first._data.x)
+    torch.testing.assert_close(again._data.y, first._data.y)
+    # a transform is applied on access, not stored: it does not regenerate either
+    SpringMass(str(tmp_path), num_graphs=5, seed=3, transform=lambda d: d)
+    base: dict[str, object] = {"num_graphs": 5, "seed": 3}
+    for changed in ({"seed": 4}, {"num_masses": 4}, {"target": "both"}, {"dt": 0.02}):
+        with pytest.raises(RuntimeError, match="process called"):  # a new key: regenerated
+            SpringMass(str(tmp_path), **{**base, **changed})  # type: ignore[arg-type]
+    monkeypatch.undo()
     assert sorted(p.name for p in (tmp_path / "processed").glob("spring_mass_*.pt")) == files
     other = SpringMass(str(tmp_path), num_graphs=5, seed=4)
     assert not torch.equal(first._data.x, other._data.x)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 from torch_geometric.data import Batch
@@ -100,11 +102,52 @@ def test_notebook_architecture_has_its_parameter_count() -> None:
     )
 
 
-def test_reset_parameters_changes_weights() -> None:
-    conv = InteractionConv(2, 1)
-    before = [p.clone() for p in conv.parameters()]
-    conv.reset_parameters()
-    assert any(not torch.equal(a, b) for a, b in zip(before, conv.parameters(), strict=True))
+def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {name: p.detach().clone() for name, p in module.named_parameters()}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: InteractionConv(3, 2, hidden_channels=16, edge_dim=1, relative=False),
+        lambda: InteractionNetwork(in_channels=3, edge_dim=1, num_layers=3, hidden_channels=16),
+    ],
+    ids=["conv", "network"],
+)
+def test_reset_parameters_reinitialises_every_parameter(
+    make: Callable[[], torch.nn.Module],
+) -> None:
+    model = make()
+    names = [n for n, _ in model.named_parameters()]
+    # every Linear of every MLP (of every layer) has a weight and a bias
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(names) == 2 * len(linears) >= 4
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(7.0)  # far outside any initialisation
+    torch.manual_seed(123)
+    model.reset_parameters()
+    first = _snapshot(model)
+    # every element of every parameter was redrawn (not one tensor among many)
+    for name, value in first.items():
+        assert bool((value != 7.0).all()), f"{name} was not (fully) re-initialised"
+    # the layer documents no init of its own, so it is torch.nn.Linear's: weight and bias
+    # ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the spread checks this distribution, not a narrower one
+    for layer in linears:
+        bound = 1 / layer.in_features**0.5
+        w = layer.weight.detach()
+        assert float(w.abs().max()) <= bound and float(layer.bias.detach().abs().max()) <= bound
+        if w.numel() >= 64:
+            assert float(w.abs().max()) > 0.8 * bound
+            assert float(w.std()) == pytest.approx(bound / 3**0.5, rel=0.3)
+    # a second reset draws new values; the same seed draws the same values again
+    model.reset_parameters()
+    second = _snapshot(model)
+    assert all(not torch.equal(first[n], second[n]) for n in names)
+    torch.manual_seed(123)
+    model.reset_parameters()
+    for name, value in _snapshot(model).items():
+        torch.testing.assert_close(value, first[name], rtol=0, atol=0)
 
 
 def test_bad_input_is_rejected() -> None:
