@@ -64,34 +64,56 @@ def test_spatial_encoder_and_decoder_hand_case() -> None:
 
 
 # -------------------------------------------------------------------- GENConv
-@pytest.mark.parametrize("reference", [False, True])
-@pytest.mark.parametrize("aggr", ["sum", "mean", "max"])
-def test_gen_conv_matches_explicit_loop(aggr: str, reference: bool) -> None:
-    conv = GENConv(4, message_channels=3, edge_hidden_channels=5, node_hidden_channels=6, aggr=aggr)
-    conv.use_message_passing = reference
+# GENConv computes sum and mean two ways: fused (edge_relu_sum; what backend="auto" picks) and
+# PyG's propagate (backend="propagate"). Max has only the propagate path, so it is checked
+# once; each case also checks which path ran, so no case silently repeats another.
+@pytest.mark.parametrize(
+    ("aggr", "backend", "fused"),
+    [
+        ("sum", "auto", True),
+        ("sum", "propagate", False),
+        ("mean", "auto", True),
+        ("mean", "propagate", False),
+        ("max", "auto", False),
+    ],
+    ids=["sum-fused", "sum-propagate", "mean-fused", "mean-propagate", "max"],
+)
+def test_gen_conv_matches_explicit_loop(aggr: str, backend: str, fused: bool) -> None:
+    conv = GENConv(4, message_channels=3, edge_hidden_channels=5, node_hidden_channels=6,
+                   aggr=aggr, backend=backend)
+    propagate_calls: list[int] = []
+    conv.register_propagate_forward_hook(lambda *args: propagate_calls.append(1))
     pos = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [3.0, 1.0], [5.0, 5.0]])
-    edge_index = torch.tensor([[0, 1, 0, 2, 1, 3], [1, 0, 2, 0, 3, 1]])  # node 4 is isolated
+    # node 0 receives 2 messages, node 1 receives 3 (so sum, mean and max all differ there),
+    # nodes 2 and 3 one each, node 4 is isolated
+    edge_index = torch.tensor([[0, 1, 0, 2, 1, 3, 2], [1, 0, 2, 0, 3, 1, 1]])
     x = torch.randn(5, 4)
     reduce = {"sum": torch.sum, "mean": torch.mean, "max": lambda m, dim: m.max(dim).values}[aggr]
     expected = []
     for i in range(5):
-        msgs = [torch.zeros(3)] if i == 4 else []  # no messages aggregate to zero
+        msgs: list[torch.Tensor] = []
         for e in range(edge_index.size(1)):
             j, t = edge_index[:, e].tolist()
             if t == i:
                 d = pos[j] - pos[i]
                 msgs.append(conv.edge_mlp(torch.cat([x[i], x[j], d, d.norm().view(1)])))
-        agg = reduce(torch.stack(msgs), dim=0)
+        # a node without messages aggregates to zero
+        agg = reduce(torch.stack(msgs), dim=0) if msgs else torch.zeros(3)
         expected.append(conv.norm(x[i] + conv.node_mlp(torch.cat([x[i], agg]))))
-    assert torch.allclose(conv(x, edge_index, pos=pos), torch.stack(expected), atol=1e-5)
+    out = conv(x, edge_index, pos=pos)
+    torch.testing.assert_close(out, torch.stack(expected), atol=1e-5, rtol=1e-5)
+    # the path that ran: PyG's propagate exactly when not fused
+    assert conv.fused is fused
+    assert len(propagate_calls) == (0 if fused else 1)
 
 
 def test_gen_conv_repr_and_errors() -> None:
     conv = GENConv(32)
-    assert str(conv) == "GENConv(32, message_channels=16, pos_dim=2, aggr=sum)"
+    assert str(conv) == ("GENConv(32, message_channels=16, pos_dim=2, aggr=sum, "
+                         "backend='auto')")
     with pytest.raises(ValueError, match="either 'pos' or precomputed 'edge_attr'"):
         conv(torch.randn(2, 32), torch.tensor([[0], [1]]))
-    with pytest.raises(ValueError, match="edge_attr must have 3 features"):
+    with pytest.raises(ValueError, match=r"edge_attr must have shape \[1, 3\]"):
         conv(torch.randn(2, 32), torch.tensor([[0], [1]]), edge_attr=torch.randn(1, 5))
     with pytest.raises(ValueError, match="channels must be a positive integer"):
         GENConv(0)
@@ -187,7 +209,7 @@ def test_gen_sum_readout_is_per_example() -> None:
     model = gen_small(readout="sum", out_channels=2)
     examples = [make_example(num_nodes=n, generator=g) for n in (3, 6)]
     assert model(examples[0]).shape == (1, 2)
-    assert_batch_equivalence(model, examples)
+    assert_batch_equivalence(model, examples, per_example_output=True)
 
 
 def test_gen_with_bilinear_on_a_grid() -> None:

@@ -8,8 +8,10 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.nn import global_add_pool
+from torch_geometric.utils import degree
 
 from gen_pyg._validation import check_points
+from gen_pyg.mesh.diameter import graph_diameter
 from gen_pyg.nn._checks import batch_vector, check_function_samples, check_nonempty, num_examples
 from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
 from gen_pyg.nn.gen_conv import GENConv
@@ -65,7 +67,10 @@ class GEN(torch.nn.Module):
             encoder and decoder. (default: :obj:`"soft_nearest"`, dense)
         readout (str, optional): :obj:`"interpolate"` or :obj:`"sum"`. (default:
             :obj:`"interpolate"`)
-        aggr (str, optional): aggregation of :class:`GENConv`. (default: :obj:`"sum"`)
+        aggr (str, optional): aggregation of :class:`GENConv` (any PyG aggregation).
+            (default: :obj:`"sum"`)
+        conv_backend (str, optional): :class:`GENConv`'s backend, ``"auto"``, ``"fused"`` or
+            ``"propagate"`` (needed for double backward). (default: :obj:`"auto"`)
         norm (bool, optional): layer normalisation in :class:`GENConv`. (default: :obj:`True`)
         encode_pos (bool, optional): feed sample positions to the encoders. (default: :obj:`True`)
         decode_pos (bool, optional): feed query positions to the decoders. (default: :obj:`True`)
@@ -103,6 +108,7 @@ class GEN(torch.nn.Module):
         norm: bool = True,
         encode_pos: bool = True,
         decode_pos: bool = True,
+        conv_backend: str = "auto",
     ) -> None:
         super().__init__()
         self.in_channels = as_channel_list(in_channels, "in_channels")
@@ -136,6 +142,7 @@ class GEN(torch.nn.Module):
             pos_dim=pos_dim,
             aggr=aggr,
             norm=norm,
+            backend=conv_backend,
         )
         self.spatial_decoder = SpatialDecoder(self.representation)
         decode_extra = pos_dim if (decode_pos and readout == "interpolate") else 0
@@ -185,8 +192,6 @@ class GEN(torch.nn.Module):
             return self.num_steps
         diameter = getattr(data, "diameter", None)
         if diameter is None:
-            from gen_pyg.mesh import graph_diameter
-
             diameter = graph_diameter(
                 data.edge_index, data.pos.size(0), getattr(data, "batch", None)
             )
@@ -207,9 +212,11 @@ class GEN(torch.nn.Module):
         steps = self.steps_for(data) if num_steps is None else num_steps
         if steps == 0:
             return z
+        # what depends only on the mesh is computed once for all rounds
         edge_attr = GENConv.edge_features(data.pos, data.edge_index)
+        in_degree = degree(data.edge_index[1], z.size(0), dtype=z.dtype)
         for _ in range(steps):
-            z = self.conv(z, data.edge_index, edge_attr=edge_attr)
+            z = self.conv(z, data.edge_index, edge_attr=edge_attr, in_degree=in_degree)
         return z
 
     def decode(self, z: Tensor, data: Data) -> Tensor:

@@ -12,6 +12,10 @@ from torch_geometric.utils import degree
 from gen_pyg.nn.mlp import mlp, reset_mlp
 from gen_pyg.ops.fused_edges import edge_relu_sum
 
+#: Backends of :class:`GENConv` and the aggregations the fused one computes.
+BACKENDS = ("auto", "fused", "propagate")
+FUSED_AGGRS = ("sum", "add", "mean")
+
 
 class GENConv(MessagePassing):
     r"""The mesh message-passing step of a Graph Element Network (Alet et al., ICML 2019, §3.3),
@@ -30,10 +34,19 @@ class GENConv(MessagePassing):
     on positions; pass them as :obj:`edge_attr` (see :meth:`edge_features`) to compute them once
     for many rounds.
 
-    The computation is exactly this formula, arranged to do most work per node rather than per
-    edge: the first layer of :math:`m_e` is split into node terms and an edge term, and with
-    sum or mean aggregation the last (linear) layer of :math:`m_e` is applied after
-    aggregating.
+    The definition is PyG's: :meth:`message` is :math:`m_e`, :meth:`aggregate` is the
+    :obj:`aggr` of :class:`~torch_geometric.nn.conv.MessagePassing` (every aggregation PyG
+    offers: ``"sum"``, ``"mean"``, ``"max"``, ``"min"``, lists, ``Aggregation`` modules) and
+    :meth:`update` is :math:`m_v` with the residual and the normalisation; subclasses may
+    override any of them.
+
+    For sum and mean, a fused backend computes the same thing faster (``backend="auto"``, the
+    default, picks it): the first layer of :math:`m_e` is split into node terms, computed once
+    per node, and an edge term; the hidden activations are summed by
+    :func:`~gen_pyg.ops.edge_relu_sum` (chunked, no :obj:`[E, H]` tensor kept for large
+    graphs), and the last, linear, layer of :math:`m_e` is applied once per node after the sum.
+    The fused backend is differentiable once (training); for double backward (e.g. gradient
+    penalties) use ``backend="propagate"``, which torch differentiates any number of times.
 
     Args:
         channels (int): node state size.
@@ -41,13 +54,18 @@ class GENConv(MessagePassing):
         edge_hidden_channels (int, optional): hidden width of :math:`m_e`. (default: :obj:`48`)
         node_hidden_channels (int, optional): hidden width of :math:`m_v`. (default: :obj:`64`)
         pos_dim (int, optional): dimension :math:`D` of node positions. (default: :obj:`2`)
-        aggr (str, optional): aggregation :math:`\bigoplus`. (default: :obj:`"sum"`)
+        aggr (str or Aggregation, optional): aggregation :math:`\bigoplus`.
+            (default: :obj:`"sum"`)
         residual (bool, optional): add :math:`\mathbf{h}_i`. (default: :obj:`True`)
         norm (bool, optional): apply layer normalisation. (default: :obj:`True`)
+        backend (str, optional): ``"auto"`` (fused for sum and mean, :meth:`propagate`
+            otherwise), ``"fused"`` (sum or mean only) or ``"propagate"``.
+            (default: :obj:`"auto"`)
 
     Shapes:
         - **input:** node states :math:`(N, C)`, edge indices :math:`(2, E)`, node positions
-          :math:`(N, D)` or edge features :math:`(E, D + 1)`
+          :math:`(N, D)` or edge features :math:`(E, D + 1)`, optionally the in-degrees
+          :math:`(N,)`
         - **output:** node states :math:`(N, C)`
 
     Example:
@@ -67,8 +85,17 @@ class GENConv(MessagePassing):
         aggr: str = "sum",
         residual: bool = True,
         norm: bool = True,
+        backend: str = "auto",
     ) -> None:
-        super().__init__(aggr=aggr)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if backend == "fused" and aggr not in FUSED_AGGRS:
+            raise ValueError(f"backend='fused' needs aggr in {FUSED_AGGRS}, got {aggr!r}; use "
+                             "backend='auto' or 'propagate'")
+        try:
+            super().__init__(aggr=aggr)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"aggr={aggr!r} is not an aggregation PyG knows ({exc})") from exc
         for name, value in (
             ("channels", channels),
             ("message_channels", message_channels),
@@ -83,13 +110,19 @@ class GENConv(MessagePassing):
         self.pos_dim = pos_dim
         self.residual = residual
         self.edge_mlp = mlp([2 * channels + pos_dim + 1, edge_hidden_channels, message_channels])
-        self.node_mlp = mlp([channels + message_channels, node_hidden_channels, channels])
+        # several aggregations (e.g. aggr=["sum", "max"]) concatenate their outputs
+        get_out = getattr(self.aggr_module, "get_out_channels", None)
+        aggregated = int(get_out(message_channels)) if callable(get_out) else message_channels
+        self.node_mlp = mlp([channels + aggregated, node_hidden_channels, channels])
         self.norm = torch.nn.LayerNorm(channels) if norm else torch.nn.Identity()
-        #: Sum the edge MLP's hidden activations with PyG's ``propagate`` (gather, message,
-        #: scatter) instead of the fused :func:`~gen_pyg.ops.edge_relu_sum` (same result; kept
-        #: as the reference that tests compare against).
-        self.use_message_passing = False
+        self.backend = backend
         self.reset_parameters()
+
+    @property
+    def fused(self) -> bool:
+        """Whether :meth:`forward` takes the fused backend."""
+        return self.backend == "fused" or (
+            self.backend == "auto" and isinstance(self.aggr, str) and self.aggr in FUSED_AGGRS)
 
     def reset_parameters(self) -> None:
         super().reset_parameters()
@@ -111,63 +144,75 @@ class GENConv(MessagePassing):
         edge_index: Tensor,
         pos: Tensor | None = None,
         edge_attr: Tensor | None = None,
+        in_degree: Tensor | None = None,
     ) -> Tensor:
+        """One round on node states :obj:`x`; :obj:`edge_attr` (see :meth:`edge_features`)
+        and :obj:`in_degree` (``degree(edge_index[1], N)``) may be precomputed once for many
+        rounds on the same graph."""
+        if x.dim() != 2 or x.size(-1) != self.channels:
+            raise ValueError(f"x must have shape [N, {self.channels}] (channels), got "
+                             f"{tuple(x.shape)}")
+        if edge_index.dim() != 2 or edge_index.size(0) != 2 or edge_index.dtype != torch.long:
+            raise ValueError(f"edge_index must be a long tensor [2, E], got "
+                             f"{tuple(edge_index.shape)} {edge_index.dtype}")
+        # a value check costs a device sync; compiled graphs skip it (GEN checks its mesh once)
+        if (not torch.compiler.is_compiling() and edge_index.numel()
+                and (int(edge_index.min()) < 0 or int(edge_index.max()) >= x.size(0))):
+            raise ValueError(f"edge_index refers to nodes outside 0..{x.size(0) - 1} (x has "
+                             f"{x.size(0)} rows)")
         if edge_attr is None:
             if pos is None:
                 raise ValueError("GENConv needs either 'pos' or precomputed 'edge_attr'")
+            if pos.shape != (x.size(0), self.pos_dim):
+                raise ValueError(f"pos must have shape [{x.size(0)}, {self.pos_dim}] (one row "
+                                 f"per node of x, pos_dim), got {tuple(pos.shape)}")
             edge_attr = self.edge_features(pos, edge_index)
-        if edge_attr.size(-1) != self.pos_dim + 1:
+        if edge_attr.dim() != 2 or edge_attr.shape != (edge_index.size(1), self.pos_dim + 1):
             raise ValueError(
-                f"edge_attr must have {self.pos_dim + 1} features (pos_dim + 1), "
-                f"got {edge_attr.size(-1)}"
+                f"edge_attr must have shape [{edge_index.size(1)}, {self.pos_dim + 1}] (E, "
+                f"pos_dim + 1), got {tuple(edge_attr.shape)}"
             )
-        lin1, lin2 = self._edge_layers()
-        c = self.channels
-        # m_e's first layer on [h_i, h_j, e_ij] is W_i h_i + W_j h_j + W_e e_ij + b: the node
-        # terms are computed once per node instead of once per edge.
-        # both node terms from one product: [N, C] @ [C, 2H], split into column views
-        w_nodes = torch.cat([lin1.weight[:, :c], lin1.weight[:, c : 2 * c]], dim=0)
-        dst, src = (x @ w_nodes.t()).chunk(2, dim=-1)
-        w_edge = lin1.weight[:, 2 * c :]
-        if self.aggr in ("sum", "add", "mean"):
-            # m_e's last layer is linear, so it commutes with a sum or mean over edges: sum the
-            # hidden activations (fused and chunked, nothing [E, H] is kept) and apply it once
-            # per node.
-            if self.use_message_passing:
-                edge = torch.addmm(lin1.bias, edge_attr, w_edge.t())
-                hidden = self.propagate(edge_index, dst=dst, src=src, edge=edge, aggr_sum=True)
-            else:
-                hidden = edge_relu_sum(dst, src, edge_attr, w_edge, lin1.bias, edge_index)
-            deg = degree(edge_index[1], x.size(0), dtype=x.dtype).unsqueeze(-1)
-            if self.aggr == "mean":
-                hidden = hidden / deg.clamp(min=1)
-                deg = (deg > 0).to(x.dtype)  # nodes without edges aggregate to zero
-            aggregated = hidden @ lin2.weight.t() + deg * lin2.bias
-        else:
-            edge = torch.addmm(lin1.bias, edge_attr, w_edge.t())
-            hidden = torch.relu(dst[edge_index[1]] + src[edge_index[0]] + edge)
-            aggregated = self.aggr_module(lin2(hidden), edge_index[1], dim_size=x.size(0))
-        out: Tensor = self.node_mlp(torch.cat([x, aggregated], dim=-1))
-        if self.residual:
-            out = out + x
-        out = self.norm(out)
+        if self.fused:
+            return self.update(self._fused_aggregate(x, edge_index, edge_attr, in_degree), x)
+        # gather, message, aggregate, update: PyG's own pipeline
+        out: Tensor = self.propagate(edge_index, x=x, edge_attr=edge_attr)
         return out
 
-    def message(self, dst_i: Tensor, src_j: Tensor, edge: Tensor, aggr_sum: bool) -> Tensor:
-        return torch.relu(dst_i + src_j + edge)
+    def message(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
+        """:math:`m_e(\mathbf{h}_i, \mathbf{h}_j, \mathbf{e}_{ij})` for every edge."""
+        out: Tensor = self.edge_mlp(torch.cat([x_i, x_j, edge_attr], dim=-1))
+        return out
 
-    def aggregate(
-        self,
-        inputs: Tensor,
-        index: Tensor,
-        ptr: Tensor | None = None,
-        dim_size: int | None = None,
-        aggr_sum: bool = True,
-    ) -> Tensor:
-        # The reference path sums hidden activations whatever ``aggr`` is (mean is applied
-        # after, as in the fused path).
-        out = inputs.new_zeros(dim_size or 0, inputs.size(-1))
-        return out.index_add_(0, index, inputs)
+    def update(self, inputs: Tensor, x: Tensor) -> Tensor:
+        """:math:`\mathrm{LayerNorm}(\mathbf{h}_i + m_v(\mathbf{h}_i, \mathbf{u}_i))`."""
+        out: Tensor = self.node_mlp(torch.cat([x, inputs], dim=-1))
+        if self.residual:
+            out = out + x
+        result: Tensor = self.norm(out)
+        return result
+
+    def _fused_aggregate(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
+                         in_degree: Tensor | None) -> Tensor:
+        """The sum or mean of :meth:`message` over incoming edges, computed the fast way."""
+        lin1, lin2 = self._edge_layers()
+        c = self.channels
+        # m_e's first layer on [h_i, h_j, e_ij] is W_i h_i + W_j h_j + W_e e_ij + b: both node
+        # terms from one [N, C] @ [C, 2H] product, once per node instead of once per edge
+        w_nodes = torch.cat([lin1.weight[:, :c], lin1.weight[:, c : 2 * c]], dim=0)
+        dst, src = (x @ w_nodes.t()).chunk(2, dim=-1)
+        hidden = edge_relu_sum(dst, src, edge_attr, lin1.weight[:, 2 * c :], lin1.bias,
+                               edge_index)
+        if in_degree is None:
+            in_degree = degree(edge_index[1], x.size(0), dtype=x.dtype)
+        elif in_degree.shape != (x.size(0),):
+            raise ValueError(f"in_degree must have shape [{x.size(0)}], got "
+                             f"{tuple(in_degree.shape)}")
+        deg = in_degree.to(x.dtype).unsqueeze(-1)
+        if self.aggr == "mean":
+            hidden = hidden / deg.clamp(min=1)
+            deg = (deg > 0).to(x.dtype)  # nodes without edges aggregate to zero
+        # m_e's last layer is linear: it commutes with the sum (or mean) over edges
+        return hidden @ lin2.weight.t() + deg * lin2.bias
 
     def _edge_layers(self) -> tuple[torch.nn.Linear, torch.nn.Linear]:
         return cast(torch.nn.Linear, self.edge_mlp[0]), cast(torch.nn.Linear, self.edge_mlp[2])
@@ -175,5 +220,6 @@ class GENConv(MessagePassing):
     def __repr__(self) -> str:
         return (
             f"{self.__class__.__name__}({self.channels}, message_channels="
-            f"{self.message_channels}, pos_dim={self.pos_dim}, aggr={self.aggr})"
+            f"{self.message_channels}, pos_dim={self.pos_dim}, aggr={self.aggr}, "
+            f"backend={self.backend!r})"
         )
