@@ -104,7 +104,7 @@ def test_double_backward_exact_with_propagate_refused_with_fused() -> None:
     assert torch.autograd.gradgradcheck(lambda v: plain(v, EDGES, pos=pos), (x,))
     fused = GENConv(3, backend="fused").double()
     (g,) = torch.autograd.grad(fused(x, EDGES, pos=pos).sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError, match="once_differentiable|differentiate twice"):
+    with pytest.raises(RuntimeError, match=r"once_differentiable|differentiate twice"):
         g.sum().backward()
 
 

@@ -179,12 +179,12 @@ class GENConv(MessagePassing):
         return out
 
     def message(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
-        """:math:`m_e(\mathbf{h}_i, \mathbf{h}_j, \mathbf{e}_{ij})` for every edge."""
+        r""":math:`m_e(\mathbf{h}_i, \mathbf{h}_j, \mathbf{e}_{ij})` for every edge."""
         out: Tensor = self.edge_mlp(torch.cat([x_i, x_j, edge_attr], dim=-1))
         return out
 
     def update(self, inputs: Tensor, x: Tensor) -> Tensor:
-        """:math:`\mathrm{LayerNorm}(\mathbf{h}_i + m_v(\mathbf{h}_i, \mathbf{u}_i))`."""
+        r""":math:`\mathrm{LayerNorm}(\mathbf{h}_i + m_v(\mathbf{h}_i, \mathbf{u}_i))`."""
         out: Tensor = self.node_mlp(torch.cat([x, inputs], dim=-1))
         if self.residual:
             out = out + x
