@@ -18,10 +18,15 @@ Writes ``benchmarks/results/poisson_generation.json`` and ``poisson_generation.p
 Reproduce with::
 
     OMP_NUM_THREADS=1 python benchmarks/poisson_generation.py
+
+``--quick`` (seconds) runs the same steps on 3 houses at n = 21, one repeat each, solver sizes
+17 and 33, and the source check at n = 11, 21 against n = 81; it writes
+``poisson_generation_quick.json`` and ``.png``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -50,6 +55,11 @@ RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS")
 NUM_HOUSES, NUM_SCENARIOS, N = 250, 32, 101
 
 
+#: the quick run's settings (the full run uses the constants above)
+QUICK = {"houses": 3, "n": 21, "repeats": 1, "solver_sizes": (17, 33),
+         "source_sizes": (11, 21), "source_reference_n": 81}
+
+
 def _best_of(fn: Callable[[], Any], repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -59,10 +69,10 @@ def _best_of(fn: Callable[[], Any], repeats: int) -> float:
     return min(times)
 
 
-def _direct_one_factorisation(n: int) -> None:
+def _direct_one_factorisation(n: int, houses: int = NUM_HOUSES) -> None:
     """Every scenario solved on its own (no superposition), one factorisation shared."""
     solver = FDPoissonSolver(n)
-    for i in range(NUM_HOUSES):
+    for i in range(houses):
         house = sample_poisson_house(np.random.default_rng([0, i]))
         coverage = box_coverage(house.boxes, n)
         source = np.einsum("sk,kij->sij", house.heat, coverage)
@@ -83,54 +93,55 @@ def _direct_fresh_factorisation(n: int, houses: int) -> None:
             solver.interpolate(field, house.query_pos[s])
 
 
-def square_generation() -> dict[str, Any]:
-    numerics = _best_of(lambda: generate_poisson_houses(NUM_HOUSES, n=N), repeats=3)
+def square_generation(
+    houses: int = NUM_HOUSES, n: int = N, repeats: int = 3, subset: int = 5
+) -> dict[str, Any]:
+    numerics = _best_of(lambda: generate_poisson_houses(houses, n=n), repeats=repeats)
     dataset, size = float("inf"), 0
-    for _ in range(2):
+    for _ in range(min(2, repeats)):
         with tempfile.TemporaryDirectory() as root:
             start = time.perf_counter()
-            ds = PoissonSquare(root, "all", n=N, log=False)
+            ds = PoissonSquare(root, "all", num_houses=houses, n=n, log=False)
             dataset = min(dataset, time.perf_counter() - start)
             size = len(ds)
-    direct = _best_of(lambda: _direct_one_factorisation(N), repeats=3)
-    subset = 5
-    fresh = _best_of(lambda: _direct_fresh_factorisation(N, subset), repeats=1)
+    direct = _best_of(lambda: _direct_one_factorisation(n, houses), repeats=repeats)
+    fresh = _best_of(lambda: _direct_fresh_factorisation(n, subset), repeats=1)
     return {
-        "houses": NUM_HOUSES,
+        "houses": houses,
         "scenarios": size,
-        "n": N,
+        "n": n,
         "numerics_s": numerics,
         "dataset_s": dataset,
         "direct_per_scenario_s": direct,
-        "fresh_factorisation_per_scenario_s_extrapolated": fresh * NUM_HOUSES / subset,
+        "fresh_factorisation_per_scenario_s_extrapolated": fresh * houses / subset,
         "fresh_factorisation_houses_timed": subset,
         "speedup_superposition_vs_direct": direct / numerics,
     }
 
 
-def sphere_generation() -> dict[str, Any]:
+def sphere_generation(houses: int = NUM_HOUSES, repeats: int = 2) -> dict[str, Any]:
     seconds, size = float("inf"), 0
-    for _ in range(2):
+    for _ in range(repeats):
         with tempfile.TemporaryDirectory() as root:
             start = time.perf_counter()
-            ds = PoissonSphere(root, "all", log=False)
+            ds = PoissonSphere(root, "all", num_houses=houses, log=False)
             seconds = min(seconds, time.perf_counter() - start)
             size = len(ds)
-    return {"houses": NUM_HOUSES, "scenarios": size, "dataset_s": seconds}
+    return {"houses": houses, "scenarios": size, "dataset_s": seconds}
 
 
 def solver_scaling(
-    sizes: tuple[int, ...] = (33, 65, 101, 129, 201, 257, 401),
+    sizes: tuple[int, ...] = (33, 65, 101, 129, 201, 257, 401), repeats: int = 3
 ) -> list[dict[str, Any]]:
     rows = []
     rng = np.random.default_rng(0)
     for n in sizes:
         rhs = rng.normal(size=(32, n, n))
         dst = FDPoissonSolver(n, "dst")
-        factor = _best_of(lambda n=n: FDPoissonSolver(n, "splu"), repeats=3)
+        factor = _best_of(lambda n=n: FDPoissonSolver(n, "splu"), repeats=repeats)
         splu = FDPoissonSolver(n, "splu")
-        t_dst = _best_of(lambda s=dst, r=rhs: s.solve(r), repeats=3) / 32
-        t_splu = _best_of(lambda s=splu, r=rhs: s.solve(r), repeats=3) / 32
+        t_dst = _best_of(lambda s=dst, r=rhs: s.solve(r), repeats=repeats) / 32
+        t_splu = _best_of(lambda s=splu, r=rhs: s.solve(r), repeats=repeats) / 32
         x, y = dst.coords[:, None], dst.coords[None, :]
         exact = np.sin(np.pi * x) * np.cos(2 * np.pi * y) + x**2 * y
         source = 5 * np.pi**2 * np.sin(np.pi * x) * np.cos(2 * np.pi * y) - 2 * y
@@ -147,13 +158,15 @@ def solver_scaling(
     return rows
 
 
-def source_accuracy() -> list[dict[str, Any]]:
+def source_accuracy(
+    sizes: tuple[int, ...] = (51, 101, 201, 401), reference_n: int = 801
+) -> list[dict[str, Any]]:
     """Nodal vs cell-averaged heater source at several n, against n = 801 (cell-averaged)."""
     house = sample_poisson_house(np.random.default_rng([0, 0]), num_scenarios=4)
-    ref = solve_poisson_house(house, FDPoissonSolver(801), supersample=4).y
+    ref = solve_poisson_house(house, FDPoissonSolver(reference_n), supersample=4).y
     assert ref is not None
     rows = []
-    for n in (51, 101, 201, 401):
+    for n in sizes:
         solver = FDPoissonSolver(n)
         row: dict[str, Any] = {"n": n}
         for s in (1, 4):
@@ -200,26 +213,26 @@ def plot(record: dict[str, Any], path: Path) -> None:
     )
     ax.set_xlabel("grid nodes per axis n")
     ax.set_ylabel("max error")
-    ax.set_title("accuracy (house: vs n = 801)")
+    ax.set_title(f"accuracy (house: vs n = {record.get('source_reference_n', 801)})")
     ax.legend()
     for ax in axes[:2]:
         ax.set_xticks(n)
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax = axes[2]
+    sq = record["square"]
     house = sample_poisson_house(np.random.default_rng([0, 3]), num_scenarios=1)
-    solver = FDPoissonSolver(N)
-    coverage = box_coverage(house.boxes, N)
+    solver = FDPoissonSolver(sq["n"])
+    coverage = box_coverage(house.boxes, sq["n"])
     field = solver.solve(np.einsum("k,kij->ij", house.heat[0], coverage), house.exterior_temp[0])
     im = ax.imshow(field.T, origin="lower", extent=(0, 1, 0, 1), cmap="coolwarm")
     for (lx, ly, ux, uy), h in zip(house.boxes, house.heat[0], strict=True):
         ax.add_patch(Rectangle((lx, ly), ux - lx, uy - ly, fill=False, lw=1.2))
         ax.text(lx, uy + 0.01, f"h={h:.0f}", fontsize=8)
-    ax.set_title(f"a generated house (T = {house.exterior_temp[0]:.2f}), n = {N}")
+    ax.set_title(f"a generated house (T = {house.exterior_temp[0]:.2f}), n = {sq['n']}")
     fig.colorbar(im, ax=ax, shrink=0.85)
-    sq = record["square"]
     fig.suptitle(
-        f"PoissonSquare 250 x 32 at n = 101: {sq['numerics_s']:.2f} s numerics, "
+        f"PoissonSquare {sq['houses']} x 32 at n = {sq['n']}: {sq['numerics_s']:.2f} s numerics, "
         f"{sq['dataset_s']:.2f} s dataset; direct per-scenario solves "
         f"{sq['direct_per_scenario_s']:.2f} s"
     )
@@ -229,6 +242,9 @@ def plot(record: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
+    args = parser.parse_args()
     torch.set_num_threads(1)
     record: dict[str, Any] = {
         "machine": {
@@ -240,14 +256,24 @@ def main() -> None:
             "numpy": np.__version__,
             "scipy": scipy.__version__,
         },
-        "square": square_generation(),
-        "sphere": sphere_generation(),
-        "solver_scaling": solver_scaling(),
-        "source_accuracy": source_accuracy(),
     }
+    if args.quick:
+        q = QUICK
+        record["quick"] = True
+        record["square"] = square_generation(q["houses"], q["n"], q["repeats"], subset=1)
+        record["sphere"] = sphere_generation(q["houses"], q["repeats"])
+        record["solver_scaling"] = solver_scaling(q["solver_sizes"], q["repeats"])
+        record["source_accuracy"] = source_accuracy(q["source_sizes"], q["source_reference_n"])
+        record["source_reference_n"] = q["source_reference_n"]
+    else:
+        record["square"] = square_generation()
+        record["sphere"] = sphere_generation()
+        record["solver_scaling"] = solver_scaling()
+        record["source_accuracy"] = source_accuracy()
+    name = "poisson_generation_quick" if args.quick else "poisson_generation"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "poisson_generation.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot(record, RESULTS / "poisson_generation.png")
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    plot(record, RESULTS / f"{name}.png")
     print(json.dumps({k: record[k] for k in ("square", "sphere")}, indent=2))
 
 

@@ -16,9 +16,14 @@ Also: dense (exactly the paper) vs sparse soft nearest neighbours at the paper's
 (k x k meshes, k = 2..7, 32 scenarios x (up to 64 inputs + 256 queries)).
 
     python benchmarks/scaling.py            # full grid (about 10 minutes on 2 cores)
-    python benchmarks/scaling.py --quick    # N <= 1e4, P <= 1e5
+    python benchmarks/scaling.py --quick    # seconds: the same steps on tiny sizes
 
-Writes benchmarks/results/scaling.json and benchmarks/results/scaling.png.
+``--quick`` measures only (N, P) = (100, 1e3) and (1e3, 1e4), which also stand in for the
+linearity pair, with one timed repeat and without the other node numbering's comparison,
+and the paper sizes for k = 2, 3 only.
+
+Writes benchmarks/results/scaling.json and benchmarks/results/scaling.png (``scaling_quick.*``
+with ``--quick``, ``scaling_selected[_quick].*`` with ``--only``).
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ def run_one(
     }
 
 
-def paper_sizes(repeats: int) -> list[dict[str, float]]:
+def paper_sizes(repeats: int, mesh_sizes: range = range(2, 8)) -> list[dict[str, float]]:
     """Dense vs sparse soft nearest neighbours on k x k meshes, batches of 32 scenarios."""
     from torch_geometric.data import Batch, Data
 
@@ -99,7 +104,7 @@ def paper_sizes(repeats: int) -> list[dict[str, float]]:
     from gen_pyg.nn import GEN, SoftNearest
 
     rows = []
-    for k in range(2, 8):
+    for k in mesh_sizes:
         mesh = grid(k)  # the paper's k x k grid with Delaunay edges
         pos, edge_index = mesh.pos, mesh.edge_index
         g = torch.Generator().manual_seed(k)
@@ -130,9 +135,9 @@ def paper_sizes(repeats: int) -> list[dict[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
     parser.add_argument("--one", nargs=2, type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=None, help="timed repeats (default 3)")
     parser.add_argument(
         "--mmap-threshold",
         type=int,
@@ -153,13 +158,20 @@ def main() -> None:
         help="mesh node numbering: along a Z-curve (gen_pyg.mesh.curve_order) or as generated",
     )
     args = parser.parse_args()
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], args.repeats, args.node_order)))
         return
 
-    nodes = [100, 1_000, 10_000] + ([] if args.quick else [100_000])
-    points = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
-    pairs = [tuple(x) for x in args.only] if args.only else [(n, p) for n in nodes for p in points]
+    if args.quick:  # the linearity pair scaled down 100 times, and just that
+        big_cell, small_cell = (1_000, 10_000), (100, 1_000)
+        grid_pairs = [small_cell, big_cell]
+    else:
+        big_cell, small_cell = (100_000, 1_000_000), (10_000, 100_000)
+        nodes, points = [100, 1_000, 10_000, 100_000], [1_000, 10_000, 100_000, 1_000_000]
+        grid_pairs = [(n, p) for n in nodes for p in points]
+    pairs = [tuple(x) for x in args.only] if args.only else grid_pairs
     env = dict(os.environ)
     if args.mmap_threshold is not None:
         env["MALLOC_MMAP_THRESHOLD_"] = str(args.mmap_threshold)
@@ -175,7 +187,7 @@ def main() -> None:
 
     def measure(n: int, p: int, node_order: str) -> dict[str, object]:
         # one timed run for the big cells, except the two of the linearity target
-        big = n * 10 + p >= 1_000_000 and (n, p) != (100_000, 1_000_000)
+        big = n * 10 + p >= 1_000_000 and (n, p) != big_cell
         repeats = 1 if big else args.repeats
         command = [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats)]
         proc = subprocess.run(
@@ -200,29 +212,40 @@ def main() -> None:
             for r in records
             if "seconds_min" in r
         }
-        big, small = times.get((100_000, 1_000_000)), times.get((10_000, 100_000))
+        big, small = times.get(big_cell), times.get(small_cell)
         if big is None or small is None:
             return {}
-        return {"t_N1e5_P1e6": big, "t_N1e4_P1e5": small, "ratio_vs_10x": big / (10 * small)}
+        return {
+            f"t_N{sci(big_cell[0])}_P{sci(big_cell[1])}": big,
+            f"t_N{sci(small_cell[0])}_P{sci(small_cell[1])}": small,
+            "ratio_vs_10x": big / (10 * small),
+        }
 
     linearity = linearity_of(grid)
     other_order = "random" if args.node_order == "curve" else "curve"
     linearity_other = {}
-    if linearity:  # the same two cells with the other node numbering, for comparison
+    # the same two cells with the other node numbering, for comparison (two more subprocesses,
+    # left out of quick runs)
+    if linearity and not args.quick:
         linearity_other = linearity_of(
-            [measure(n, p, other_order) for n, p in ((10_000, 100_000), (100_000, 1_000_000))]
+            [measure(n, p, other_order) for n, p in (small_cell, big_cell)]
         )
         print(
-            f"linearity t(1e5, 1e6) / (10 t(1e4, 1e5)): {linearity['ratio_vs_10x']:.2f} "
+            f"linearity t({sci(big_cell[0])}, {sci(big_cell[1])}) / "
+            f"(10 t({sci(small_cell[0])}, {sci(small_cell[1])})): "
+            f"{linearity['ratio_vs_10x']:.2f} "
             f"({args.node_order} order), {linearity_other.get('ratio_vs_10x', float('nan')):.2f} "
             f"({other_order} order)"
         )
-    paper = [] if args.only else paper_sizes(args.repeats)
+    paper = [] if args.only else paper_sizes(args.repeats,
+                                             range(2, 4) if args.quick else range(2, 8))
     for r in paper:
         print(f"k={r['k']}: dense {r['dense_ms']:.1f} ms, sparse(k=8) {r['sparse_k8_ms']:.1f} ms")
+    name = ("scaling" if not args.only else "scaling_selected") + ("_quick" if args.quick else "")
     path = write_json(
-        "scaling" if not args.only else "scaling_selected",
+        name,
         {
+            **({"quick": True} if args.quick else {}),
             "command": "python " + " ".join(sys.argv),
             "setup": "GEN paper sizes, SoftNearest(k=8), T=10, forward+backward, float32, CPU",
             "node_order": args.node_order,
@@ -234,8 +257,14 @@ def main() -> None:
             "paper_sizes_dense_vs_sparse": paper,
         },
     )
-    plot(grid, RESULTS / ("scaling_selected.png" if args.only else "scaling.png"))
+    plot(grid, RESULTS / f"{name}.png")
     print(f"wrote {path}")
+
+
+def sci(x: int) -> str:
+    """10000 -> "1e4" (powers of ten; anything else as it is)."""
+    exponent = len(str(x)) - 1
+    return f"1e{exponent}" if x == 10**exponent else str(x)
 
 
 def plot(grid: list[dict[str, float]], path: Path) -> None:

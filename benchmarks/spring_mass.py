@@ -24,6 +24,10 @@ Reproduce (about 2.5 minutes on one idle CPU thread, most of it the baseline)::
     OMP_NUM_THREADS=1 python benchmarks/spring_mass.py
 
 It writes ``benchmarks/results/spring_mass.json`` and ``spring_mass_*.png`` next to it.
+
+``--quick`` (seconds) runs every step on 200 training and 50 test snapshots, 2 epochs (1 for
+the baseline), 50-step rollouts of 10 / 4 / 2 chains of 3 / 10 / 100 masses, and writes
+``spring_mass_quick.json`` and ``spring_mass_*_quick.png``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -55,6 +60,11 @@ from gen_pyg.viz import plot_spring_errors, plot_spring_positions
 #: where results go; GEN_PYG_BENCH_RESULTS redirects them (the test suite's quick runs do)
 RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS")
          or Path(__file__).resolve().parent / "results")
+#: training and test snapshots, and rollout chains per chain length, of the full run
+SIZES = {"train": 2000, "test": 200, "chains": {3: 200, 10: 100, 100: 20}}
+#: the same for --quick, with the arguments it overrides
+QUICK_SIZES = {"train": 200, "test": 50, "chains": {3: 10, 10: 4, 100: 2}}
+QUICK_ARGS = {"baseline_epochs": 1, "baseline_rollout_chains": 2, "epochs": 2, "steps": 50}
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,7 +213,7 @@ def rollout_metrics(
     return metrics, per_time
 
 
-def training_figure(record: dict[str, Any], path: Path) -> None:
+def training_figure(record: dict[str, Any], path: Path, train_snapshots: int = 2000) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -225,7 +235,7 @@ def training_figure(record: dict[str, Any], path: Path) -> None:
     ax.axhline(base["test_mse_final"], color="grey", ls=":", lw=1)
     ax.set_xlabel("training wall time [s] (one CPU thread)")
     ax.set_ylabel("MSE of the acceleration")
-    ax.set_title("Spring chains, 2000 snapshots: loop vs batched training")
+    ax.set_title(f"Spring chains, {train_snapshots} snapshots: loop vs batched training")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
     fig.savefig(path, dpi=120)
@@ -243,30 +253,40 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny data, 2 epochs, 50-step rollouts (seconds); *_quick files")
     args = parser.parse_args()
+    sizes = QUICK_SIZES if args.quick else SIZES
+    if args.quick:
+        vars(args).update(QUICK_ARGS)
+    suffix = "_quick" if args.quick else ""
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     dt = 0.01
+    n_train = sizes["train"]
     root = tempfile.mkdtemp(prefix="spring_mass_bench_")
-    train = SpringMass(root, num_graphs=2000, seed=args.seed, log=False)
-    test = SpringMass(root, num_graphs=200, seed=args.seed + 1, log=False)
+    train = SpringMass(root, num_graphs=n_train, seed=args.seed, log=False)
+    test = SpringMass(root, num_graphs=sizes["test"], seed=args.seed + 1, log=False)
     traj = {
         n: SpringMass(root, num_graphs=chains, num_masses=n, mode="trajectory",
                       num_steps=args.steps, dt=dt, seed=args.seed + 2 + n, log=False)
-        for n, chains in ((3, 200), (10, 100), (100, 20))
+        for n, chains in sizes["chains"].items()
     }
+    options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+                       if k not in ("out", "quick"))
     record: dict[str, Any] = {
+        **({"quick": True} if args.quick else {}),
         "command": "OMP_NUM_THREADS=1 python benchmarks/spring_mass.py "
-        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"),
+        + ("--quick" if args.quick else options),
         "environment": environment_report() | {"machine": platform.machine()},
-        "data": {"train_snapshots": 2000, "test_snapshots": 200, "num_masses": 3, "k": 1.0,
-                 "m": 1.0, "position_std": 0.5, "velocity_std": 0.3, "dt": dt},
+        "data": {"train_snapshots": n_train, "test_snapshots": sizes["test"], "num_masses": 3,
+                 "k": 1.0, "m": 1.0, "position_std": 0.5, "velocity_std": 0.3, "dt": dt},
     }
 
     # 1a. Batched PyG models, timed before the baseline. The recommended model is trained
     # with three seeds; its worst test MSE and median time are what the targets are checked on.
     recipe = {"epochs": args.epochs, "batch_size": args.batch_size,
-              "optimizer_steps": args.epochs * math.ceil(2000 / args.batch_size),
+              "optimizer_steps": args.epochs * math.ceil(n_train / args.batch_size),
               "lr": args.lr, "final_lr": args.final_lr, "schedule": "cosine per step",
               "betas": [0.9, args.beta2], "fused_adam": True}
     runs = []
@@ -316,7 +336,7 @@ def main() -> None:
     record["baseline"] = {
         "parameters": sum(p.numel() for p in base_model.parameters()),
         "epochs_run": args.baseline_epochs, "lr": 1e-3, "batch_size": 1,
-        "optimizer_steps": 2000 * args.baseline_epochs,
+        "optimizer_steps": n_train * args.baseline_epochs,
         "epoch_seconds": epoch_seconds, "seconds_per_epoch": per_epoch,
         "train_seconds_measured": sum(epoch_seconds),
         "train_cpu_seconds_measured": base_cpu,
@@ -376,12 +396,13 @@ def main() -> None:
     # Figures.
     times = torch.arange(args.steps + 1) * dt
     plot_spring_positions(times, curves3["pos"][:3], curves3["ref"][:3],
-                          title="3-mass chain: learned (dashed) vs true physics (solid), 500 steps",
-                          path=args.out / "spring_mass_positions.png")
+                          title="3-mass chain: learned (dashed) vs true physics (solid), "
+                          f"{args.steps} steps",
+                          path=args.out / f"spring_mass_positions{suffix}.png")
     plot_spring_positions(times, curves_long[100]["pos"][:100], curves_long[100]["ref"][:100],
                           max_masses=6,
                           title="Trained on 3 masses, rolled out on a 100-mass chain",
-                          path=args.out / "spring_mass_positions_100.png")
+                          path=args.out / f"spring_mass_positions_100{suffix}.png")
     base_err = (base_pos - subset.euler_pos).square().mean(0).sqrt()
     plot_spring_errors(
         times,
@@ -393,11 +414,12 @@ def main() -> None:
          "PyG model vs Euler (100 masses)": curves_long[100]["model_vs_euler"]},
         {"exact": curves3["energy_exact"], "Euler physics": curves3["energy_euler"],
          "PyG model": curves3["energy_model"]},
-        title="500-step rollouts: position RMSE over chains, and mean energy (3 masses)",
-        path=args.out / "spring_mass_errors.png",
+        title=f"{args.steps}-step rollouts: position RMSE over chains, and mean energy "
+        "(3 masses)",
+        path=args.out / f"spring_mass_errors{suffix}.png",
     )
-    training_figure(record, args.out / "spring_mass_training.png")
-    path = args.out / "spring_mass.json"
+    training_figure(record, args.out / f"spring_mass_training{suffix}.png", n_train)
+    path = args.out / f"spring_mass{suffix}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
 
     # Summary table.
@@ -414,10 +436,12 @@ def main() -> None:
         seconds = rec.get("train_seconds_median", rec["train_seconds"])
         print(f"{name:40}{mse:>11.3g}{seconds:>10.2f}"
               f"{rec['speedup_vs_baseline_100_epochs']:>10.0f}")
-    print(f"\n500-step rollout RMSE vs Euler physics ({n_base} chains): baseline "
+    print(f"\n{args.steps}-step rollout RMSE vs Euler physics ({n_base} chains): baseline "
           f"{sub['baseline_position_rmse_vs_euler']:.3g}, "
           f"PyG {sub['pyg_position_rmse_vs_euler']:.3g}")
     print(f"wrote {path}")
+    if args.quick:  # the full run leaves its data in place; quick runs (the tests) do not
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ implementation of that architecture can beat the bound on this machine. The JSON
 what ``torch.utils.flop_counter`` counts on gen_pyg's step (it agrees within a few per cent).
 
     python benchmarks/throughput.py [--seconds 2.0]
+    python benchmarks/throughput.py --quick    # k = 2, 3 and 0.05 s per cell: seconds
 
-Writes benchmarks/results/throughput.json and benchmarks/results/throughput.png.
+Writes benchmarks/results/throughput.json and benchmarks/results/throughput.png
+(``throughput_quick.*`` with ``--quick``).
 """
 
 from __future__ import annotations
@@ -162,8 +164,15 @@ def main() -> None:
     from gen_pyg.nn import GEN
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0, help="timing budget per cell")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="timing budget per cell (default 2.0, 0.05 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="meshes k = 2, 3 only and a tiny timing budget (seconds)")
     args = parser.parse_args()
+    if args.seconds is None:
+        args.seconds = 0.05 if args.quick else 2.0
+    mesh_sizes = range(2, 4) if args.quick else range(2, 8)
+    name = "throughput_quick" if args.quick else "throughput"
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
 
@@ -174,7 +183,7 @@ def main() -> None:
     peak = peak_matmul_flops(args.seconds)
     print(f"peak matrix-product rate on this CPU: {peak / 1e9:.0f} GFLOP/s")
     rows = []
-    for k in range(2, 8):
+    for k in mesh_sizes:
         batch = house_batch(k, g)
         mesh = grid(k)
         heat = batch.input_fn == 0
@@ -245,20 +254,18 @@ def main() -> None:
         f"the paper-size GEN's FLOP bound at {peak / 1e9:.0f} GFLOP/s: "
         f"{summary['flop_bound_scenarios_per_s']:.0f}/s"
     )
-    path = write_json(
-        "throughput",
-        {
-            "command": f"OMP_NUM_THREADS={torch.get_num_threads()} python benchmarks/throughput.py "
-            f"--seconds {args.seconds}",
-            "rows": rows,
-            "all_meshes": summary,
-        },
-    )
-    plot(rows)
+    record = {
+        "command": f"OMP_NUM_THREADS={torch.get_num_threads()} python benchmarks/throughput.py "
+        f"--seconds {args.seconds}" + (" --quick" if args.quick else ""),
+        "rows": rows,
+        "all_meshes": summary,
+    }
+    path = write_json(name, {"quick": True, **record} if args.quick else record)
+    plot(rows, RESULTS / f"{name}.png")
     print(f"wrote {path}")
 
 
-def plot(rows: list[dict[str, float]]) -> None:
+def plot(rows: list[dict[str, float]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -280,7 +287,7 @@ def plot(rows: list[dict[str, float]]) -> None:
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(RESULTS / "throughput.png", dpi=120)
+    fig.savefig(path, dpi=120)
 
 
 if __name__ == "__main__":

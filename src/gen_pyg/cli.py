@@ -277,20 +277,25 @@ def benchmarks_folder() -> Path | None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    # "bench NAME --quick": argparse's REMAINDER takes every flag after NAME
+    extra = [a for a in args.extra if a != "--quick"]
+    quick = args.quick or len(extra) < len(args.extra)
     folder = benchmarks_folder()
     if folder is None:
         raise UsageError("the benchmark scripts live in the source tree (benchmarks/); run "
                          "gen-pyg bench from a clone of the repository")
     names = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")
-                   and p.stem != "run_all")
+                   and p.stem not in ("run_all", "tables"))
     if args.name == "list":
         print("\n".join(names))
         return 0
     if args.name == "all":
-        cmd = [sys.executable, str(folder / "run_all.py"), *(["--quick"] if args.quick else [])]
+        if extra:
+            raise UsageError(f"bench all takes only --quick, got {' '.join(extra)}")
+        cmd = [sys.executable, str(folder / "run_all.py"), *(["--quick"] if quick else [])]
     elif args.name in names:
         cmd = [sys.executable, str(folder / f"{args.name}.py"),
-               *(["--quick"] if args.quick else []), *args.extra]
+               *(["--quick"] if quick else []), *extra]
     else:
         raise UsageError(f"unknown benchmark {args.name!r}; choose from all, list, "
                          f"{', '.join(names)}")
