@@ -24,6 +24,15 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _torchrun_train(out: Path, data: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """``gen-pyg train`` on two gloo processes, one house per step and process."""
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "gen_pyg.cli", "train", "--out", str(out), "--data", str(data),
+         "--groups-per-step", "1", "--backend", "gloo", *args],
+        capture_output=True, text=True, env=_env(), timeout=600)
+
+
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
 def test_two_processes_equal_one_process_with_twice_the_groups(tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -32,11 +41,7 @@ def test_two_processes_equal_one_process_with_twice_the_groups(tmp_path: Path) -
          "--data", str(data), "--groups-per-step", "2", *COMMON],
         capture_output=True, text=True, env=_env(), timeout=600)
     assert one.returncode == 0, one.stderr
-    two = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "gen_pyg.cli", "train", "--out", str(tmp_path / "two"), "--data", str(data),
-         "--groups-per-step", "1", "--backend", "gloo", *COMMON],
-        capture_output=True, text=True, env=_env(), timeout=600)
+    two = _torchrun_train(tmp_path / "two", data, COMMON)
     assert two.returncode == 0, two.stderr[-3000:]
     a = load_checkpoint(tmp_path / "one" / "checkpoint.pt")
     b = load_checkpoint(tmp_path / "two" / "checkpoint.pt")
@@ -49,11 +54,7 @@ def test_two_processes_equal_one_process_with_twice_the_groups(tmp_path: Path) -
     # resume under torchrun: the same command with one more epoch continues the run
     more = list(COMMON)
     more[more.index("--epochs") + 1] = "3"
-    again = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "gen_pyg.cli", "train", "--out", str(tmp_path / "two"), "--data", str(data),
-         "--groups-per-step", "1", "--backend", "gloo", *more],
-        capture_output=True, text=True, env=_env(), timeout=600)
+    again = _torchrun_train(tmp_path / "two", data, more)
     assert again.returncode == 0, again.stderr[-3000:]
     c = load_checkpoint(tmp_path / "two" / "checkpoint.pt")
     assert c["epoch"] == 3 and c["global_step"] == 3 * 2

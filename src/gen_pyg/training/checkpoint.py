@@ -5,25 +5,24 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
 
 
-def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Write :obj:`obj` with :func:`torch.save` to :obj:`path` atomically: into a temporary file
-    of the same folder, flushed and fsync'ed, then renamed over :obj:`path` (and the folder
-    fsync'ed). A crash at any moment leaves either the old file or the new one, never a
-    truncated one."""
+def _atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
+    """Call :obj:`write` on a temporary file in :obj:`path`'s folder, fsync it, rename it over
+    :obj:`path` and fsync the folder: a crash at any moment leaves the old file or the new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, _umask_mode())
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -34,22 +33,17 @@ def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
     _fsync_dir(path.parent)
 
 
+def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write :obj:`obj` with :func:`torch.save` to :obj:`path` atomically: into a temporary file
+    of the same folder, flushed and fsync'ed, then renamed over :obj:`path` (and the folder
+    fsync'ed). A crash at any moment leaves either the old file or the new one, never a
+    truncated one."""
+    _atomic_write(path, lambda f: torch.save(obj, f))
+
+
 def atomic_write_text(text: str, path: str | os.PathLike[str]) -> None:
-    """Write a text file atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, _umask_mode())
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write a text file (UTF-8) atomically (temporary file, fsync, rename)."""
+    _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def _umask_mode() -> int:

@@ -31,6 +31,16 @@ def _save(fig: Figure, path: str | Path | None) -> None:
         fig.savefig(path, dpi=120)
 
 
+def _finish(fig: Figure, ax: Any, path: str | Path | None, **labels: str) -> Figure:
+    """Log-scale y axis, grid, legend, tight layout; saved when :obj:`path` is given."""
+    ax.set(yscale="log", **labels)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
 def plot_learning_curves(
     histories: Mapping[str, Sequence[Mapping[str, Any]]],
     *,
@@ -59,12 +69,7 @@ def plot_learning_curves(
         val = [(r["epoch"], r["val_mse"]) for r in records if "val_mse" in r]
         if val:
             ax.plot(*zip(*val, strict=True), color=color, ls="--", label=f"{name} validation")
-    ax.set(xlabel="epoch", ylabel="MSE", yscale="log", title=title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    _save(fig, path)
-    return fig
+    return _finish(fig, ax, path, xlabel="epoch", ylabel="MSE", title=title)
 
 
 def plot_mse_vs_mesh(
@@ -96,12 +101,7 @@ def plot_mse_vs_mesh(
     ax.errorbar(nodes, mse, yerr=std if any(std) else None, fmt="o-", label="GEN", capsize=3)
     if baseline is not None:
         ax.axhline(baseline, color="k", ls="--", label=baseline_label)
-    ax.set(xlabel="mesh nodes", ylabel="test MSE", yscale="log", title=title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    _save(fig, path)
-    return fig
+    return _finish(fig, ax, path, xlabel="mesh nodes", ylabel="test MSE", title=title)
 
 
 @torch.no_grad()
