@@ -61,3 +61,18 @@ def test_demo_cli_validates_arguments(capsys: pytest.CaptureFixture[str]) -> Non
     assert "--test-houses must be smaller" in capsys.readouterr().err
     assert main(["demo", "--mesh-sizes", "1", "3"]) == 2
     assert "--mesh-sizes must all be at least 2" in capsys.readouterr().err
+
+
+def test_demo_learns_and_gen_beats_the_neural_process_on_the_largest_mesh(
+    tmp_path: Path,
+) -> None:
+    # small but not trivial: 6 training houses, 4 epochs (about 10 s)
+    config = DemoConfig(houses=8, test_houses=2, mesh_sizes=[2, 4], epochs=4, solver_n=21)
+    results = run_demo(config, tmp_path, progress=False)
+    for losses in results["train_loss"].values():
+        assert losses[-1] < 0.8 * losses[0]
+    largest = results["test"][-1]
+    assert largest["mesh"] == "4x4"
+    assert largest["gen_test_mse"] < 0.8 * largest["np_test_mse"]
+    # and more nodes help the one set of weights
+    assert results["test"][-1]["gen_test_mse"] < results["test"][0]["gen_test_mse"]
