@@ -27,6 +27,7 @@ SCRIPTS = [
     "mesh_diameter.py",
     "mesh_position_toy.py",
     "poisson_square.py",
+    "size_generalization.py",
     "genconv_backends.py",
 ]
 

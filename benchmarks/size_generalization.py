@@ -1,0 +1,129 @@
+"""The paper's figure 7: the weights trained on meshes 2x2..7x7 tested on meshes up to 14x14,
+which they never saw (T = 2(k-1) rounds on each). Uses the trained runs of
+``benchmarks/poisson_square.py`` (no training here), every seed, on their own test houses.
+
+Reproduce (after the two poisson_square commands of docs/benchmarks.rst; a few minutes)::
+
+    python benchmarks/size_generalization.py
+    python benchmarks/size_generalization.py --quick     # trains a tiny model first; seconds
+
+Writes ``benchmarks/results/size_generalization.json`` and ``.png`` (``_quick`` with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gen_pyg.mesh import grid
+from gen_pyg.training import (
+    DataConfig,
+    ModelConfig,
+    Trainer,
+    build_datasets,
+    build_model,
+    load_checkpoint,
+)
+
+HERE = Path(__file__).resolve().parent
+RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS") or HERE / "results")
+
+
+def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[int]
+                  ) -> dict[str, Any]:
+    """Test MSE per mesh size of every seed of :obj:`recipe` in a poisson_square record."""
+    record = json.loads(record_path.read_text())
+    data_cfg = DataConfig(**{**record["data"], "root": str(runs_root / "data")})
+    test = build_datasets(data_cfg, log=False)["test"]
+    meshes = {f"{k}x{k}": grid(k) for k in sizes}
+    model_cfg = ModelConfig(**record["recipes"][recipe]["model"])
+    per_seed = []
+    for seed in record["seeds"]:
+        state = load_checkpoint(runs_root / recipe / f"seed{seed}" / "checkpoint.pt")
+        model = build_model(model_cfg)
+        model.load_state_dict(state["model"])
+        trainer = Trainer(model, test, meshes=meshes)
+        per_seed.append(trainer.evaluate(test))
+        print(f"{recipe} seed {seed}: " + ", ".join(f"{m} {v:.4f}" for m, v in
+                                                    per_seed[-1].items()), flush=True)
+    summary = {m: {"mse_mean": statistics.fmean(r[m] for r in per_seed),
+                   "mse_std": statistics.stdev(r[m] for r in per_seed) if len(per_seed) > 1
+                   else 0.0} for m in meshes}
+    trained = [f"{k}x{k}" for k in record["data"]["mesh_sizes"]]
+    largest = trained[-1]
+    return {"record": record_path.name, "recipe": recipe, "model": record["recipes"][recipe]
+            ["model"], "trained_on": trained, "per_seed": per_seed, "summary": summary,
+            "targets": {f"{m}_no_worse_than_{largest}":
+                        summary[m]["mse_mean"] <= summary[largest]["mse_mean"]
+                        for m in ("10x10", "14x14") if m in summary}}
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in rows:
+        s = row["summary"]
+        ks = [int(m.split("x")[0]) for m in s]
+        ax.errorbar(ks, [v["mse_mean"] for v in s.values()], [v["mse_std"] for v in s.values()],
+                    marker="o", capsize=3, label=f"{row['recipe']} ({row['record']})")
+    last = int(rows[0]["trained_on"][-1].split("x")[0])
+    ax.axvspan(last + 0.5, max(int(m.split("x")[0]) for m in rows[0]["summary"]) + 0.5,
+               color="grey", alpha=0.15, label="never trained on")
+    ax.set(xlabel="mesh k (k x k nodes)", ylabel="test MSE", yscale="log",
+           title="Trained on 2x2..7x7, tested on bigger meshes")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(range(2, 15)))
+    parser.add_argument("--pairs", nargs="+",
+                        default=["poisson_square:bilinear_long", "poisson_square_recipes:demo",
+                                 "poisson_square_recipes:bilinear"],
+                        help="RECORD:RECIPE pairs of poisson_square records")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    if args.quick:
+        import poisson_square
+
+        poisson_square.main(["--quick"])
+        args.pairs, args.sizes = ["poisson_square_quick:demo"], [2, 3, 4, 5]
+    rows = []
+    for pair in args.pairs:
+        name, recipe = pair.split(":")
+        record_path = RESULTS / f"{name}.json"
+        if not record_path.exists():
+            print(f"skipping {pair}: {record_path} not found (run poisson_square.py first)")
+            continue
+        rows.append(evaluate_runs(record_path, HERE / "runs" / name, recipe, args.sizes))
+    if not rows:
+        print("nothing to evaluate", file=sys.stderr)
+        return 1
+    out = "size_generalization_quick" if args.quick else "size_generalization"
+    payload = {"command": "python benchmarks/size_generalization.py " + " ".join(
+        sys.argv[1:] if argv is None else argv), "quick": args.quick, "rows": rows,
+        "threads": torch.get_num_threads(), "torch": torch.__version__}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{out}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    plot(rows, RESULTS / f"{out}.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
