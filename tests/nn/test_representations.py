@@ -274,7 +274,12 @@ def test_soft_nearest_sparse_fast_path_equals_scatter_softmax() -> None:
 
 
 def test_register_representation_makes_it_available_by_name() -> None:
-    from gen_pyg.nn import REPRESENTATIONS, Representation, register_representation
+    from gen_pyg.nn import (
+        Representation,
+        register_representation,
+        representation_names,
+        unregister_representation,
+    )
 
     @register_representation("nearest_test")
     class Nearest(Representation):
@@ -283,12 +288,20 @@ def test_register_representation_makes_it_available_by_name() -> None:
             return torch.arange(point_pos.size(0)), col, torch.ones(point_pos.size(0))
 
     try:
+        assert "nearest_test" in representation_names()
         rep = get_representation("nearest_test")
         assert isinstance(rep, Nearest)
         _, col, _ = rep(torch.tensor([[0.9, 0.0]]), torch.tensor([[0.0, 0.0], [1.0, 0.0]]))
         assert col.tolist() == [1]
+        with pytest.raises(ValueError, match="already registered as 'nearest_test'"):
+            register_representation("nearest_test")(type("Other", (Nearest,), {}))
+        with pytest.raises(TypeError, match="decorates Representation subclasses"):
+            register_representation("not_a_rep")(int)  # type: ignore[type-var]
     finally:
-        del REPRESENTATIONS["nearest_test"]
+        unregister_representation("nearest_test")
+    assert "nearest_test" not in representation_names()
+    with pytest.raises(ValueError, match="no representation is registered"):
+        unregister_representation("nearest_test")
 
 
 def _dense_as_assignment_matrix(

@@ -10,10 +10,11 @@ from gen_pyg.nn.interaction_network import InteractionConv, InteractionNetwork
 from gen_pyg.nn.mlp import mlp
 from gen_pyg.nn.neural_process import NeuralProcess
 from gen_pyg.nn.representation import (
-    REPRESENTATIONS,
     Representation,
     get_representation,
     register_representation,
+    representation_names,
+    unregister_representation,
 )
 from gen_pyg.nn.soft_nearest import SoftNearest
 from gen_pyg.nn.spatial_base import SpatialAggregation
@@ -22,7 +23,6 @@ from gen_pyg.nn.spatial_encoder import SpatialEncoder
 
 __all__ = [
     "GEN",
-    "REPRESENTATIONS",
     "Barycentric",
     "Bilinear",
     "FunctionHeads",
@@ -38,4 +38,6 @@ __all__ = [
     "get_representation",
     "mlp",
     "register_representation",
+    "representation_names",
+    "unregister_representation",
 ]

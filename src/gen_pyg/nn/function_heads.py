@@ -34,6 +34,12 @@ class FunctionHeads(torch.nn.Module):
         hidden_channels (int): hidden width (one hidden layer).
         extra_channels (int, optional): width of the :obj:`extra` features. (default: :obj:`0`)
 
+    Shapes:
+        - **input:** values :math:`(M, \max_f \text{in_channels}[f])`, optionally extra
+          features :math:`(M, \text{extra_channels})` and function ids :math:`(M,)` (all rows
+          are function 0 without them)
+        - **output:** :math:`(M, \max_f \text{out_channels}[f])`
+
     Example:
         >>> heads = FunctionHeads([1, 2], [4, 4], hidden_channels=8)
         >>> heads(torch.randn(3, 2), fn=torch.tensor([0, 1, 1])).shape

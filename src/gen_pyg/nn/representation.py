@@ -73,18 +73,44 @@ class Representation(torch.nn.Module):
 
 R = TypeVar("R", bound=type[Representation])
 
-#: Registry of representation functions by name.
-REPRESENTATIONS: dict[str, type[Representation]] = {}
+#: Registry of representation functions by name (private: use the functions below).
+_REGISTRY: dict[str, type[Representation]] = {}
 
 
 def register_representation(name: str) -> Callable[[R], R]:
-    """Class decorator adding a :class:`Representation` to :data:`REPRESENTATIONS`."""
+    """Class decorator making a :class:`Representation` available by :obj:`name` to
+    :func:`get_representation` (and so to ``GEN(representation=name)``). Registering a name
+    twice is an error; :func:`unregister_representation` removes one."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
 
     def wrap(cls: R) -> R:
-        REPRESENTATIONS[name] = cls
+        if not (isinstance(cls, type) and issubclass(cls, Representation)):
+            raise TypeError(f"register_representation({name!r}) decorates Representation "
+                            f"subclasses, got {cls!r}")
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"a representation is already registered as {name!r}")
+        _REGISTRY[name] = cls
         return cls
 
     return wrap
+
+
+def unregister_representation(name: str) -> None:
+    """Remove the representation registered as :obj:`name`."""
+    if name not in _REGISTRY:
+        raise ValueError(f"no representation is registered as {name!r}")
+    del _REGISTRY[name]
+
+
+def representation_names() -> list[str]:
+    """The registered names, sorted.
+
+    Example:
+        >>> representation_names()
+        ['barycentric', 'bilinear', 'soft_nearest']
+    """
+    return sorted(_REGISTRY)
 
 
 def get_representation(spec: str | Representation, **kwargs: Any) -> Representation:
@@ -99,12 +125,12 @@ def get_representation(spec: str | Representation, **kwargs: Any) -> Representat
         if kwargs:
             raise ValueError("representation kwargs are only accepted with a registry name")
         return spec
-    if spec not in REPRESENTATIONS:
+    if spec not in _REGISTRY:
         raise ValueError(
-            f"representation must be one of {sorted(REPRESENTATIONS)} or a Representation, "
+            f"representation must be one of {sorted(_REGISTRY)} or a Representation, "
             f"got {spec!r}"
         )
-    return REPRESENTATIONS[spec](**kwargs)
+    return _REGISTRY[spec](**kwargs)
 
 
 def default_batch(batch: Tensor | None, n: int, device: torch.device) -> Tensor:

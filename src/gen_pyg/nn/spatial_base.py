@@ -21,6 +21,17 @@ class SpatialAggregation(MessagePassing):
     Dense representations (dense :class:`SoftNearest`) are applied as one batched matrix
     product; sparse ones with the fused :func:`~gen_pyg.ops.spmm` (sum aggregation) or PyG's
     ``propagate`` (other aggregations, or :attr:`use_message_passing`).
+
+    Args:
+        representation (Representation or str): the representation function :math:`r` (an
+            instance, or a name for :func:`~gen_pyg.nn.get_representation`).
+        aggr (str): aggregation of the weighted messages (``"sum"`` is the GEN's).
+
+    Shapes:
+        - **points to nodes** (:class:`SpatialEncoder`): features :math:`(P, F)`, point
+          positions :math:`(P, D)`, node positions :math:`(N, D)`, optional batch vectors
+          :math:`(P,)` and :math:`(N,)` -> :math:`(N, F)`
+        - **nodes to points** (:class:`SpatialDecoder`): features :math:`(N, F)` -> :math:`(P, F)`
     """
 
     def __init__(self, representation: Representation | str, aggr: str) -> None:
