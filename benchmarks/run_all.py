@@ -28,6 +28,7 @@ SCRIPTS = [
     "mesh_position_toy.py",
     "poisson_square.py",
     "size_generalization.py",
+    "solver_speed.py",
     "genconv_backends.py",
 ]
 
