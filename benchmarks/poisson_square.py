@@ -16,6 +16,7 @@ interrupted benchmark resumes) go to ``benchmarks/runs/NAME/``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -62,6 +63,12 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
                   replace(BASE_MODEL, k=4), BASE_TRAIN),
     "long": ("demo trained twice as long (80 epochs)", BASE_MODEL,
              replace(BASE_TRAIN, epochs=80)),
+    "bilinear_wide": ("bilinear with 64 latent channels", replace(
+        BASE_MODEL, representation="bilinear", latent_channels=64), BASE_TRAIN),
+    "bilinear_long": ("bilinear trained twice as long (80 epochs)", replace(
+        BASE_MODEL, representation="bilinear"), replace(BASE_TRAIN, epochs=80)),
+    "bilinear_lr1e-2": ("bilinear with Adam at 1e-2 (cosine, 200 warm-up steps)", replace(
+        BASE_MODEL, representation="bilinear"), replace(BASE_TRAIN, lr=1e-2, warmup_steps=200)),
 }
 BASELINE_MODEL = ModelConfig("neural_process")
 
@@ -113,7 +120,7 @@ def targets(gen: dict[str, dict[str, float]], np_mse: float) -> dict[str, Any]:
     largest = names[-1]
     best = min(gen[n]["rmse_mean"] for n in names)
     return {
-        "monotone": all(a > b for a, b in zip(means, means[1:], strict=False)),
+        "monotone": all(a > b for a, b in itertools.pairwise(means)),
         "largest_over_np": gen[largest]["mse_mean"] / np_mse,
         "largest_at_most_0.4_np": gen[largest]["mse_mean"] <= 0.4 * np_mse,
         "best_rmse": best,

@@ -29,7 +29,7 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 nitpicky = False
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "tables"]  # tables/ holds generated includes
 html_theme = "alabaster"
 html_static_path = ["_static"]
 

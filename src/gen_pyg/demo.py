@@ -29,6 +29,7 @@ class DemoConfig:
     test_houses: int = 20
     mesh_sizes: list[int] = field(default_factory=lambda: [2, 3, 4, 5, 6, 7])
     epochs: int = 40
+    representation: str = "bilinear"
     log_temperature: float = 2.0
     lr: float = 3e-3
     schedule: str = "cosine"
@@ -47,7 +48,8 @@ def experiments(config: DemoConfig, out: Path) -> dict[str, Any]:
     train = TrainConfig(epochs=config.epochs, lr=config.lr, schedule=config.schedule,
                         augment=config.augment, seed=config.seed)
     return {
-        "GEN": ExperimentConfig(ModelConfig("gen", log_temperature=config.log_temperature),
+        "GEN": ExperimentConfig(ModelConfig("gen", representation=config.representation,
+                                            log_temperature=config.log_temperature),
                                 data, train),
         "NeuralProcess": ExperimentConfig(ModelConfig("neural_process"), data, train),
     }
@@ -139,6 +141,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="grid sizes k (k x k nodes) trained with one set of weights")
     parser.add_argument("--epochs", type=int, default=d.epochs)
     parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--representation", choices=("bilinear", "soft_nearest", "barycentric"),
+                        default=d.representation,
+                        help="the GEN's representation function (benchmarks/poisson_square.py "
+                             "compares them)")
     parser.add_argument("--quick", action="store_true", help="a tiny run (seconds)")
 
 
@@ -147,7 +153,7 @@ def config_from_args(args: argparse.Namespace) -> DemoConfig:
     naming the option (the CLI turns it into a usage error)."""
     if args.quick:
         return DemoConfig(houses=6, test_houses=2, mesh_sizes=[2, 3], epochs=2, seed=args.seed,
-                          solver_n=21)
+                          solver_n=21, representation=args.representation)
     for name in ("houses", "test_houses", "epochs"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
@@ -158,4 +164,5 @@ def config_from_args(args: argparse.Namespace) -> DemoConfig:
     if args.seed < 0:
         raise ValueError("--seed must be non-negative")
     return DemoConfig(houses=args.houses, test_houses=args.test_houses,
-                      mesh_sizes=list(args.mesh_sizes), epochs=args.epochs, seed=args.seed)
+                      mesh_sizes=list(args.mesh_sizes), epochs=args.epochs, seed=args.seed,
+                      representation=args.representation)

@@ -1,0 +1,151 @@
+"""``gen-pyg bench all --quick`` runs every benchmark script on tiny settings (so that none of
+them rots): each writes a ``*_quick.json`` record with numbers and its figures where
+``GEN_PYG_BENCH_RESULTS`` points, and nothing under ``benchmarks/results/``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+COMMITTED = BENCHMARKS / "results"
+#: the command the issue names (the flag after NAME; ``bench --quick all`` works too)
+BENCH_ALL_QUICK = ["bench", "all", "--quick"]
+
+
+def _scripts() -> list[str]:
+    spec = importlib.util.spec_from_file_location("_bench_run_all", BENCHMARKS / "run_all.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.SCRIPTS)
+
+
+def _env(results: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH"))
+                                        if p)
+    if results is not None:
+        env["GEN_PYG_BENCH_RESULTS"] = str(results)
+    return env
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _rows(key: str, field: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda r: len(r[key]) > 0 and all(_number(row[field]) for row in r[key])
+
+
+#: script -> checks of its quick record (each must hold)
+CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
+    "throughput": [_rows("rows", "ours_step_ms"), _rows("rows", "baseline_step_ms"),
+                   lambda r: _number(r["all_meshes"]["speedup"])],
+    "scaling": [_rows("grid", "seconds_min"), _rows("grid", "peak_rss_mb"),
+                lambda r: _number(r["linearity"]["ratio_vs_10x"]),
+                _rows("paper_sizes_dense_vs_sparse", "dense_ms")],
+    "poisson_generation": [lambda r: _number(r["square"]["numerics_s"]),
+                           lambda r: _number(r["sphere"]["dataset_s"]),
+                           _rows("solver_scaling", "dst_solve_per_rhs_s"),
+                           _rows("source_accuracy", "rel_max_error_supersample_4")],
+    "spring_mass": [lambda r: _number(r["pyg_relative"]["test_mse"]),
+                    lambda r: _number(r["baseline"]["test_mse_final"]),
+                    lambda r: _number(r["rollout_3_masses"]["position_rmse_vs_euler"]),
+                    lambda r: _number(r["generalisation"]["100_masses"]["rollout_seconds"])],
+    "mesh_diameter": [_rows("rows", "diameter"), _rows("rows", "ifub_s")],
+    "mesh_position_toy": [_rows("rows", "mse_optimised")],
+    "poisson_square": [lambda r: all(_number(v["mse_mean"])
+                                     for v in r["recipes"]["demo"]["summary"].values()),
+                       lambda r: all(_number(v["mse_mean"])
+                                     for v in r["neural_process"]["summary"].values())],
+}
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
+
+
+def test_every_script_has_checks() -> None:
+    assert sorted(Path(s).stem for s in _scripts()) == sorted(CHECKS)
+
+
+@pytest.mark.slow
+def test_bench_all_quick(tmp_path: Path) -> None:
+    before = _snapshot(COMMITTED)
+    proc = subprocess.run([sys.executable, "-m", "gen_pyg.cli", *BENCH_ALL_QUICK],
+                          capture_output=True, text=True, env=_env(tmp_path), timeout=600)
+    after = _snapshot(COMMITTED)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "wall time per script" in proc.stdout
+
+    written = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert all("_quick" in name for name in written), written
+    for script in _scripts():
+        stem = Path(script).stem
+        path = tmp_path / f"{stem}_quick.json"
+        assert path.is_file(), (script, written)
+        record = json.loads(path.read_text())
+        if stem != "poisson_square":  # that script marks its quick runs by name only
+            assert record["quick"] is True, script
+        assert "--quick" in record.get("command", "--quick"), script
+        for i, check in enumerate(CHECKS[stem]):
+            assert check(record), f"{script}: check {i} failed"
+        assert any(n.startswith(stem) and n.endswith(".png") for n in written), script
+
+    # Nothing of this run under benchmarks/results/: no quick file there, and none of the
+    # records the quick runs stand in for touched. (A full benchmark someone runs meanwhile
+    # may update other records, e.g. poisson_square_recipes.json; those are not this run's.)
+    changed = {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
+    ours = {n.replace("_quick", "") for n in written} | set(written)
+    assert not {n for n in changed if "_quick" in n or n in ours}, sorted(changed)
+
+
+def test_bench_all_then_quick_passes_quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gen_pyg import cli
+
+    commands: list[list[str]] = []
+
+    def fake_run(cmd: list[str], *args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        commands.append([str(c) for c in cmd])
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(cli.subprocess, "run", fake_run)
+    for argv in (["bench", "all", "--quick"], ["bench", "--quick", "all"]):
+        commands.clear()
+        assert cli.main(argv) == 0
+        assert len(commands) == 1 and commands[0][1].endswith("run_all.py")
+        assert commands[0][2:] == ["--quick"]
+    commands.clear()
+    assert cli.main(["bench", "mesh_diameter", "--quick"]) == 0
+    assert commands[0][1].endswith("mesh_diameter.py") and commands[0][2:] == ["--quick"]
+
+
+def test_bench_list_names_every_script() -> None:
+    proc = subprocess.run([sys.executable, "-m", "gen_pyg.cli", "bench", "list"],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    listed = proc.stdout.split()
+    for script in _scripts():
+        assert Path(script).stem in listed
+
+
+def test_docs_tables_are_generated_from_the_committed_json() -> None:
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / "tables.py"), "--check"],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    tables = sorted((ROOT / "docs" / "tables").glob("*.rst"))
+    assert tables, "docs/tables/ holds no generated table"
+    for path in tables:
+        assert "Generated by benchmarks/tables.py" in path.read_text()
