@@ -69,6 +69,14 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                                      for v in r["recipes"]["demo"]["summary"].values()),
                        lambda r: all(_number(v["mse_mean"])
                                      for v in r["neural_process"]["summary"].values())],
+    "size_generalization": [lambda r: all(_number(v["mse_mean"])
+                                          for v in r["rows"][0]["summary"].values()),
+                            lambda r: list(r["rows"][0]["summary"]) == ["2x2", "3x3", "4x4",
+                                                                         "5x5"]],
+    "solver_speed": [lambda r: _number(r["speedup"]) and r["speedup"] > 0,
+                     lambda r: _number(r["gen"]["test_mse"]),
+                     lambda r: _number(r["solver"]["mse_vs_reference"])],
+    "genconv_backends": [_rows("rows", "fused_ms"), _rows("rows", "propagate_ms")],
 }
 
 
