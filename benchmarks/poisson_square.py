@@ -73,6 +73,14 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
 BASELINE_MODEL = ModelConfig("neural_process")
 
 
+def _relative(path: Path) -> str:
+    """:obj:`path` relative to the repository root when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(HERE.parent))
+    except ValueError:
+        return str(path)
+
+
 def git_commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
@@ -190,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
                     "torch": torch.__version__,
                     "device": "cuda" if torch.cuda.is_available() else "cpu"},
-        "data": asdict(data_cfg), "data_seconds": data_seconds,
+        # the data folder relative to the repository, so the record names no machine's paths
+        "data": {**asdict(data_cfg), "root": _relative(data_root)}, "data_seconds": data_seconds,
         "train_scenarios": len(splits["train"]), "test_scenarios": len(splits["test"]),
         "seeds": args.seeds, "recipes": {},
     }
