@@ -102,7 +102,7 @@ def train_one(model_cfg: ModelConfig, train_cfg: TrainConfig, splits: dict[str, 
     trainer.fit()
     wall = time.perf_counter() - t0
     test = trainer.evaluate(splits["test"])
-    return {"seed": seed, "test_mse": test, "train_seconds": trainer._train_seconds,
+    return {"seed": seed, "test_mse": test, "train_seconds": trainer.train_seconds,
             "wall_seconds_this_call": wall, "final_train_mse": trainer.history[-1]["train_mse"]}
 
 

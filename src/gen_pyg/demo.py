@@ -97,7 +97,7 @@ def run_demo(config: DemoConfig, out: Path, progress: bool = True) -> dict[str, 
         rows.append({"mesh": name, "nodes": k * k, "steps": steps,
                      "gen_test_mse": gen_mse[name], "np_test_mse": np_mse})
     histories = {name: t.history for name, t in trainers.items()}
-    train_seconds = {name: t._train_seconds for name, t in trainers.items()}
+    train_seconds = {name: t.train_seconds for name, t in trainers.items()}
     results: dict[str, Any] = {
         "config": asdict(config), "data_seconds": data_seconds,
         "train_seconds": train_seconds,

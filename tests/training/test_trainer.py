@@ -197,6 +197,7 @@ def test_run_folder_files_match_the_history(tmp_path: Path, toy: Toy) -> None:
     assert "val_mse/2x2" in rows[0]
     state = load_checkpoint(tmp_path / "checkpoint.pt")
     assert state["epoch"] == 3 and state["step_in_epoch"] == 0
+    assert state["train_seconds"] == t.train_seconds > 0
 
 
 def _interrupt_at(step: int) -> Callable[[Trainer, dict[str, Any]], None]:

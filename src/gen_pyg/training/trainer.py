@@ -322,6 +322,11 @@ class Trainer:
         return torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor), None
 
     @property
+    def train_seconds(self) -> float:
+        """Wall-clock seconds spent in training steps so far, over all runs of the folder."""
+        return self._train_seconds
+
+    @property
     def lr(self) -> float:
         """Current learning rate of the weights."""
         return float(self.optimizer.param_groups[0]["lr"])
