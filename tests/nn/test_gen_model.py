@@ -59,8 +59,19 @@ def test_spatial_encoder_and_decoder_hand_case() -> None:
     assert torch.allclose(
         dec(z, points, nodes), torch.tensor([[2 * a + 4 * b], [2 * b + 4 * a], [3.0]])
     )
-    assert str(enc) == "SpatialEncoder(SoftNearest(k=None, metric=euclidean), aggr=sum)"
-    assert str(dec) == "SpatialDecoder(SoftNearest(k=None, metric=euclidean))"
+    assert str(enc) == (
+        "SpatialEncoder(SoftNearest(k=None, metric=euclidean), aggr=sum, backend='auto')"
+    )
+    assert str(dec) == "SpatialDecoder(SoftNearest(k=None, metric=euclidean), backend='auto')"
+    # mean aggregation goes through propagate: each node averages its weighted samples
+    mean = SpatialEncoder(SoftNearest(), aggr="mean")
+    assert not mean.fused
+    expected_mean = torch.tensor([[a * 1 + b * 10 + 50], [b * 1 + a * 10 + 50]]) / 3
+    assert torch.allclose(mean(h, points, nodes), expected_mean)
+    with pytest.raises(ValueError, match="backend='fused' needs aggr='sum'"):
+        SpatialEncoder(SoftNearest(), aggr="mean", backend="fused")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        SpatialDecoder(SoftNearest(), backend="scatter")
 
 
 # -------------------------------------------------------------------- GENConv
@@ -334,7 +345,7 @@ def test_neural_process_mean_is_permutation_invariant() -> None:
     assert_batch_equivalence(model, [make_example(), make_example(num_inputs=3)])
 
 
-@pytest.mark.parametrize("rep", [SoftNearest(k=3), Bilinear()])
+@pytest.mark.parametrize("rep", [SoftNearest(), SoftNearest(k=3), Bilinear()])
 def test_fused_spatial_layers_match_message_passing(rep: object) -> None:
     axes = torch.linspace(0, 1, 4)
     nodes = torch.stack(torch.meshgrid(axes, axes, indexing="ij"), -1).reshape(-1, 2)
@@ -343,8 +354,9 @@ def test_fused_spatial_layers_match_message_passing(rep: object) -> None:
     points = torch.rand(30, 2)
     h = torch.randn(30, 5, requires_grad=True)
     for layer_cls in (SpatialEncoder, SpatialDecoder):
-        fused, reference = layer_cls(rep), layer_cls(rep)  # type: ignore[arg-type]
-        reference.use_message_passing = True
+        fused = layer_cls(rep, backend="fused")  # type: ignore[arg-type]
+        reference = layer_cls(rep, backend="propagate")  # type: ignore[arg-type]
+        assert fused.fused and not reference.fused
         feats = h if layer_cls is SpatialEncoder else torch.randn(16, 5, requires_grad=True)
         a = fused(feats, points, nodes, mesh=mesh)
         b = reference(feats, points, nodes, mesh=mesh)

@@ -1,14 +1,19 @@
-"""PyG layers of a Graph Element Network: representation functions, spatial encoder and
-decoder, mesh message passing, the GEN model and baselines."""
+"""PyG layers of a Graph Element Network. As in PyG, operators live in
+:mod:`gen_pyg.nn.conv` and models in :mod:`gen_pyg.nn.models`; representation functions,
+output heads and the MLP helper sit here. Everything public is re-exported from this module."""
 
 from gen_pyg.nn.barycentric import Barycentric
 from gen_pyg.nn.bilinear import Bilinear
+from gen_pyg.nn.conv import (
+    GENConv,
+    InteractionConv,
+    SpatialAggregation,
+    SpatialDecoder,
+    SpatialEncoder,
+)
 from gen_pyg.nn.function_heads import FunctionHeads
-from gen_pyg.nn.gen import GEN
-from gen_pyg.nn.gen_conv import GENConv
-from gen_pyg.nn.interaction_network import InteractionConv, InteractionNetwork
 from gen_pyg.nn.mlp import mlp
-from gen_pyg.nn.neural_process import NeuralProcess
+from gen_pyg.nn.models import GEN, InteractionNetwork, NeuralProcess
 from gen_pyg.nn.representation import (
     Representation,
     get_representation,
@@ -17,9 +22,6 @@ from gen_pyg.nn.representation import (
     unregister_representation,
 )
 from gen_pyg.nn.soft_nearest import SoftNearest
-from gen_pyg.nn.spatial_base import SpatialAggregation
-from gen_pyg.nn.spatial_decoder import SpatialDecoder
-from gen_pyg.nn.spatial_encoder import SpatialEncoder
 
 __all__ = [
     "GEN",

@@ -11,6 +11,8 @@ from gen_pyg.nn.representation import Representation, get_representation
 from gen_pyg.ops.sparse import spmm
 from gen_pyg.typing import Assignment
 
+BACKENDS = ("auto", "fused", "propagate")
+
 
 class SpatialAggregation(MessagePassing):
     r"""Base class of :class:`SpatialEncoder` (points :math:`\to` nodes) and
@@ -18,14 +20,19 @@ class SpatialAggregation(MessagePassing):
     matrix :math:`W_{pn} = r(x_p)_n` of a representation function, in one direction or the
     other.
 
-    Dense representations (dense :class:`SoftNearest`) are applied as one batched matrix
-    product; sparse ones with the fused :func:`~gen_pyg.ops.spmm` (sum aggregation) or PyG's
-    ``propagate`` (other aggregations, or :attr:`use_message_passing`).
+    The definition is PyG's :meth:`propagate` over the (point, node, weight) triples of the
+    representation (``backend="propagate"``, any aggregation). With sum aggregation a fused
+    backend computes the same thing faster: dense representations (dense
+    :class:`SoftNearest`) as one batched matrix product, sparse ones with the chunked
+    :func:`~gen_pyg.ops.spmm`, which keeps no :math:`(M, F)` message tensor for the backward
+    pass. ``backend="auto"`` picks the fused one whenever it applies.
 
     Args:
         representation (Representation or str): the representation function :math:`r` (an
             instance, or a name for :func:`~gen_pyg.nn.get_representation`).
         aggr (str): aggregation of the weighted messages (``"sum"`` is the GEN's).
+        backend (str, optional): ``"auto"``, ``"fused"`` (needs ``aggr="sum"``) or
+            ``"propagate"``. (default: :obj:`"auto"`)
 
     Shapes:
         - **points to nodes** (:class:`SpatialEncoder`): features :math:`(P, F)`, point
@@ -34,13 +41,25 @@ class SpatialAggregation(MessagePassing):
         - **nodes to points** (:class:`SpatialDecoder`): features :math:`(N, F)` -> :math:`(P, F)`
     """
 
-    def __init__(self, representation: Representation | str, aggr: str) -> None:
+    def __init__(
+        self, representation: Representation | str, aggr: str, backend: str = "auto"
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if backend == "fused" and aggr not in ("sum", "add"):
+            raise ValueError(
+                f"backend='fused' needs aggr='sum', got {aggr!r}; use backend='auto' or "
+                "'propagate'"
+            )
         super().__init__(aggr=aggr, flow="source_to_target")
         self.representation = get_representation(representation)
-        #: Use PyG's gather/scatter ``propagate`` instead of the fused
-        #: :func:`~gen_pyg.ops.spmm` (same result; kept for reference and tests).
-        self.use_message_passing = False
+        self.backend = backend
         self.reset_parameters()
+
+    @property
+    def fused(self) -> bool:
+        """Whether the fused backend is taken (sum aggregation, backend not ``"propagate"``)."""
+        return self.backend != "propagate" and self.aggr in ("sum", "add")
 
     def reset_parameters(self) -> None:
         super().reset_parameters()
@@ -60,7 +79,7 @@ class SpatialAggregation(MessagePassing):
         assignment: Assignment | None,
     ) -> Tensor:
         """:math:`W^\\top x` (points to nodes) if :obj:`to_nodes`, else :math:`W x`."""
-        if assignment is None:
+        if assignment is None and self.fused:
             dense = self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh)
             if dense is not None:
                 weight, point_mask, node_mask = dense
@@ -77,11 +96,12 @@ class SpatialAggregation(MessagePassing):
                 if bool(dst_mask.all()):
                     return blocks.view(-1, blocks.size(-1))
                 return blocks[dst_mask]
+        if assignment is None:
             assignment = self.representation(point_pos, node_pos, point_batch, node_batch, mesh)
         point, node, weight = assignment
         src, dst = (point, node) if to_nodes else (node, point)
         num_dst = node_pos.size(0) if to_nodes else point_pos.size(0)
-        if self.aggr in ("sum", "add") and not self.use_message_passing:
+        if self.fused:
             # fused and chunked: no [M, F] message tensor is kept for the backward pass
             return spmm(dst, src, weight, x, num_dst)
         out: Tensor = self.propagate(

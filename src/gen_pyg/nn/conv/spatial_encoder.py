@@ -5,8 +5,8 @@ from __future__ import annotations
 from torch import Tensor
 from torch_geometric.data import Data
 
+from gen_pyg.nn.conv.spatial_base import SpatialAggregation
 from gen_pyg.nn.representation import Representation
-from gen_pyg.nn.spatial_base import SpatialAggregation
 from gen_pyg.typing import Assignment
 
 
@@ -24,6 +24,8 @@ class SpatialEncoder(SpatialAggregation):
         representation (Representation or str, optional): the representation function or its
             registry name. (default: :obj:`"soft_nearest"`)
         aggr (str, optional): aggregation of weighted samples. (default: :obj:`"sum"`)
+        backend (str, optional): ``"auto"``, ``"fused"`` or ``"propagate"`` (see
+            :class:`SpatialAggregation`). (default: :obj:`"auto"`)
 
     Shapes:
         - **input:** sample features :math:`(P, F)`, sample positions :math:`(P, D)`, node
@@ -39,9 +41,12 @@ class SpatialEncoder(SpatialAggregation):
     """
 
     def __init__(
-        self, representation: Representation | str = "soft_nearest", aggr: str = "sum"
+        self,
+        representation: Representation | str = "soft_nearest",
+        aggr: str = "sum",
+        backend: str = "auto",
     ) -> None:
-        super().__init__(representation, aggr)
+        super().__init__(representation, aggr, backend)
 
     def forward(
         self,
@@ -60,4 +65,7 @@ class SpatialEncoder(SpatialAggregation):
         )
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.representation}, aggr={self.aggr})"
+        return (
+            f"{self.__class__.__name__}({self.representation}, aggr={self.aggr}, "
+            f"backend={self.backend!r})"
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from torch import Tensor
 from torch_geometric.data import Data
 
+from gen_pyg.nn.conv.spatial_base import SpatialAggregation
 from gen_pyg.nn.representation import Representation
-from gen_pyg.nn.spatial_base import SpatialAggregation
 from gen_pyg.typing import Assignment
 
 
@@ -36,8 +36,10 @@ class SpatialDecoder(SpatialAggregation):
         [[3.0]]
     """
 
-    def __init__(self, representation: Representation | str = "soft_nearest") -> None:
-        super().__init__(representation, "sum")
+    def __init__(
+        self, representation: Representation | str = "soft_nearest", backend: str = "auto"
+    ) -> None:
+        super().__init__(representation, "sum", backend)
 
     def forward(
         self,
@@ -56,4 +58,4 @@ class SpatialDecoder(SpatialAggregation):
         )
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.representation})"
+        return f"{self.__class__.__name__}({self.representation}, backend={self.backend!r})"

@@ -13,11 +13,11 @@ from torch_geometric.utils import degree
 from gen_pyg._validation import check_points
 from gen_pyg.mesh.diameter import graph_diameter
 from gen_pyg.nn._checks import batch_vector, check_function_samples, check_nonempty, num_examples
+from gen_pyg.nn.conv.gen_conv import GENConv
+from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
+from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
 from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
-from gen_pyg.nn.gen_conv import GENConv
 from gen_pyg.nn.representation import Representation, get_representation
-from gen_pyg.nn.spatial_decoder import SpatialDecoder
-from gen_pyg.nn.spatial_encoder import SpatialEncoder
 
 READOUTS = ("interpolate", "sum")
 
