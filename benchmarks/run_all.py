@@ -26,6 +26,7 @@ SCRIPTS = [
     "spring_mass.py",
     "mesh_diameter.py",
     "mesh_position_toy.py",
+    "node_optimization.py",
     "poisson_square.py",
     "size_generalization.py",
     "solver_speed.py",

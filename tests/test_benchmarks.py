@@ -65,6 +65,9 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                     lambda r: _number(r["generalisation"]["100_masses"]["rollout_seconds"])],
     "mesh_diameter": [_rows("rows", "diameter"), _rows("rows", "ifub_s")],
     "mesh_position_toy": [_rows("rows", "mse_optimised")],
+    "node_optimization": [lambda r: all(_number(v["before_mean"]) and _number(v["after_mean"])
+                                        for v in r["summary"].values()),
+                          lambda r: list(r["summary"]) == ["2", "3"]],
     "poisson_square": [lambda r: all(_number(v["mse_mean"])
                                      for v in r["recipes"]["demo"]["summary"].values()),
                        lambda r: all(_number(v["mse_mean"])
