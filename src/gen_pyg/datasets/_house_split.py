@@ -1,10 +1,8 @@
-"""Helpers shared by the house-based datasets: argument checks, splits by house, cache keys."""
+"""Helpers shared by the house-based datasets: argument checks and splits by house."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -66,14 +64,23 @@ def select_houses(
     return sorted(int(h) for h in parts[split])
 
 
-def params_digest(params: Mapping[str, Any]) -> str:
-    """A short hash of the generation parameters, used in processed file names."""
-    text = json.dumps(dict(params), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
 def scenario_indices(house_of_item: torch.Tensor, houses: Sequence[int]) -> list[int]:
     """Indices of the stored items whose ``house`` id is in ``houses``."""
     wanted = torch.tensor(list(houses), dtype=torch.long)
     keep = torch.isin(house_of_item.view(-1).long(), wanted)
     return torch.nonzero(keep).view(-1).tolist()
+
+
+def house_split_indices(
+    house_of_item: object, houses: Sequence[int], num_houses: int
+) -> list[int] | None:
+    """The stored items of ``houses``, or ``None`` when the split keeps every house.
+
+    Raises a ``ValueError`` when ``house_of_item`` (the stored ``house`` ids) is not a tensor,
+    as when a ``pre_transform`` dropped it.
+    """
+    if not isinstance(house_of_item, torch.Tensor):
+        raise ValueError("the stored data lost its 'house' ids; 'pre_transform' must keep them")
+    if len(houses) < num_houses:
+        return scenario_indices(house_of_item, houses)
+    return None

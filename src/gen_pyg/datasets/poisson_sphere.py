@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from torch_geometric.data import Data, InMemoryDataset
+from torch_geometric.data import Data
 from tqdm import tqdm
 
-from gen_pyg.datasets._house_split import (
-    check_int,
-    params_digest,
-    scenario_indices,
-    select_houses,
-)
+from gen_pyg.datasets._cached import _CachedDataset
+from gen_pyg.datasets._house_split import check_int, house_split_indices, select_houses
 from gen_pyg.solvers import sphere_laplacian
 
 LAPLACIANS = ("numerical", "analytic")
@@ -95,7 +91,7 @@ def _unit_vectors(gen: np.random.Generator, shape: tuple[int, ...]) -> Float64Ar
     return out
 
 
-class PoissonSphere(InMemoryDataset):
+class PoissonSphere(_CachedDataset):
     r"""The Poisson equation on the unit sphere, from the
     `"Graph Element Networks: adaptive, structured computation and memory"
     <https://arxiv.org/abs/1904.09019>`_ paper (appendix A.3).
@@ -172,6 +168,8 @@ class PoissonSphere(InMemoryDataset):
         (6, torch.Size([128, 3]), torch.Size([128, 1]))
     """
 
+    cache_name = "poisson_sphere"
+
     def __init__(
         self,
         root: str | os.PathLike[str],
@@ -212,23 +210,13 @@ class PoissonSphere(InMemoryDataset):
             self.num_houses, split, houses, num_test_houses, num_val_houses, split_seed
         )
         self.split = split
-        super().__init__(
-            str(root), transform, pre_transform, pre_filter, log=log, force_reload=force_reload
+        super().__init__(root, transform, pre_transform, pre_filter, log, force_reload)
+        self._indices = house_split_indices(
+            getattr(self._data, "house", None), self.houses, self.num_houses
         )
-        self.load(self.processed_paths[0])
-        stored = getattr(self._data, "house", None)
-        if not isinstance(stored, torch.Tensor):
-            raise ValueError("the stored data lost its 'house' ids; 'pre_transform' must keep them")
-        if len(self.houses) < self.num_houses:
-            self._indices = scenario_indices(stored, self.houses)
 
-    @property
-    def raw_file_names(self) -> list[str]:
-        return []
-
-    @property
-    def processed_file_names(self) -> list[str]:
-        params = {
+    def _cache_params(self) -> dict[str, object]:
+        return {
             "version": _FORMAT_VERSION,
             "num_houses": self.num_houses,
             "num_scenarios": self.num_scenarios,
@@ -239,18 +227,10 @@ class PoissonSphere(InMemoryDataset):
             "eps": self.eps,
             "seed": self.seed,
         }
-        return [f"poisson_sphere_{params_digest(params)}.pt"]
 
-    def process(self) -> None:
-        data_list: list[Data] = []
+    def _generate(self) -> Iterator[Data]:
         for index in tqdm(range(self.num_houses), desc="houses", disable=None, leave=False):
-            for data in self._house(index):
-                if self.pre_filter is not None and not self.pre_filter(data):
-                    continue
-                if self.pre_transform is not None:
-                    data = self.pre_transform(data)
-                data_list.append(data)
-        self.save(data_list, self.processed_paths[0])
+            yield from self._house(index)
 
     def _house(self, index: int) -> list[Data]:
         gen = np.random.default_rng([self.seed, index])

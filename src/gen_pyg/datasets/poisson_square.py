@@ -8,14 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch_geometric.data import Data, InMemoryDataset
+from torch_geometric.data import Data
 
-from gen_pyg.datasets._house_split import (
-    check_int,
-    params_digest,
-    scenario_indices,
-    select_houses,
-)
+from gen_pyg.datasets._cached import _CachedDataset
+from gen_pyg.datasets._house_split import check_int, house_split_indices, select_houses
 from gen_pyg.datasets.poisson_house import (
     SAMPLES_PER_BOX,
     PoissonHouse,
@@ -31,7 +27,7 @@ SOURCES = ("generate", "paper")
 _FORMAT_VERSION = 1
 
 
-class PoissonSquare(InMemoryDataset):
+class PoissonSquare(_CachedDataset):
     r"""Heat in square houses with box heaters and coolers, from the
     `"Graph Element Networks: adaptive, structured computation and memory"
     <https://arxiv.org/abs/1904.09019>`_ paper (section 4.1, appendix A.2).
@@ -124,6 +120,7 @@ class PoissonSquare(InMemoryDataset):
         (6, torch.Size([64, 2]), torch.Size([256, 1]))
     """
 
+    cache_name = "poisson_square"
     url = (
         "https://raw.githubusercontent.com/FerranAlet/graph_element_networks/master/"
         "data/poisson_inp"
@@ -169,17 +166,12 @@ class PoissonSquare(InMemoryDataset):
             self.num_houses, split, houses, num_test_houses, num_val_houses, split_seed
         )
         self.split = split
-        super().__init__(
-            str(root), transform, pre_transform, pre_filter, log=log, force_reload=force_reload
+        super().__init__(root, transform, pre_transform, pre_filter, log, force_reload)
+        self._indices = house_split_indices(
+            getattr(self._data, "house", None), self.houses, self.num_houses
         )
-        self.load(self.processed_paths[0])
-        stored = getattr(self._data, "house", None)
-        if not isinstance(stored, torch.Tensor):
-            raise ValueError("the stored data lost its 'house' ids; 'pre_transform' must keep them")
-        if len(self.houses) < self.num_houses:
-            self._indices = scenario_indices(stored, self.houses)
 
-    def _params(self) -> dict[str, object]:
+    def _cache_params(self) -> dict[str, object]:
         params: dict[str, object] = {
             "version": _FORMAT_VERSION,
             "source": self.source,
@@ -202,9 +194,8 @@ class PoissonSquare(InMemoryDataset):
             return []
         return [name for i in range(self.num_houses) for name in poisson_paper_file_names(i)]
 
-    @property
-    def processed_file_names(self) -> list[str]:
-        return [f"poisson_square_{self.source}_{params_digest(self._params())}.pt"]
+    def _cache_tag(self) -> str:
+        return self.source
 
     def download(self) -> None:
         """Nothing for generated data; the authors' files for ``source="paper"``."""
@@ -222,7 +213,7 @@ class PoissonSquare(InMemoryDataset):
         for path in missing:
             download_url(f"{self.url}/{Path(path).name}", self.raw_dir, log=self.log)
 
-    def process(self) -> None:
+    def _generate(self) -> list[Data]:
         if self.source == "generate":
             houses = generate_poisson_houses(
                 self.num_houses,
@@ -235,15 +226,11 @@ class PoissonSquare(InMemoryDataset):
             )
         else:
             houses = read_poisson_paper_format(self.raw_dir, range(self.num_houses))
-        data_list: list[Data] = []
-        for index, house in enumerate(houses):
-            for data in _house_to_data(house, index, self.num_inputs):
-                if self.pre_filter is not None and not self.pre_filter(data):
-                    continue
-                if self.pre_transform is not None:
-                    data = self.pre_transform(data)
-                data_list.append(data)
-        self.save(data_list, self.processed_paths[0])
+        return [
+            data
+            for index, house in enumerate(houses)
+            for data in _house_to_data(house, index, self.num_inputs)
+        ]
 
     def __repr__(self) -> str:
         return (

@@ -3,16 +3,15 @@ for evaluation."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Callable
 from typing import Literal
 
 import torch
 from torch import Tensor
-from torch_geometric.data import Data, InMemoryDataset
+from torch_geometric.data import Data
 
+from gen_pyg.datasets._cached import _CachedDataset
 from gen_pyg.solvers.spring_chain import (
     chain_accelerations,
     chain_euler_rollout,
@@ -155,7 +154,7 @@ def spring_chain_graph(
     return data
 
 
-class SpringMass(InMemoryDataset):  # PyG ships no type information
+class SpringMass(_CachedDataset):
     r"""Chains of masses joined by springs, for learning their dynamics with a GNN.
 
     Every example is a free-ended chain of ``num_masses`` masses on a line (the setting of a
@@ -237,6 +236,9 @@ class SpringMass(InMemoryDataset):  # PyG ships no type information
         Data(x=[4, 2], edge_index=[2, 6], pos=[4, 1], mass=[4], stiffness=[6], y=[4, 1])
     """
 
+    cache_name = "spring_mass"
+    cache_hash = "sha1"
+
     def __init__(
         self,
         root: str,
@@ -276,10 +278,7 @@ class SpringMass(InMemoryDataset):  # PyG ships no type information
         self.position_std = _check_positive("position_std", position_std, allow_zero=True)
         self.velocity_std = _check_positive("velocity_std", velocity_std, allow_zero=True)
         self.seed = _check_int("seed", seed, 0)
-        super().__init__(
-            root, transform, pre_transform, pre_filter, log=log, force_reload=force_reload
-        )
-        self.load(self.processed_paths[0])
+        super().__init__(root, transform, pre_transform, pre_filter, log, force_reload)
 
     @property
     def target_names(self) -> tuple[str, ...]:
@@ -306,17 +305,11 @@ class SpringMass(InMemoryDataset):  # PyG ships no type information
             "version": 1,
         }
 
-    @property
-    def raw_file_names(self) -> list[str]:
-        return []
+    def _cache_params(self) -> dict[str, object]:
+        return self.params
 
-    @property
-    def processed_file_names(self) -> list[str]:
-        digest = hashlib.sha1(json.dumps(self.params, sort_keys=True).encode()).hexdigest()
-        return [f"spring_mass_{self.mode}_{digest[:12]}.pt"]
-
-    def download(self) -> None:
-        """Nothing to download: the data are generated in :meth:`process`."""
+    def _cache_tag(self) -> str:
+        return self.mode
 
     def _draw_parameters(
         self, gen: torch.Generator, base: float, bounds: tuple[float, float] | None, size: int
@@ -327,7 +320,7 @@ class SpringMass(InMemoryDataset):  # PyG ships no type information
         u = torch.rand(self.num_graphs, size, generator=gen, dtype=torch.float64)
         return low + (high - low) * u
 
-    def process(self) -> None:
+    def _generate(self) -> list[Data]:
         n, b = self.num_masses, self.num_graphs
         gen = torch.Generator().manual_seed(self.seed)
         x0 = self.position_std * torch.randn(b, n, generator=gen, dtype=torch.float64)
@@ -359,11 +352,7 @@ class SpringMass(InMemoryDataset):  # PyG ships no type information
             for key, value in traj.items():
                 data[key] = value[i].to(dtype)
             data_list.append(data)
-        if self.pre_filter is not None:
-            data_list = [d for d in data_list if self.pre_filter(d)]
-        if self.pre_transform is not None:
-            data_list = [self.pre_transform(d) for d in data_list]
-        self.save(data_list, self.processed_paths[0])
+        return data_list
 
     def __repr__(self) -> str:
         return (
