@@ -66,13 +66,19 @@ def test_demo_cli_validates_arguments(capsys: pytest.CaptureFixture[str]) -> Non
 def test_demo_learns_and_gen_beats_the_neural_process_on_the_largest_mesh(
     tmp_path: Path,
 ) -> None:
-    # small but not trivial: 6 training houses, 4 epochs (about 10 s)
-    config = DemoConfig(houses=8, test_houses=2, mesh_sizes=[2, 4], epochs=4, solver_n=21)
+    # The smallest run where all of this holds with a margin for every seed tried: 6 training
+    # houses, 2x2 and 4x4 meshes, 6 epochs. Measured for seeds 0, 1, 2 (ratios are last/first
+    # training loss; GEN/NP and 4x4/2x2 are test MSEs at 4x4):
+    #   loss GEN 0.45 0.44 0.55, NP 0.51 0.59 0.52; GEN/NP 0.63 0.68 0.77; 4x4/2x2 0.66 0.72 0.83
+    # With 4 epochs seed 2 fails (GEN/NP 0.89, 4x4/2x2 1.08).
+    config = DemoConfig(houses=8, test_houses=2, mesh_sizes=[2, 4], epochs=6, solver_n=21)
     results = run_demo(config, tmp_path, progress=False)
-    for losses in results["train_loss"].values():
-        assert losses[-1] < 0.8 * losses[0]
+    assert set(results["train_loss"]) == {"GEN", "NeuralProcess"}
+    for name, losses in results["train_loss"].items():
+        assert len(losses) == 6
+        assert losses[-1] < 0.7 * losses[0], (name, losses)  # training loss falls
     largest = results["test"][-1]
     assert largest["mesh"] == "4x4"
-    assert largest["gen_test_mse"] < 0.8 * largest["np_test_mse"]
+    assert largest["gen_test_mse"] < 0.85 * largest["np_test_mse"], largest
     # and more nodes help the one set of weights
-    assert results["test"][-1]["gen_test_mse"] < results["test"][0]["gen_test_mse"]
+    assert results["test"][-1]["gen_test_mse"] < 0.95 * results["test"][0]["gen_test_mse"]

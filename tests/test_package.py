@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,15 +63,14 @@ def test_cli_rejects_unknown_command() -> None:
     assert info.value.code == 2
 
 
-def _console_script() -> str:
-    """The ``gen-pyg`` entry point installed next to this interpreter, or skip."""
-    folder = Path(sys.executable).parent
-    script = shutil.which("gen-pyg", path=str(folder))
-    if script is None:
-        pytest.skip(
-            f"the gen-pyg console script is not installed in {folder} "
-            "(install the package, e.g. `pip install -e .`, to test its entry point)"
-        )
+def _console_script() -> Path:
+    """The ``gen-pyg`` entry point installed next to this interpreter (by ``pip install``)."""
+    script = Path(sys.executable).with_name("gen-pyg.exe" if os.name == "nt" else "gen-pyg")
+    # not a skip: a missing or broken entry point is exactly what this test exists to catch
+    assert script.is_file(), (
+        f"the gen-pyg console script is not installed at {script} (install the package, "
+        "e.g. `pip install -e .`; `project.scripts` in pyproject.toml declares it)"
+    )
     return script
 
 
@@ -79,8 +78,8 @@ def test_console_script_runs_version_and_env() -> None:
     script = _console_script()
     # each run imports torch and gen_pyg.training (seconds): start both, then wait
     procs = {
-        arg: subprocess.Popen([script, arg], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+        arg: subprocess.Popen([str(script), arg], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
         for arg in ("--version", "env")
     }
     results = {arg: (proc, *proc.communicate(timeout=120)) for arg, proc in procs.items()}

@@ -69,24 +69,30 @@ def test_cache_is_reused_and_regenerated_when_parameters_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = SpringMass(str(tmp_path), num_graphs=5, seed=3)
-    files = sorted(p.name for p in (tmp_path / "processed").glob("spring_mass_*.pt"))
-    assert len(files) == 1
+    [cached] = (tmp_path / "processed").glob("spring_mass_*.pt")
+    stamp = cached.stat().st_mtime_ns, cached.read_bytes()
 
-    def fail(self: SpringMass) -> None:
-        raise RuntimeError("process called")
+    def fail(self: SpringMass) -> list[object]:
+        raise RuntimeError("_generate called")
 
-    monkeypatch.setattr(SpringMass, "process", fail)
+    # the generation itself (what _CachedDataset.process calls) is what must not run again
+    monkeypatch.setattr(SpringMass, "_generate", fail)
     again = SpringMass(str(tmp_path), num_graphs=5, seed=3)  # same parameters: read from cache
-    torch.testing.assert_close(again._data.x, first._data.x)
-    torch.testing.assert_close(again._data.y, first._data.y)
+    torch.testing.assert_close(again._data.x, first._data.x, rtol=0, atol=0)
+    torch.testing.assert_close(again._data.y, first._data.y, rtol=0, atol=0)
     # a transform is applied on access, not stored: it does not regenerate either
     SpringMass(str(tmp_path), num_graphs=5, seed=3, transform=lambda d: d)
+    assert (cached.stat().st_mtime_ns, cached.read_bytes()) == stamp  # not rewritten
     base: dict[str, object] = {"num_graphs": 5, "seed": 3}
-    for changed in ({"seed": 4}, {"num_masses": 4}, {"target": "both"}, {"dt": 0.02}):
-        with pytest.raises(RuntimeError, match="process called"):  # a new key: regenerated
+    for changed in ({"seed": 4}, {"num_masses": 4}, {"target": "both"}, {"dt": 0.02},
+                    {"mode": "trajectory"}, {"stiffness": 2.0}, {"position_std": 0.4}):
+        with pytest.raises(RuntimeError, match="_generate called"):  # a new key: regenerated
             SpringMass(str(tmp_path), **{**base, **changed})  # type: ignore[arg-type]
+    # force_reload regenerates even when the cache file exists
+    with pytest.raises(RuntimeError, match="_generate called"):
+        SpringMass(str(tmp_path), **base, force_reload=True)  # type: ignore[arg-type]
     monkeypatch.undo()
-    assert sorted(p.name for p in (tmp_path / "processed").glob("spring_mass_*.pt")) == files
+    assert list((tmp_path / "processed").glob("spring_mass_*.pt")) == [cached]
     other = SpringMass(str(tmp_path), num_graphs=5, seed=4)
     assert not torch.equal(first._data.x, other._data.x)
     longer = SpringMass(str(tmp_path), num_graphs=5, seed=3, num_masses=4)

@@ -1,8 +1,8 @@
 """LearnableMesh: parameters, gradients, projection, re-meshing, optimiser groups, bad input.
 
-The GEN-based variants of the gradient tests are added where gen_pyg.nn lands; here the loss
-goes through a small differentiable soft-nearest interpolation written in the test (the
-paper's representation function: softmax of negative distances over all nodes)."""
+Most losses go through a small differentiable soft-nearest interpolation written in the test
+(the paper's representation function: softmax of negative distances over all nodes); one
+gradient check goes through a whole float64 GEN."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import math
 import pytest
 import torch
 from torch import Tensor
+from torch_geometric.data import Data
 
-from gen_pyg.mesh import LearnableMesh, delaunay_edges, grid, halton, icosphere
+from gen_pyg.mesh import AttachMesh, LearnableMesh, delaunay_edges, grid, halton, icosphere
+from gen_pyg.nn import GEN, SoftNearest
 
 CENTRE = torch.tensor([0.7, 0.3])
 
@@ -112,6 +114,58 @@ def test_gradient_through_the_mesh_matches_finite_differences_in_float64() -> No
     # and autograd's own check of the loss as a function of the positions
     p = halton(16, seed=2, dtype=torch.float64).pos.requires_grad_()
     assert torch.autograd.gradcheck(toy_loss, (p,), eps=1e-6, atol=1e-8, rtol=1e-6)
+
+
+def test_gradient_through_a_float64_gen_matches_finite_differences() -> None:
+    # the whole loss in float64: mesh positions, every GEN parameter, the example's tensors
+    torch.manual_seed(0)
+    mesh = LearnableMesh(halton(9, seed=3, dtype=torch.float64))
+    model = GEN(latent_channels=8, message_channels=4, edge_hidden_channels=8,
+                node_hidden_channels=8, encoder_hidden_channels=8, decoder_hidden_channels=8,
+                num_steps=2, representation=SoftNearest(log_temperature=1.0)).double()
+    g = torch.Generator().manual_seed(0)
+    inputs = torch.rand(12, 2, generator=g, dtype=torch.float64)
+    queries = torch.rand(10, 2, generator=g, dtype=torch.float64)
+    example = Data(input_pos=inputs, input_x=bump(inputs)[:, None], query_pos=queries,
+                   y=bump(queries)[:, None])
+    params = dict(model.named_parameters())
+    assert params and {p.dtype for p in params.values()} == {torch.float64}
+    assert {t.dtype for _, t in example.items()} == {torch.float64}
+
+    def gen_loss(mesh_data: Data) -> Tensor:
+        data = AttachMesh(mesh_data)(example.clone())
+        out = model(data)
+        assert out.dtype == torch.float64
+        return torch.nn.functional.mse_loss(out, data.y)
+
+    loss = gen_loss(mesh.data())
+    assert loss.dtype == torch.float64
+    loss.backward()
+    grad = mesh.pos.grad
+    assert grad is not None and grad.dtype == torch.float64 and float(grad.abs().max()) > 0
+    # central differences on every coordinate, through mesh.data() (fixed edges: no re-mesh)
+    eps = 1e-6
+    fd = torch.empty_like(grad)
+    with torch.no_grad():
+        for i, d in itertools.product(range(mesh.num_nodes), range(2)):
+            mesh.pos[i, d] += eps
+            plus = gen_loss(mesh.data())
+            mesh.pos[i, d] -= 2 * eps
+            minus = gen_loss(mesh.data())
+            mesh.pos[i, d] += eps
+            fd[i, d] = (plus - minus) / (2 * eps)
+    # float64 agrees to 2e-8 of the gradient's scale (measured); in float32 these differences
+    # are noise (errors 10x the gradient), and a gradient off by 1e-5 is outside the tolerance
+    scale = float(grad.abs().max())
+    torch.testing.assert_close(grad, fd, rtol=1e-6, atol=1e-8 * scale)
+    # and autograd's own check, of the positions and of the learnable temperature
+    edges = mesh.data()
+
+    def of_positions(pos: Tensor) -> Tensor:
+        return gen_loss(Data(pos=pos, edge_index=edges.edge_index, diameter=edges.diameter))
+
+    p = mesh.pos.detach().clone().requires_grad_()
+    assert torch.autograd.gradcheck(of_positions, (p,), eps=1e-6, atol=1e-8, rtol=1e-6)
 
 
 def test_step_project_remesh_stays_a_valid_triangulation(assert_triangulation) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -97,6 +100,68 @@ def test_rollout_restores_training_mode() -> None:
     model.train()
     rollout_spring_model(model, spring_chain_graph(torch.randn(3), torch.randn(3)), 2)
     assert model.training
+
+
+class Linear(torch.nn.Module):
+    """A per-node linear map: the smallest model with parameters for Adam."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = torch.nn.Linear(2, 1)
+
+    def forward(
+        self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        out: torch.Tensor = self.lin(x)
+        return out
+
+
+class Unsized:
+    """An iterable of batches without ``len``: the schedule can only advance per epoch."""
+
+    def __init__(self, batches: list[Batch]) -> None:
+        self.batches = batches
+
+    def __iter__(self) -> Iterator[Batch]:
+        return iter(self.batches)
+
+
+def cosine_lr(step: int, total: int, lr: float, final_lr: float) -> float:
+    return final_lr + (lr - final_lr) * 0.5 * (1 + math.cos(math.pi * step / total))
+
+
+def test_learning_rate_of_every_step_follows_the_closed_form_cosine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    used: list[float] = []  # the learning rate of each optimiser step, read when it runs
+    adam_step = torch.optim.Adam.step
+
+    def recording_step(self: torch.optim.Adam, *args: Any, **kwargs: Any) -> Any:
+        used.append(self.param_groups[0]["lr"])
+        return adam_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    data = SpringMass(str(tmp_path), num_graphs=12, log=False)
+    loader = DataLoader(data, batch_size=4)  # 3 steps per epoch
+    lr, final_lr = 0.02, 0.005
+    train_spring_model(Linear(), loader, epochs=4, lr=lr, final_lr=final_lr, progress=False)
+    expected = [cosine_lr(s, 12, lr, final_lr) for s in range(12)]
+    assert used == pytest.approx(expected, rel=1e-12, abs=0)
+    assert used[0] == lr and used[6] == pytest.approx((lr + final_lr) / 2, rel=1e-12)
+    # final_lr=0 (the usual choice) gives exactly lr * (1 + cos) / 2
+    used.clear()
+    train_spring_model(Linear(), loader, epochs=2, lr=lr, final_lr=0.0, progress=False)
+    assert used == [cosine_lr(s, 6, lr, 0.0) for s in range(6)]
+    # a loader without a length: one value per epoch, shared by that epoch's 3 steps
+    used.clear()
+    unsized = Unsized(list(loader))
+    train_spring_model(Linear(), unsized, epochs=3, lr=lr, final_lr=final_lr, progress=False)
+    expected = [cosine_lr(e, 3, lr, final_lr) for e in range(3) for _ in range(3)]
+    assert used == pytest.approx(expected, rel=1e-12, abs=0)
+    # without final_lr the learning rate stays constant
+    used.clear()
+    train_spring_model(Linear(), loader, epochs=2, lr=lr, progress=False)
+    assert used == [lr] * 6
 
 
 def test_bad_input_is_rejected(tmp_path: Path) -> None:

@@ -128,13 +128,17 @@ def train_spring_model(
     except TypeError:
         steps_per_epoch = 1  # unknown length: the schedule advances once per epoch
     total_steps = max(1, epochs * steps_per_epoch)
-    step = 0
+    schedule: torch.optim.lr_scheduler.LRScheduler | None = None
+    if final_lr is not None:
+        floor = final_lr / lr
 
-    def set_lr() -> None:
-        if final_lr is not None:
-            cosine = 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
-            for group in optimizer.param_groups:
-                group["lr"] = final_lr + (lr - final_lr) * cosine
+        def cosine(step: int) -> float:
+            # the closed form, held at final_lr after total_steps (no restart)
+            return floor + (1.0 - floor) * 0.5 * (
+                1.0 + math.cos(math.pi * min(step, total_steps) / total_steps)
+            )
+
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine)
 
     history: dict[str, list[float]] = {"train_mse": []}
     if test_loader is not None:
@@ -150,7 +154,6 @@ def train_spring_model(
         for batch in batches:
             if cache_batches and epoch == 0:
                 cached.append(batch)
-            set_lr()
             optimizer.zero_grad(set_to_none=True)
             out = _predict(model, batch)
             loss = torch.nn.functional.mse_loss(out, _check_target(batch, out))
@@ -158,12 +161,12 @@ def train_spring_model(
             optimizer.step()
             total += float(loss.detach())
             count += 1
-            if steps_per_epoch > 1:
-                step += 1
+            if schedule is not None and steps_per_epoch > 1:
+                schedule.step()
         if count == 0:
             raise ValueError("'loader' yielded no batches")
-        if steps_per_epoch == 1:
-            step += 1
+        if schedule is not None and steps_per_epoch == 1:
+            schedule.step()
         history["train_mse"].append(total / count)
         postfix = {"train_mse": f"{total / count:.3g}"}
         if test_loader is not None:
