@@ -9,6 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.gen_pyg-setup-done
+TORCH_STAMP := $(VENV)/.torch-stack-done
 export MAX_JOBS ?= 2
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
@@ -16,11 +17,25 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# The torch stack has its own stamp, so that editing pyproject.toml reinstalls gen_pyg only.
+# torch_scatter and torch_cluster compile one file at a time (their setup.py turn ninja off),
+# so their wheels are built concurrently, one per core; pip's wheel cache keeps them.
+$(TORCH_STAMP): constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> [1/3] pip, torch==2.13.0 (CPU), ninja, numpy"
 	$(PIP) install -q --upgrade pip setuptools wheel
 	$(PIP) install -q torch==2.13.0 ninja numpy
-	$(PIP) install -q --no-build-isolation torch_scatter torch_cluster
+	@echo "==> [2/3] torch_scatter, torch_cluster against that torch: compiled on the first set-up"
+	@echo "    of a machine (about 15 minutes on 2 cores), then taken from pip's wheel cache (seconds)"
+	@rm -rf $(VENV)/ext-wheels
+	$(PIP) wheel -q --no-build-isolation --no-deps -w $(VENV)/ext-wheels torch_scatter & a=$$!; \
+	$(PIP) wheel -q --no-build-isolation --no-deps -w $(VENV)/ext-wheels torch_cluster & b=$$!; \
+	wait $$a && wait $$b
+	$(PIP) install -q --find-links $(VENV)/ext-wheels torch_scatter torch_cluster
+	@touch $(TORCH_STAMP)
+
+$(STAMP): $(TORCH_STAMP) pyproject.toml
+	@echo "==> [3/3] gen_pyg (editable) with its test, dev and docs extras"
 	$(PIP) install -q -e '.[test,dev,docs]'
 	@touch $(STAMP)
 

@@ -73,9 +73,17 @@ def current() -> DistInfo:
 
 
 def cleanup_distributed() -> None:
-    """Leave the process group, if any."""
+    """Leave the process group, if any.
+
+    Every rank first meets the others at a barrier, so that none tears the group down while
+    another still has communication in flight (``destroy_process_group`` on a rank whose peers
+    are still working can hang at exit).
+    """
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
 
 
 def all_reduce_sum(values: list[float], device: torch.device) -> list[float]:
