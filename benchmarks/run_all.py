@@ -31,6 +31,7 @@ SCRIPTS = [
     "size_generalization.py",
     "solver_speed.py",
     "genconv_backends.py",
+    "aggregation.py",
 ]
 
 

@@ -102,11 +102,39 @@ def node_optimization(record: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def aggregation(record: dict[str, Any]) -> str:
+    """Forward and forward + backward time of every aggregation implementation per size."""
+    ops = list(dict.fromkeys(op for row in record["rows"] for op in row["ops"]))
+
+    def cell(v: dict[str, Any] | None) -> str:
+        if v is None:
+            return "-"
+        if "error" in v:
+            return "fails (out of memory)" if "allocate" in v["error"] else "fails"
+        return f"{v['forward_ms']:.2f} / {v['forward_backward_ms']:.2f}"
+
+    out = [
+        f"Reproduce with ``{record['command']}`` ({record['channels']} channels, median of "
+        f"{record['repeats']} calls, best of {record['rounds']} interleaved rounds; "
+        f"{record['machine']['cpu_count']} cores, torch {record['machine']['torch']}, "
+        f"torch_scatter {record['torch_scatter']}, 1-minute load "
+        f"{record['load_average_at_start']:.1f} at start). Milliseconds, forward / forward + "
+        "backward:",
+        "",
+        _table(["aggregation", "nodes", "pairs", *ops, "fastest"],
+               [[row["what"], str(row["nodes"]), str(row["pairs"]),
+                 *(cell(row["ops"].get(op)) for op in ops), row["fastest_forward_backward"]]
+                for row in record["rows"]]),
+    ]
+    return "\n".join(out)
+
+
 #: generated file -> (JSON record, renderer)
 TABLES = {
     "poisson_square.rst": ("poisson_square.json", poisson_square),
     "poisson_square_recipes.rst": ("poisson_square_recipes.json", poisson_square),
     "node_optimization.rst": ("node_optimization.json", node_optimization),
+    "aggregation.rst": ("aggregation.json", aggregation),
 }
 
 

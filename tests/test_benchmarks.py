@@ -80,6 +80,9 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                      lambda r: _number(r["gen"]["test_mse"]),
                      lambda r: _number(r["solver"]["mse_vs_reference"])],
     "genconv_backends": [_rows("rows", "fused_ms"), _rows("rows", "propagate_ms")],
+    "aggregation": [lambda r: {row["what"] for row in r["rows"]} == {"genconv", "encoder"},
+                    lambda r: all(_number(v["forward_backward_ms"]) for row in r["rows"]
+                                  for v in row["ops"].values() if "error" not in v)],
 }
 
 

@@ -1,0 +1,221 @@
+"""Is torch_scatter faster than what the package does now? The two aggregations of a GEN,
+timed side by side in one run for every implementation on the same tensors, forward and
+forward + backward, at N = 1e3..1e5 nodes:
+
+* ``genconv``: the sum of edge messages ``[E, H]`` onto their target nodes (edges sorted by
+  target, as ``curve_order`` leaves them): ``index_add`` (what ``GENConv``'s fused backend
+  does, in chunks), PyG's ``utils.scatter``, ``torch_scatter.segment_coo`` and
+  ``segment_csr`` on the CSR pointer of the sorted targets;
+* ``encoder``: the spatial encoder's weighted sum of point features onto nodes,
+  ``out[r] = sum_e w_e x[c_e]`` over (node, point) pairs grouped by node: the package's
+  chunked ``ops.spmm``, an unchunked gather + ``index_add``, ``segment_coo``, ``segment_csr``
+  and ``torch.sparse.mm`` on a CSR matrix (what ``torch_geometric.utils.spmm`` calls).
+
+Every implementation is checked against ``index_add`` (forward values and gradients) before
+it is timed. Reproduce (about two minutes on 2 cores)::
+
+    python benchmarks/aggregation.py            # --quick: seconds
+
+Writes ``benchmarks/results/aggregation.json`` and ``aggregation.png`` (``_quick`` with
+``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from _common import RESULTS, timeit
+from gen_pyg.mesh import grid
+from gen_pyg.ops import spmm
+
+try:
+    import torch_scatter
+except ImportError:  # pragma: no cover - the stack requires it; the record says so
+    torch_scatter = None
+
+
+def _rowptr(index: Tensor, size: int) -> Tensor:
+    counts = torch.bincount(index, minlength=size)
+    return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+
+
+def genconv_ops(dst: Tensor, n: int) -> dict[str, Callable[[Tensor], Tensor]]:
+    """Sum of messages ``m`` [E, H] onto the sorted targets ``dst``."""
+    from torch_geometric.utils import scatter
+
+    ptr = _rowptr(dst, n)
+    ops: dict[str, Callable[[Tensor], Tensor]] = {
+        "index_add": lambda m: m.new_zeros(n, m.size(1)).index_add(0, dst, m),
+        "pyg_scatter": lambda m: scatter(m, dst, 0, n, reduce="sum"),
+    }
+    if torch_scatter is not None:
+        ops["segment_coo"] = lambda m: torch_scatter.segment_coo(m, dst, dim_size=n)
+        ops["segment_csr"] = lambda m: torch_scatter.segment_csr(m, ptr)
+    return ops
+
+
+def encoder_ops(row: Tensor, col: Tensor, n: int) -> dict[str, Callable[[Tensor, Tensor], Tensor]]:
+    """``out[r] = sum_e w_e x[col_e]`` over pairs sorted by ``row``."""
+    ptr = _rowptr(row, n)
+
+    def sparse_mm(w: Tensor, x: Tensor) -> Tensor:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
+            a = torch.sparse_csr_tensor(ptr, col, w, (n, x.size(0)))
+        return torch.sparse.mm(a, x)
+
+    ops: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+        "index_add": lambda w, x: x.new_zeros(n, x.size(1)).index_add(
+            0, row, x.index_select(0, col) * w.unsqueeze(1)),
+        "ops_spmm": lambda w, x: spmm(row, col, w, x, n),
+        "torch_sparse_mm": sparse_mm,
+    }
+    if torch_scatter is not None:
+        ops["segment_coo"] = lambda w, x: torch_scatter.segment_coo(
+            x.index_select(0, col) * w.unsqueeze(1), row, dim_size=n)
+        ops["segment_csr"] = lambda w, x: torch_scatter.segment_csr(
+            x.index_select(0, col) * w.unsqueeze(1), ptr)
+    return ops
+
+
+def _median_ms(fn: Callable[[], object], repeats: int) -> float:
+    return 1e3 * statistics.median(timeit(fn, repeats))
+
+
+def time_ops(ops: dict[str, Callable[..., Tensor]], inputs: list[Tensor], repeats: int,
+             rounds: int) -> dict[str, dict[str, Any]]:
+    """Check every op against ``index_add`` (values and gradients), then time forward and
+    forward + backward, the ops interleaved over ``rounds`` so load changes hit all. An op
+    that cannot run (out of memory) is recorded with its error instead of a time."""
+    ops = dict(ops)
+    grads: dict[str, list[Tensor]] = {}
+    ref_out = None
+    failed: dict[str, str] = {}
+    for name, op in list(ops.items()):
+        leaves = [t.detach().requires_grad_(True) for t in inputs]
+        try:
+            out = op(*leaves)
+            out.backward(torch.ones_like(out))
+        except RuntimeError as exc:  # e.g. a backward that densifies the sparse matrix
+            failed[name] = str(exc).splitlines()[0][:200]
+            del ops[name]
+            continue
+        grads[name] = [leaf.grad for leaf in leaves if leaf.grad is not None]
+        if ref_out is None:
+            ref_out = out.detach()
+        else:
+            torch.testing.assert_close(out.detach(), ref_out, rtol=1e-4, atol=1e-4, msg=name)
+            for a, b in zip(grads[name], grads["index_add"], strict=True):
+                torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4, msg=name)
+    fwd: dict[str, list[float]] = {n: [] for n in ops}
+    both: dict[str, list[float]] = {n: [] for n in ops}
+    for _ in range(rounds):
+        for name, op in ops.items():
+            with torch.no_grad():
+                fwd[name].append(_median_ms(lambda op=op: op(*inputs), repeats))
+            leaves = [t.detach().requires_grad_(True) for t in inputs]
+
+            def step(op: Callable[..., Tensor] = op, leaves: list[Tensor] = leaves) -> None:
+                op(*leaves).sum().backward()
+
+            both[name].append(_median_ms(step, repeats))
+    timed: dict[str, dict[str, Any]] = {
+        n: {"forward_ms": min(fwd[n]), "forward_backward_ms": min(both[n])} for n in ops}
+    return {**timed, **{n: {"error": msg} for n, msg in failed.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--channels", type=int, default=64)
+    args = parser.parse_args(argv)
+    sizes = [32, 100, 316]  # k x k grids: 1e3, 1e4, 1e5 nodes
+    if args.quick:
+        sizes, args.repeats, args.rounds = [10], 2, 1
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.manual_seed(0)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    rows: list[dict[str, Any]] = []
+    for k in sizes:
+        mesh = grid(k)
+        n = mesh.num_nodes
+        dst = mesh.edge_index[1]
+        order = torch.argsort(dst, stable=True)  # sorted by target, as curve_order leaves them
+        dst = dst[order].contiguous()
+        m = torch.randn(dst.numel(), args.channels)
+        res = time_ops(genconv_ops(dst, n), [m], args.repeats, args.rounds)
+        rows.append({"what": "genconv", "nodes": n, "pairs": int(dst.numel()), "ops": res})
+        # encoder: 4 points per node, each in about 4 distinct (node, point) pairs
+        points = 4 * n
+        pair = torch.unique(torch.randint(0, n * points, (4 * points,)))  # sorted by row
+        pair_row, pair_col = pair // points, pair % points
+        w = torch.rand(pair_row.numel())
+        x = torch.randn(points, args.channels)
+        res = time_ops(encoder_ops(pair_row, pair_col, n), [w, x], args.repeats, args.rounds)
+        rows.append({"what": "encoder", "nodes": n, "pairs": int(pair_row.numel()), "ops": res})
+        for r in rows[-2:]:
+            ok = [o for o in r["ops"] if "error" not in r["ops"][o]]
+            best = min(ok, key=lambda o: r["ops"][o]["forward_backward_ms"])
+            r["fastest_forward_backward"] = best
+            line = "  ".join(f"{o} {v['forward_ms']:.2f}/{v['forward_backward_ms']:.2f}"
+                             if "error" not in v else f"{o} FAILED ({v['error'][:60]})"
+                             for o, v in r["ops"].items())
+            print(f"{r['what']:>8} N={n:>6} pairs={r['pairs']:>7}: {line}  (ms fwd/fwd+bwd; "
+                  f"fastest {best})", flush=True)
+    record = {
+        "command": " ".join(["python benchmarks/aggregation.py",
+                             *(sys.argv[1:] if argv is None else argv)]),
+        "quick": args.quick, "channels": args.channels, "repeats": args.repeats,
+        "rounds": args.rounds, "torch_scatter": getattr(torch_scatter, "__version__", None),
+        "what": "median over repeats, best of rounds, of one call (forward) or one call and "
+                "its backward (forward_backward), ms",
+        "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
+                    "torch": torch.__version__,
+                    "device": "cuda" if torch.cuda.is_available() else "cpu"},
+        "load_average_at_start": load, "rows": rows,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = "aggregation_quick" if args.quick else "aggregation"
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    plot(rows, RESULTS / f"{name}.png")
+    print(f"wrote {RESULTS / (name + '.json')}")
+    return 0
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, what in zip(axes, ("genconv", "encoder"), strict=True):
+        mine = [r for r in rows if r["what"] == what]
+        for op in mine[0]["ops"]:
+            ok = [r for r in mine if "error" not in r["ops"].get(op, {"error": ""})]
+            ax.plot([r["nodes"] for r in ok],
+                    [r["ops"][op]["forward_backward_ms"] for r in ok], "o-", label=op)
+        ax.set(xscale="log", yscale="log", xlabel="nodes", ylabel="forward + backward [ms]",
+               title=f"{what} aggregation")
+        ax.legend(fontsize=7)
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
