@@ -33,15 +33,17 @@ exclude_patterns = ["_build", "tables"]  # tables/ holds generated includes
 html_theme = "alabaster"
 html_static_path = ["_static"]
 
-SUBPACKAGES = ["nn", "mesh", "ops", "datasets", "solvers", "training", "viz", "testing", "typing"]
+#: "" is the top-level package (environment_report, the value-check switch).
+SUBPACKAGES = ["", "nn", "mesh", "ops", "datasets", "solvers", "training", "viz", "testing",
+               "typing"]
 
 
 def _write_api_pages() -> None:
-    """One page per subpackage, one autodoc entry per name in its ``__all__``."""
+    """One page per (sub)package, one autodoc entry per name in its ``__all__``."""
     out = HERE / "api" / "generated"
     out.mkdir(parents=True, exist_ok=True)
     for name in SUBPACKAGES:
-        modname = f"gen_pyg.{name}"
+        modname = f"gen_pyg.{name}" if name else "gen_pyg"
         module = importlib.import_module(modname)
         lines = [
             modname,
@@ -71,7 +73,7 @@ def _write_api_pages() -> None:
             else:
                 lines += [f".. py:data:: {modname}.{obj_name}", "", f"   Value: ``{obj!r}``.", ""]
         text = "\n".join(lines) + "\n"
-        page = out / f"{name}.rst"
+        page = out / f"{name or 'gen_pyg'}.rst"
         if not page.exists() or page.read_text() != text:
             page.write_text(text)
 

@@ -7,7 +7,14 @@ any query point and decoded.
 """
 
 from gen_pyg._env import environment_report
+from gen_pyg._validation import set_value_checks, value_checks, value_checks_enabled
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "environment_report"]
+__all__ = [
+    "__version__",
+    "environment_report",
+    "set_value_checks",
+    "value_checks",
+    "value_checks_enabled",
+]

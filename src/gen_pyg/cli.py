@@ -62,6 +62,38 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _finite_float(text: str) -> float:
+    value: float = _number(text, float, lambda v: abs(v) < float("inf"), "a finite number")
+    return value
+
+
+def _num_steps(text: str) -> int:
+    from gen_pyg.nn._checks import MAX_STEPS
+
+    value: int = _number(text, int, lambda v: 0 <= v <= MAX_STEPS,
+                         f"an integer in [0, {MAX_STEPS}]")
+    return value
+
+
+def _device(text: str) -> str:
+    import torch
+
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a torch device such as cpu, cuda or "
+                                         f"cuda:1, got {text!r}") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (device.index is not None and device.index >= count):
+            raise argparse.ArgumentTypeError(f"{text!r} is not available here ({count} CUDA "
+                                             "device(s))")
+    elif device.type not in ("cpu", "mps", "xpu"):
+        raise argparse.ArgumentTypeError(f"expected a torch device such as cpu, cuda or "
+                                         f"cuda:1, got {text!r}")
+    return text
+
+
 def _mesh_size(text: str) -> int:
     value = _positive_int(text)
     if value < 2:
@@ -134,7 +166,19 @@ def _experiment(args: argparse.Namespace) -> Any:
                         groups_per_step=args.groups_per_step, augment=args.augment,
                         early_stopping_patience=args.patience, seed=args.seed,
                         progress=not args.quiet, tensorboard=args.tensorboard)
-    return ExperimentConfig(model, _data_config(args, root), train)
+    exp = ExperimentConfig(model, _data_config(args, root), train)
+    # settings that only conflict with each other, found before any data is generated
+    if args.val_houses == 0:
+        for flag, given in (("--patience", args.patience is not None),
+                            ("--schedule plateau", args.schedule == "plateau")):
+            if given:
+                raise UsageError(f"{flag} watches the validation houses: pass --val-houses")
+    if args.schedule == "plateau" and args.warmup_steps:
+        raise UsageError("--warmup-steps is not supported with --schedule plateau")
+    from gen_pyg.training import build_model
+
+    build_model(exp.model)  # the model's own checks, before any work
+    return exp
 
 
 def _evaluate_table(model: Any, dataset: Any, meshes: dict[str, Any],
@@ -171,34 +215,34 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     exp = _experiment(args)  # every value checked before any work
     info = init_distributed(args.backend)
-    try:
-        if info.is_main:
-            splits = build_datasets(exp.data, log=not args.quiet)
-        from gen_pyg.training.distributed import barrier
+    if info.is_main:
+        splits = build_datasets(exp.data, log=not args.quiet)
+    from gen_pyg.training.distributed import barrier
 
-        barrier()  # rank 0 generates the data once; the others read it
-        if not info.is_main:
-            splits = build_datasets(exp.data, log=False)
-        import torch
+    barrier()  # rank 0 generates the data once; the others read it
+    if not info.is_main:
+        splits = build_datasets(exp.data, log=False)
+    import torch
 
-        torch.manual_seed(exp.train.seed)
-        model = build_model(exp.model)
-        meshes = build_meshes(exp.data)
-        device = args.device
-        if device is None and torch.cuda.is_available() and info.enabled:
-            device = f"cuda:{info.local_rank}"
-        trainer = Trainer(model, splits["train"], meshes=meshes, config=exp.train,
-                          val_dataset=splits.get("val"), run_dir=args.out,
-                          metadata=exp.metadata(), device=device)
-        trainer.fit()
-        rows = _evaluate_table(trainer.model, splits["test"], meshes, trainer)
-        if info.is_main:
-            (args.out / "test_metrics.json").write_text(json.dumps(rows, indent=2) + "\n")
-            _print_rows(rows)
-            print(f"run folder: {args.out} (config.json, metrics.jsonl, checkpoint.pt, "
-                  "test_metrics.json)")
-    finally:
-        cleanup_distributed()
+    torch.manual_seed(exp.train.seed)
+    model = build_model(exp.model)
+    meshes = build_meshes(exp.data)
+    device = args.device
+    if device is None and torch.cuda.is_available() and info.enabled:
+        device = f"cuda:{info.local_rank}"
+    trainer = Trainer(model, splits["train"], meshes=meshes, config=exp.train,
+                      val_dataset=splits.get("val"), run_dir=args.out,
+                      metadata=exp.metadata(), device=device)
+    trainer.fit()
+    rows = _evaluate_table(trainer.model, splits["test"], meshes, trainer)
+    if info.is_main:
+        (args.out / "test_metrics.json").write_text(json.dumps(rows, indent=2) + "\n")
+        _print_rows(rows)
+        print(f"run folder: {args.out} (config.json, metrics.jsonl, checkpoint.pt, "
+              "test_metrics.json)")
+    # Only a run that succeeded leaves the group collectively: after a failure, peers may be
+    # inside another collective and a barrier would hang there; the launcher stops them.
+    cleanup_distributed()
     return 0
 
 
@@ -329,10 +373,10 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                    default=m.representation)
     g.add_argument("--k", type=_positive_int, default=None,
                    help="sparse soft nearest neighbours over the k nearest nodes")
-    g.add_argument("--log-temperature", type=float, default=m.log_temperature)
+    g.add_argument("--log-temperature", type=_finite_float, default=m.log_temperature)
     g.add_argument("--latent", type=_positive_int, default=m.latent_channels,
                    help="node state size")
-    g.add_argument("--steps", type=_nonneg_int, default=None,
+    g.add_argument("--steps", type=_num_steps, default=None,
                    help="message-passing rounds (default: the mesh diameter, 2(k-1))")
     g.add_argument("--aggr", choices=("sum", "mean", "max"), default=m.aggr)
     g = p.add_argument_group("training")
@@ -391,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="run folder")
     p.add_argument("--data", type=Path, default=None,
                    help="dataset folder (default: OUT/data; generated on first use)")
-    p.add_argument("--device", default=None, help="e.g. cpu, cuda, cuda:1")
+    p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda, cuda:1")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_data_options(p)
     _add_train_options(p)
@@ -403,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mesh-sizes", type=_mesh_size, nargs="+", default=None,
                    help="grid sizes to test on (default: those trained on)")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", type=_device, default=None)
     p.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
     p.set_defaults(func=_cmd_evaluate)
 

@@ -31,10 +31,12 @@ def select_houses(
     A permutation of the houses drawn from ``split_seed`` puts the first ``num_test_houses``
     (``None``: a fifth of the houses) in ``"test"``, the next ``num_val_houses`` in ``"val"``
     and the rest in ``"train"``, so the splits never share a house; ``houses`` (with
-    ``split="all"``) selects explicitly.
+    ``split="all"``) selects explicitly. A split that would hold no house is a ``ValueError``
+    (an empty dataset would only fail later, far from the cause).
     """
     if split not in SPLITS:
         raise ValueError(f"'split' must be one of {SPLITS} (got {split!r})")
+    default_test = num_test_houses is None
     if num_test_houses is None:
         num_test_houses = num_houses // 5
     check_int("num_test_houses", num_test_houses, 0)
@@ -48,6 +50,8 @@ def select_houses(
             raise ValueError(
                 f"'houses' must hold distinct indices in [0, {num_houses}) (got {list(houses)})"
             )
+        if not chosen:
+            raise ValueError("'houses' must select at least one house (got an empty list)")
         return sorted(chosen)
     if num_test_houses + num_val_houses > num_houses:
         raise ValueError(
@@ -61,6 +65,16 @@ def select_houses(
         "train": perm[num_test_houses + num_val_houses :],
         "all": perm,
     }
+    if len(parts[split]) == 0:
+        why = {
+            "test": f"'num_test_houses' is {num_test_houses}"
+            + (f" (None: a fifth of 'num_houses' = {num_houses})" if default_test else ""),
+            "val": f"'num_val_houses' is {num_val_houses}",
+            "train": f"'num_test_houses' + 'num_val_houses' = "
+            f"{num_test_houses + num_val_houses} takes all 'num_houses' = {num_houses}",
+            "all": f"'num_houses' is {num_houses}",
+        }[split]
+        raise ValueError(f"split={split!r} would select no house: {why}")
     return sorted(int(h) for h in parts[split])
 
 

@@ -32,6 +32,34 @@ def check_positions(pos: object, name: str = "pos", dim: int | None = None) -> T
     return t
 
 
+#: Most nodes a builder makes: beyond it a typo (``grid(10**5, dim=3)``) would exhaust memory
+#: instead of failing.
+MAX_NODES = 100_000_000
+
+
+def check_num_nodes(count: int, what: str) -> int:
+    """``count`` nodes are at most :data:`MAX_NODES`; ``what`` names the arguments."""
+    if count > MAX_NODES:
+        raise ValueError(f"{what} gives {count} nodes, more than the limit of {MAX_NODES}")
+    return count
+
+
+def resolve_dtype(dtype: object) -> torch.dtype:
+    """``dtype`` (``None``: the default dtype) as a floating :class:`torch.dtype`."""
+    if dtype is None:
+        return torch.get_default_dtype()
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype or None, got {dtype!r}")
+    return dtype
+
+
+def check_fits(pos: Tensor, bounds: object) -> Tensor:
+    """Positions converted to a narrower dtype are still finite."""
+    if pos.numel() and not bool(torch.isfinite(pos).all()):
+        raise ValueError(f"bounds {bounds!r} overflow dtype {pos.dtype}")
+    return pos
+
+
 def check_int(value: object, name: str, minimum: int) -> int:
     """An ``int`` (not a bool) that is at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -58,6 +86,8 @@ def resolve_bounds(bounds: object, dim: int, name: str = "bounds") -> tuple[Tens
             raise ValueError(f"{name}: {side} must be finite, got {value!r}")
         out.append(t)
     lo, hi = out
+    if not bool(torch.isfinite(hi - lo).all()):
+        raise ValueError(f"{name}: hi - lo overflows float64, got {bounds!r}")
     if not bool((lo < hi).all()):
         raise ValueError(f"{name} must satisfy lo < hi on every axis, got {bounds!r}")
     return lo, hi

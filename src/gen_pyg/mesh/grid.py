@@ -10,7 +10,15 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gen_pyg.mesh._build import Bounds, check_int, make_mesh, resolve_bounds
+from gen_pyg.mesh._build import (
+    Bounds,
+    check_fits,
+    check_int,
+    check_num_nodes,
+    make_mesh,
+    resolve_bounds,
+    resolve_dtype,
+)
 
 EDGE_KINDS = ("delaunay", "lattice")
 
@@ -168,8 +176,12 @@ def grid(
     if edges not in EDGE_KINDS:
         raise ValueError(f"edges must be one of {EDGE_KINDS}, got {edges!r}")
     d = len(shape)
+    check_num_nodes(math.prod(shape), f"k={k!r}, dim={dim!r}")
+    if edges == "delaunay" and d > 8:
+        raise ValueError(f"edges='delaunay' splits each cell into dim! simplices; dim={d} is "
+                         "too many (use edges='lattice')")
     lo, hi = resolve_bounds(bounds, d)
-    dtype = dtype or torch.get_default_dtype()
+    dtype = resolve_dtype(dtype)
     axes = [
         torch.linspace(float(a), float(b), n, dtype=torch.float64)
         for a, b, n in zip(lo, hi, shape, strict=True)
@@ -178,7 +190,7 @@ def grid(
     for ax, b in zip(axes, hi, strict=True):
         ax[-1] = b
     pos = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, d)
-    pos = pos.to(device=device, dtype=dtype)
+    pos = check_fits(pos.to(device=device, dtype=dtype), bounds)
     if edges == "delaunay":
         edge_index, face = kuhn_edges(shape), kuhn_simplices(shape)
     else:

@@ -8,7 +8,15 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from gen_pyg.mesh._build import Bounds, EdgeBuilder, check_int, resolve_bounds
+from gen_pyg.mesh._build import (
+    Bounds,
+    EdgeBuilder,
+    check_fits,
+    check_int,
+    check_num_nodes,
+    resolve_bounds,
+    resolve_dtype,
+)
 from gen_pyg.mesh.edges import build_mesh
 
 
@@ -68,7 +76,11 @@ def halton(
     dim = check_int(dim, "dim", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    check_num_nodes(n, f"n={n}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
     lo, hi = resolve_bounds(bounds, dim)
+    dtype = resolve_dtype(dtype)
     unit = torch.from_numpy(halton_points(n, dim, seed))
-    pos = (lo + (hi - lo) * unit).to(device=device, dtype=dtype or torch.get_default_dtype())
+    pos = check_fits((lo + (hi - lo) * unit).to(device=device, dtype=dtype), bounds)
     return build_mesh(pos, edges)

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
+from gen_pyg._validation import check_finite
 from gen_pyg.mesh._build import (
     Bounds,
     EdgeBuilder,
@@ -145,6 +146,30 @@ class LearnableMesh(torch.nn.Module):
             diameter = diameter_of(edge_index, self.num_nodes)
             self._meshes = [(edge_index, face, diameter)] * self._instances()
         self.register_load_state_dict_post_hook(_invalidate_meshes)  # type: ignore[no-untyped-call]
+
+    def _load_from_state_dict(
+        self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any
+    ) -> None:
+        # A checkpoint gets the construction checks (finite, inside the domain) before its
+        # positions replace the current ones; a bad one leaves the mesh unchanged.
+        incoming = state_dict.get(prefix + "pos")
+        name = f"state_dict[{prefix + 'pos'!r}]"
+        if incoming is not None:
+            if not isinstance(incoming, Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(incoming).__name__}")
+            if incoming.shape != self.pos.shape:
+                raise ValueError(f"{name} has shape {tuple(incoming.shape)} but this mesh's "
+                                 f"positions have shape {tuple(self.pos.shape)}")
+            if not incoming.is_floating_point():
+                raise TypeError(f"{name} must be a floating-point tensor, got dtype "
+                                f"{incoming.dtype}")
+            check_finite(incoming.detach(), name, force=True)
+            flat = incoming.detach().reshape(-1, incoming.size(-1)).to(self.bounds_lo)
+            try:
+                self._check_domain(flat)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}; the mesh is unchanged") from None
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------ properties
     @property

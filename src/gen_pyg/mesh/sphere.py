@@ -14,9 +14,11 @@ from gen_pyg.mesh._build import (
     affine_frame,
     attach_missing,
     check_int,
+    check_num_nodes,
     check_positions,
     make_mesh,
     pairs_of_simplices,
+    resolve_dtype,
     undirected,
 )
 from gen_pyg.mesh.radius import radius_edges
@@ -50,6 +52,7 @@ def latlong_points(k: int) -> Tensor:
         torch.Size([6, 3])
     """
     k = check_int(k, "k", 2)
+    check_num_nodes(2 + (k - 2) * (2 * k - 2), f"k={k}")
     h = math.pi / (k - 1)
     theta = torch.arange(k, dtype=torch.float64) * h
     phi = torch.arange(2 * (k - 1) + 1, dtype=torch.float64) * h
@@ -102,10 +105,11 @@ def sphere_latlong(
         >>> mesh.num_nodes, mesh.num_edges // 2, mesh.diameter.tolist()
         (6, 12, [2])
     """
+    dtype = resolve_dtype(dtype)
     pos64 = latlong_points(k)
     h = math.pi / (k - 1)
     edge_index = radius_edges(pos64, h * (1.0 + LATLONG_RTOL), metric="geodesic")
-    pos = pos64.to(device=device, dtype=dtype or torch.get_default_dtype())
+    pos = pos64.to(device=device, dtype=dtype)
     return make_mesh(pos, edge_index.to(pos.device))
 
 
@@ -119,6 +123,7 @@ def icosphere_points(level: int) -> tuple[Tensor, Tensor]:
         (torch.Size([42, 3]), torch.Size([80, 3]))
     """
     level = check_int(level, "level", 0)
+    check_num_nodes(10 * 4**level + 2, f"level={level}")
     verts = torch.tensor(_ICO_VERTS, dtype=torch.float64)
     verts = verts / torch.linalg.vector_norm(verts, dim=-1, keepdim=True)
     faces = torch.tensor(_ICO_FACES, dtype=torch.long)
@@ -172,8 +177,9 @@ def icosphere(
         >>> mesh.num_nodes, mesh.num_edges // 2, mesh.face.size(1), mesh.diameter.tolist()
         (12, 30, 20, [3])
     """
+    dtype = resolve_dtype(dtype)
     verts, faces = icosphere_points(level)
-    pos = verts.to(device=device, dtype=dtype or torch.get_default_dtype())
+    pos = verts.to(device=device, dtype=dtype)
     edge_index = pairs_of_simplices(faces)
     return make_mesh(pos, edge_index.to(pos.device), faces.t().contiguous())
 

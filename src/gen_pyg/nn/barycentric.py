@@ -6,12 +6,63 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gen_pyg.nn.representation import Representation, default_batch, register_representation
+from gen_pyg._validation import check_index
+from gen_pyg.nn.representation import (
+    Representation,
+    check_assignment_inputs,
+    register_representation,
+)
 from gen_pyg.ops import knn
 from gen_pyg.typing import Assignment
 
 #: Upper bound on (point, simplex) pairs tested at once in the containment search.
 MAX_PAIRS = 2**22
+
+#: A simplex whose volume, relative to the volume scale of its longest edge, is at most this
+#: is degenerate: barycentric coordinates are undefined on it (as for the Delaunay builders).
+#: (A simplex that is only singular in the rounding of a narrow dtype is never chosen by the
+#: containment search.)
+DEGENERATE_RTOL = 1e-10
+
+
+def check_faces(face: object, node_pos: Tensor, node_batch: Tensor) -> Tensor:
+    """``mesh.face`` as a long ``[D+1, F]`` tensor of node indices, each simplex within one
+    example and of non-zero volume; a ``ValueError`` names the first bad simplex."""
+    num_dims = node_pos.size(1)
+    if not isinstance(face, Tensor):
+        raise TypeError(f"mesh.face must be a torch.Tensor, got {type(face).__name__}")
+    if face.dim() != 2 or face.size(0) != num_dims + 1:
+        raise ValueError(
+            f"mesh.face must have shape [{num_dims + 1}, F] for {num_dims}-D nodes, "
+            f"got {tuple(face.shape)}"
+        )
+    if face.is_floating_point() or face.is_complex() or face.dtype == torch.bool:
+        raise TypeError(f"mesh.face must hold integer node indices, got dtype {face.dtype}")
+    face = face.to(node_pos.device).long()
+    if face.numel() == 0 or torch.compiler.is_compiling():
+        return face
+    n = node_pos.size(0)
+    check_index(face, n, "mesh.face", f"node_pos has {n} rows", region=False)
+    fb = node_batch[face]
+    split = (fb != fb[0:1]).any(dim=0)
+    if bool(split.any()):
+        j = int(split.nonzero()[0])
+        raise ValueError(
+            f"mesh.face[:, {j}] = {face[:, j].tolist()} joins nodes of different examples "
+            f"(node_batch {fb[:, j].tolist()})"
+        )
+    verts = node_pos.detach().double()[face.t()]  # [F, D+1, D]
+    span = verts[:, 1:] - verts[:, :1]
+    longest = (verts[:, :, None] - verts[:, None]).norm(dim=-1).amax(dim=(1, 2))
+    flat = torch.linalg.det(span).abs() <= DEGENERATE_RTOL * longest**num_dims
+    if bool(flat.any()):
+        j = int(flat.nonzero()[0])
+        raise ValueError(
+            f"mesh.face[:, {j}] = {face[:, j].tolist()} is a degenerate simplex (zero volume, "
+            f"vertices {verts[j].tolist()}); barycentric coordinates are undefined on it, "
+            "remove it (gen_pyg.mesh.delaunay drops such simplices)"
+        )
+    return face
 
 
 def _barycentric(points: Tensor, verts: Tensor) -> Tensor:
@@ -19,7 +70,9 @@ def _barycentric(points: Tensor, verts: Tensor) -> Tensor:
     ``[..., D+1, D]``."""
     v0 = verts[..., 0, :]
     edges = (verts[..., 1:, :] - v0.unsqueeze(-2)).transpose(-1, -2)  # [..., D, D]
-    lam = torch.linalg.solve(edges, (points - v0).unsqueeze(-1)).squeeze(-1)
+    # solve_ex: a simplex singular in this dtype's rounding gives non-finite coordinates (never
+    # chosen by the search) instead of raising for the whole batch
+    lam = torch.linalg.solve_ex(edges, (points - v0).unsqueeze(-1))[0].squeeze(-1)
     return torch.cat([1.0 - lam.sum(-1, keepdim=True), lam], dim=-1)
 
 
@@ -65,21 +118,17 @@ class Barycentric(Representation):
         mesh: Data | None = None,
     ) -> Assignment:
         face = getattr(mesh, "face", None) if mesh is not None else None
-        num_dims = node_pos.size(1)
         if face is None:
             raise ValueError(
                 "Barycentric needs the mesh's simplices in 'face' [D+1, F] (build the mesh with "
                 "gen_pyg.mesh.delaunay or gen_pyg.mesh.grid)"
             )
-        if face.dim() != 2 or face.size(0) != num_dims + 1:
-            raise ValueError(
-                f"mesh.face must have shape [{num_dims + 1}, F] for {num_dims}-D nodes, "
-                f"got {tuple(face.shape)}"
-            )
-        point_batch = default_batch(point_batch, point_pos.size(0), point_pos.device)
-        node_batch = default_batch(node_batch, node_pos.size(0), node_pos.device)
+        point_batch, node_batch = check_assignment_inputs(
+            point_pos, node_pos, point_batch, node_batch
+        )
+        num_dims = node_pos.size(1)
         num_points = point_pos.size(0)
-        face = face.to(node_pos.device).long()
+        face = check_faces(face, node_pos, node_batch)
 
         with torch.no_grad():
             best = torch.full((num_points,), -1, dtype=torch.long, device=node_pos.device)
@@ -90,7 +139,7 @@ class Barycentric(Representation):
                 for lo in range(0, num_points, step):
                     pts = point_pos.detach()[lo : lo + step]
                     lam = _barycentric(pts[:, None, :], verts[None])  # [p, F, D+1]
-                    score = lam.min(-1).values
+                    score = lam.min(-1).values.nan_to_num(nan=float("-inf"))
                     same = point_batch[lo : lo + step, None] == face_batch[None, :]
                     score = score.masked_fill(~same, float("-inf"))
                     value, arg = score.max(dim=1)

@@ -8,7 +8,12 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gen_pyg.nn.representation import Representation, default_batch, register_representation
+from gen_pyg._validation import check_finite
+from gen_pyg.nn.representation import (
+    Representation,
+    check_assignment_inputs,
+    register_representation,
+)
 from gen_pyg.typing import Assignment
 
 
@@ -66,19 +71,37 @@ class Bilinear(Representation):
                 "Bilinear needs a regular grid mesh with 'grid_shape', 'grid_lo' and 'grid_hi' "
                 "(build it with gen_pyg.mesh.grid)"
             )
+        point_batch, node_batch = check_assignment_inputs(
+            point_pos, node_pos, point_batch, node_batch
+        )
+        num_dims = node_pos.size(1)
+        for key in ("grid_shape", "grid_lo", "grid_hi"):
+            value = mesh[key]
+            if not isinstance(value, Tensor):
+                raise TypeError(f"mesh.{key} must be a torch.Tensor, got {type(value).__name__}")
+            if value.dim() != 2 or value.size(1) != num_dims:
+                raise ValueError(
+                    f"mesh.{key} must have shape [num_examples, {num_dims}], "
+                    f"got {tuple(value.shape)}"
+                )
+        if mesh.grid_shape.is_floating_point() or mesh.grid_shape.is_complex():
+            raise TypeError(f"mesh.grid_shape must be an integer tensor, got dtype "
+                            f"{mesh.grid_shape.dtype}")
         shape = mesh.grid_shape.to(node_pos.device).long()
         lo = mesh.grid_lo.to(node_pos)
         hi = mesh.grid_hi.to(node_pos)
-        num_dims = node_pos.size(1)
-        if shape.dim() != 2 or shape.size(1) != num_dims:
+        if not (lo.size(0) == hi.size(0) == shape.size(0)):
             raise ValueError(
-                f"mesh.grid_shape must have shape [num_examples, {num_dims}], "
-                f"got {tuple(shape.shape)}"
+                f"mesh.grid_shape, grid_lo and grid_hi must have one row per example, got "
+                f"{shape.size(0)}, {lo.size(0)} and {hi.size(0)}"
             )
         if bool((shape < 2).any()):
-            raise ValueError("Bilinear needs at least 2 grid nodes along every axis")
-        point_batch = default_batch(point_batch, point_pos.size(0), point_pos.device)
-        node_batch = default_batch(node_batch, node_pos.size(0), node_pos.device)
+            raise ValueError(f"mesh.grid_shape must be at least 2 on every axis (Bilinear "
+                             f"needs 2 grid nodes per axis), got {shape.tolist()}")
+        check_finite(lo, "mesh.grid_lo", force=True)
+        check_finite(hi, "mesh.grid_hi", force=True)
+        if not bool((hi > lo).all()):
+            raise ValueError("mesh.grid_hi must be greater than mesh.grid_lo on every axis")
         num_examples = shape.size(0)
 
         # Strides of the C-ordered node layout, and where each example's nodes start.

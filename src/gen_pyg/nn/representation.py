@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from gen_pyg._validation import check_batch, check_finite, check_points, scans_active
 from gen_pyg.typing import Assignment
 
 #: Padded dense weights ``[B, P_max, N_max]`` with point and node masks (see
@@ -136,3 +137,57 @@ def get_representation(spec: str | Representation, **kwargs: Any) -> Representat
 def default_batch(batch: Tensor | None, n: int, device: torch.device) -> Tensor:
     """``batch`` or a vector of zeros (a single example)."""
     return torch.zeros(n, dtype=torch.long, device=device) if batch is None else batch
+
+
+def check_assignment_inputs(
+    point_pos: object,
+    node_pos: object,
+    point_batch: object = None,
+    node_batch: object = None,
+    point_name: str = "point_pos",
+) -> tuple[Tensor, Tensor]:
+    """Check the inputs of a representation function (or of a spatial layer, whose points are
+    named ``point_name``) and return both batch vectors, zeros where not given.
+
+    Metadata checks always run: floating ``[P, D]`` and ``[N, D]`` positions of one dtype and
+    device, long ``[P]`` and ``[N]`` batch vectors. Scans (see
+    :func:`~gen_pyg.set_value_checks`): finite positions, sorted non-negative batches, and a
+    node in every example that has points (a point of an example without nodes would get no
+    weight at all).
+    """
+    batch_name = point_name.replace("_pos", "_batch")
+    points = check_points(point_pos, point_name, finite=False)
+    nodes = check_points(node_pos, "node_pos", dim=points.size(1), finite=False)
+    if points.size(1) == 0:
+        raise ValueError(f"{point_name} must have at least one coordinate per point")
+    if nodes.dtype != points.dtype:
+        raise TypeError(
+            f"node_pos has dtype {nodes.dtype} but {point_name} has {points.dtype}; convert one"
+        )
+    if nodes.device != points.device:
+        raise ValueError(
+            f"node_pos is on {nodes.device} but {point_name} is on {points.device}"
+        )
+    pb = default_batch(point_batch, points.size(0), points.device)  # type: ignore[arg-type]
+    nb = default_batch(node_batch, nodes.size(0), nodes.device)  # type: ignore[arg-type]
+    check_batch(pb, points.size(0), batch_name)
+    check_batch(nb, nodes.size(0), "node_batch")
+    if pb.device != points.device or nb.device != nodes.device:
+        raise ValueError(f"{batch_name} and node_batch must be on the device of the positions")
+    check_finite(points, point_name)
+    check_finite(nodes, "node_pos")
+    if points.size(0) > 0 and scans_active():
+        if nodes.size(0) == 0:
+            raise ValueError(
+                f"node_pos has no nodes but {point_name} has {points.size(0)} point(s); every "
+                "example with points needs at least one node"
+            )
+        counts = torch.bincount(nb, minlength=int(pb.max()) + 1)
+        empty = counts[pb] == 0
+        if bool(empty.any()):
+            example = int(pb[empty][0])
+            raise ValueError(
+                f"example {example} has points in {point_name} but no nodes in node_pos "
+                f"(see {batch_name} and node_batch); every example with points needs a node"
+            )
+    return pb, nb

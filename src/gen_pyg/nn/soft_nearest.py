@@ -9,10 +9,11 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import softmax, to_dense_batch
 
+from gen_pyg._validation import _value_checks_active
 from gen_pyg.nn.representation import (
     DenseAssignment,
     Representation,
-    default_batch,
+    check_assignment_inputs,
     register_representation,
 )
 from gen_pyg.ops import all_pairs, get_metric, knn, pairwise_distance
@@ -95,8 +96,7 @@ class SoftNearest(Representation):
         node_batch: Tensor | None = None,
         mesh: Data | None = None,
     ) -> Assignment:
-        point_batch = default_batch(point_batch, point_pos.size(0), point_pos.device)
-        node_batch = default_batch(node_batch, node_pos.size(0), node_pos.device)
+        point_batch, node_batch = self._check(point_pos, node_pos, point_batch, node_batch)
         with torch.no_grad():
             if self.k is None:
                 row, col = all_pairs(point_batch, node_batch)
@@ -134,8 +134,7 @@ class SoftNearest(Representation):
         """Padded dense weights (for :obj:`k=None` only); see :meth:`Representation.dense`."""
         if self.k is not None:
             return None
-        point_batch = default_batch(point_batch, point_pos.size(0), point_pos.device)
-        node_batch = default_batch(node_batch, node_pos.size(0), node_pos.device)
+        point_batch, node_batch = self._check(point_pos, node_pos, point_batch, node_batch)
         num_examples = 1 + max(
             int(point_batch.max()) if point_batch.numel() else 0,
             int(node_batch.max()) if node_batch.numel() else 0,
@@ -152,6 +151,28 @@ class SoftNearest(Representation):
             valid = point_mask.unsqueeze(2) & node_mask.unsqueeze(1)
             weight = weight.masked_fill(~valid, 0.0)
         return weight, point_mask, node_mask
+
+    def _check(
+        self,
+        point_pos: Tensor,
+        node_pos: Tensor,
+        point_batch: Tensor | None,
+        node_batch: Tensor | None,
+    ) -> tuple[Tensor, Tensor]:
+        point_batch, node_batch = check_assignment_inputs(
+            point_pos, node_pos, point_batch, node_batch
+        )
+        if self.metric is geodesic and _value_checks_active(region=False):
+            # a zero vector has no direction: its geodesic distances would be NaN
+            for t, name in ((point_pos, "point_pos"), (node_pos, "node_pos")):
+                zero = (t == 0).all(dim=-1)
+                if bool(zero.any()):
+                    i = int(zero.nonzero()[0])
+                    raise ValueError(
+                        f"{name}[{i}] is a zero vector, which has no direction on the sphere "
+                        "(metric='geodesic')"
+                    )
+        return point_batch, node_batch
 
     def __repr__(self) -> str:
         name = getattr(self.metric, "__name__", type(self.metric).__name__)

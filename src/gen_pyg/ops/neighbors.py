@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from gen_pyg._compat import eager_only
-from gen_pyg._validation import check_batch, check_points
+from gen_pyg._validation import check_batch, check_finite_all, check_points
 
 try:  # pragma: no cover - exercised through both branches in tests via ``backend``
     import torch_cluster
@@ -165,8 +165,9 @@ def knn(
         >>> knn(x, torch.tensor([[0.9, 0.0]]), k=2).tolist()
         [[0, 0], [1, 0]]
     """
-    check_points(x, "x")
-    check_points(y, "y", dim=x.size(1))
+    check_points(x, "x", finite=False)
+    check_points(y, "y", dim=x.size(1), finite=False)
+    check_finite_all([(x, "x"), (y, "y")])  # see gen_pyg.set_value_checks
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     bx = check_batch(_batch_or_zeros(batch_x, x.size(0), x.device), x.size(0), "batch_x")
@@ -233,8 +234,9 @@ def radius(
         >>> radius(x, torch.tensor([[0.5]]), r=0.6).tolist()
         [[0, 0], [0, 1]]
     """
-    check_points(x, "x")
-    check_points(y, "y", dim=x.size(1))
+    check_points(x, "x", finite=False)
+    check_points(y, "y", dim=x.size(1), finite=False)
+    check_finite_all([(x, "x"), (y, "y")])  # see gen_pyg.set_value_checks
     if not (isinstance(r, (int, float)) and r > 0 and r < float("inf")):
         raise ValueError(f"r must be a positive finite number, got {r!r}")
     bx = check_batch(_batch_or_zeros(batch_x, x.size(0), x.device), x.size(0), "batch_x")

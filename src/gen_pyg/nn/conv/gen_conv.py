@@ -9,6 +9,15 @@ from torch import Tensor
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import degree
 
+from gen_pyg._validation import (
+    check_device,
+    check_dtype,
+    check_finite_all,
+    check_index,
+    parameter_device,
+    parameter_dtype,
+    shape_of,
+)
 from gen_pyg.nn.mlp import mlp, reset_mlp
 from gen_pyg.ops.fused_edges import edge_relu_sum
 
@@ -95,7 +104,10 @@ class GENConv(MessagePassing):
         try:
             super().__init__(aggr=aggr)
         except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"aggr={aggr!r} is not an aggregation PyG knows ({exc})") from exc
+            raise ValueError(
+                f"aggr must be one of PyG's aggregations (e.g. 'sum', 'mean', 'max', a list of "
+                f"them or an Aggregation module), got aggr={aggr!r} ({exc})"
+            ) from exc
         for name, value in (
             ("channels", channels),
             ("message_channels", message_channels),
@@ -149,29 +161,50 @@ class GENConv(MessagePassing):
         """One round on node states :obj:`x`; :obj:`edge_attr` (see :meth:`edge_features`)
         and :obj:`in_degree` (``degree(edge_index[1], N)``) may be precomputed once for many
         rounds on the same graph."""
+        if not isinstance(x, Tensor):
+            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
         if x.dim() != 2 or x.size(-1) != self.channels:
-            raise ValueError(f"x must have shape [N, {self.channels}] (channels), got "
-                             f"{tuple(x.shape)}")
-        if edge_index.dim() != 2 or edge_index.size(0) != 2 or edge_index.dtype != torch.long:
-            raise ValueError(f"edge_index must be a long tensor [2, E], got "
-                             f"{tuple(edge_index.shape)} {edge_index.dtype}")
-        # a value check costs a device sync; compiled graphs skip it (GEN checks its mesh once)
-        if (not torch.compiler.is_compiling() and edge_index.numel()
-                and (int(edge_index.min()) < 0 or int(edge_index.max()) >= x.size(0))):
-            raise ValueError(f"edge_index refers to nodes outside 0..{x.size(0) - 1} (x has "
-                             f"{x.size(0)} rows)")
+            raise ValueError(f"x must have shape [N, {self.channels}] ({self.channels} channels, "
+                             f"as constructed), got {tuple(x.shape)}")
+        if (not isinstance(edge_index, Tensor) or edge_index.dim() != 2
+                or edge_index.size(0) != 2 or edge_index.dtype != torch.long):
+            got = (f"{tuple(edge_index.shape)} {edge_index.dtype}"
+                   if isinstance(edge_index, Tensor) else type(edge_index).__name__)
+            raise ValueError(f"edge_index must be a long tensor [2, E], got {got}")
+        if not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+        check_dtype(x, "x", parameter_dtype(self.node_mlp))
+        check_device(x, "x", parameter_device(self.node_mlp))
+        if edge_index.device != x.device:
+            raise ValueError(f"edge_index is on {edge_index.device} but x is on {x.device}")
+        # a scan costs a device sync: skipped inside a model that checked its inputs once
+        check_index(edge_index, x.size(0), "edge_index", f"x has {x.size(0)} rows")
         if edge_attr is None:
             if pos is None:
                 raise ValueError("GENConv needs either 'pos' or precomputed 'edge_attr'")
-            if pos.shape != (x.size(0), self.pos_dim):
+            if not isinstance(pos, Tensor) or pos.shape != (x.size(0), self.pos_dim):
                 raise ValueError(f"pos must have shape [{x.size(0)}, {self.pos_dim}] (one row "
-                                 f"per node of x, pos_dim), got {tuple(pos.shape)}")
+                                 f"per node of x, pos_dim), got {shape_of(pos)}")
+            if pos.dtype != x.dtype or pos.device != x.device:
+                raise TypeError(f"pos must have the dtype and device of x ({x.dtype}, "
+                                f"{x.device}), got {pos.dtype}, {pos.device}")
+            check_finite_all([(x, "x"), (pos, "pos")])
             edge_attr = self.edge_features(pos, edge_index)
-        if edge_attr.dim() != 2 or edge_attr.shape != (edge_index.size(1), self.pos_dim + 1):
-            raise ValueError(
-                f"edge_attr must have shape [{edge_index.size(1)}, {self.pos_dim + 1}] (E, "
-                f"pos_dim + 1), got {tuple(edge_attr.shape)}"
-            )
+        else:
+            if (not isinstance(edge_attr, Tensor)
+                    or edge_attr.shape != (edge_index.size(1), self.pos_dim + 1)):
+                raise ValueError(
+                    f"edge_attr must have shape [{edge_index.size(1)}, {self.pos_dim + 1}] (E, "
+                    f"pos_dim + 1), got {shape_of(edge_attr)}"
+                )
+            if edge_attr.dtype != x.dtype or edge_attr.device != x.device:
+                raise TypeError(f"edge_attr must have the dtype and device of x ({x.dtype}, "
+                                f"{x.device}), got {edge_attr.dtype}, {edge_attr.device}")
+            check_finite_all([(x, "x"), (edge_attr, "edge_attr")])
+        if in_degree is not None and (not isinstance(in_degree, Tensor)
+                                      or in_degree.shape != (x.size(0),)):
+            raise ValueError(f"in_degree must have shape [{x.size(0)}] (one per row of x), got "
+                             f"{shape_of(in_degree)}")
         if self.fused:
             return self.update(self._fused_aggregate(x, edge_index, edge_attr, in_degree), x)
         # gather, message, aggregate, update: PyG's own pipeline

@@ -7,11 +7,37 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.nn import MessagePassing
 
-from gen_pyg.nn.representation import Representation, get_representation
+from gen_pyg._validation import check_finite, check_index, checked_inputs
+from gen_pyg.nn.representation import (
+    Representation,
+    check_assignment_inputs,
+    get_representation,
+)
 from gen_pyg.ops.sparse import spmm
 from gen_pyg.typing import Assignment
 
 BACKENDS = ("auto", "fused", "propagate")
+
+
+def _check_assignment(assignment: object, num_points: int, num_nodes: int, point_name: str
+                      ) -> None:
+    """A precomputed ``(point_index, node_index, weight)`` fits ``num_points`` and
+    ``num_nodes``."""
+    if not (isinstance(assignment, (tuple, list)) and len(assignment) == 3
+            and all(isinstance(t, Tensor) for t in assignment)):
+        raise TypeError("assignment must be a tuple (point_index, node_index, weight) of tensors")
+    point, node, weight = assignment
+    if not (point.dim() == node.dim() == weight.dim() == 1
+            and point.numel() == node.numel() == weight.numel()):
+        raise ValueError(
+            f"assignment tensors must be 1-D of one length, got shapes {tuple(point.shape)}, "
+            f"{tuple(node.shape)} and {tuple(weight.shape)}"
+        )
+    for t, name in ((point, "point_index"), (node, "node_index")):
+        if t.dtype != torch.long:
+            raise TypeError(f"assignment {name} must be a torch.long tensor, got {t.dtype}")
+    check_index(point, num_points, "assignment point_index", f"{point_name} has {num_points} rows")
+    check_index(node, num_nodes, "assignment node_index", f"node_pos has {num_nodes} rows")
 
 
 class SpatialAggregation(MessagePassing):
@@ -51,7 +77,13 @@ class SpatialAggregation(MessagePassing):
                 f"backend='fused' needs aggr='sum', got {aggr!r}; use backend='auto' or "
                 "'propagate'"
             )
-        super().__init__(aggr=aggr, flow="source_to_target")
+        try:
+            super().__init__(aggr=aggr, flow="source_to_target")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"aggr must be one of PyG's aggregations (e.g. 'sum', 'mean', 'max'), got "
+                f"aggr={aggr!r} ({exc})"
+            ) from exc
         self.representation = get_representation(representation)
         self.backend = backend
         self.reset_parameters()
@@ -66,6 +98,42 @@ class SpatialAggregation(MessagePassing):
         reset = getattr(self.representation, "reset_parameters", None)
         if callable(reset):
             reset()
+
+    def _forward(
+        self,
+        x: Tensor,
+        to_nodes: bool,
+        point_pos: Tensor,
+        node_pos: Tensor,
+        point_batch: Tensor | None,
+        node_batch: Tensor | None,
+        mesh: Data | None,
+        assignment: Assignment | None,
+        point_name: str,
+    ) -> Tensor:
+        """Check the public arguments (``point_name`` is ``point_pos`` or ``query_pos``), then
+        apply the weights; the representation function does not scan them again."""
+        check_assignment_inputs(point_pos, node_pos, point_batch, node_batch, point_name)
+        rows, per = (
+            (point_pos.size(0), f"point of {point_name}") if to_nodes
+            else (node_pos.size(0), "node of node_pos")
+        )
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(0) != rows:
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"x must have shape [{rows}, F] (one row per {per}), got {shape}")
+        if x.dtype != point_pos.dtype:
+            raise TypeError(
+                f"x has dtype {x.dtype} but {point_name} has {point_pos.dtype}; convert one"
+            )
+        if x.device != point_pos.device:
+            raise ValueError(f"x is on {x.device} but {point_name} is on {point_pos.device}")
+        check_finite(x, "x")
+        if assignment is not None:
+            _check_assignment(assignment, point_pos.size(0), node_pos.size(0), point_name)
+        with checked_inputs():
+            return self._apply_weights(
+                x, to_nodes, point_pos, node_pos, point_batch, node_batch, mesh, assignment
+            )
 
     def _apply_weights(
         self,

@@ -53,8 +53,8 @@ class SpatialDecoder(SpatialAggregation):
     ) -> Tensor:
         """Query features from node states; pass a precomputed :obj:`assignment` to skip the
         representation function."""
-        return self._apply_weights(
-            x, False, query_pos, node_pos, query_batch, node_batch, mesh, assignment
+        return self._forward(
+            x, False, query_pos, node_pos, query_batch, node_batch, mesh, assignment, "query_pos"
         )
 
     def __repr__(self) -> str:

@@ -60,8 +60,8 @@ class SpatialEncoder(SpatialAggregation):
     ) -> Tensor:
         """Node states from point features; pass a precomputed :obj:`assignment` to skip the
         representation function."""
-        return self._apply_weights(
-            x, True, point_pos, node_pos, point_batch, node_batch, mesh, assignment
+        return self._forward(
+            x, True, point_pos, node_pos, point_batch, node_batch, mesh, assignment, "point_pos"
         )
 
     def __repr__(self) -> str:

@@ -10,10 +10,29 @@ from torch_geometric.data import Data
 from torch_geometric.nn import global_add_pool
 from torch_geometric.utils import degree
 
-from gen_pyg._validation import check_points
+from gen_pyg._validation import (
+    check_device,
+    check_dtype,
+    check_index,
+    check_points,
+    checked_inputs,
+    parameter_device,
+    parameter_dtype,
+    shape_of,
+)
 from gen_pyg.mesh.diameter import graph_diameter
-from gen_pyg.nn._checks import batch_vector, check_function_samples, check_nonempty, num_examples
-from gen_pyg.nn.conv.gen_conv import GENConv
+from gen_pyg.nn._checks import (
+    batch_vector,
+    check_function_samples,
+    check_nonempty,
+    check_num_steps,
+    check_positive_ints,
+    example_index,
+    num_examples,
+    steps_from_diameter,
+)
+from gen_pyg.nn.conv.gen_conv import BACKENDS as CONV_BACKENDS
+from gen_pyg.nn.conv.gen_conv import FUSED_AGGRS, GENConv
 from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
 from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
@@ -60,9 +79,9 @@ class GEN(torch.nn.Module):
         node_hidden_channels (int, optional): hidden width of the node module. (default: :obj:`64`)
         encoder_hidden_channels (int, optional): hidden width of the encoders. (default: :obj:`48`)
         decoder_hidden_channels (int, optional): hidden width of the decoders. (default: :obj:`32`)
-        num_steps (int, optional): message-passing rounds :math:`T`; :obj:`None` uses the largest
-            mesh diameter of the batch (:obj:`data.diameter` if present, else computed).
-            (default: :obj:`None`)
+        num_steps (int, optional): message-passing rounds :math:`T`, at most
+            :obj:`10_000`; :obj:`None` uses the largest mesh diameter of the batch
+            (:obj:`data.diameter` if present, else computed). (default: :obj:`None`)
         representation (Representation or str, optional): representation function shared by the
             encoder and decoder. (default: :obj:`"soft_nearest"`, dense)
         readout (str, optional): :obj:`"interpolate"` or :obj:`"sum"`. (default:
@@ -113,12 +132,27 @@ class GEN(torch.nn.Module):
         super().__init__()
         self.in_channels = as_channel_list(in_channels, "in_channels")
         self.out_channels = as_channel_list(out_channels, "out_channels")
-        if not isinstance(pos_dim, int) or pos_dim < 1:
-            raise ValueError(f"pos_dim must be a positive integer, got {pos_dim!r}")
-        if num_steps is not None and (not isinstance(num_steps, int) or num_steps < 0):
-            raise ValueError(f"num_steps must be a non-negative integer or None, got {num_steps!r}")
+        check_positive_ints(
+            pos_dim=pos_dim,
+            latent_channels=latent_channels,
+            message_channels=message_channels,
+            edge_hidden_channels=edge_hidden_channels,
+            node_hidden_channels=node_hidden_channels,
+            encoder_hidden_channels=encoder_hidden_channels,
+            decoder_hidden_channels=decoder_hidden_channels,
+        )
+        if num_steps is not None:
+            check_num_steps(num_steps, "num_steps")
         if readout not in READOUTS:
             raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        if conv_backend not in CONV_BACKENDS:
+            raise ValueError(f"conv_backend must be one of {CONV_BACKENDS}, got {conv_backend!r}")
+        if conv_backend == "fused" and aggr not in FUSED_AGGRS:
+            raise ValueError(f"conv_backend='fused' needs aggr in {FUSED_AGGRS}, got {aggr!r}; "
+                             "use conv_backend='auto' or 'propagate'")
+        for name, flag in (("norm", norm), ("encode_pos", encode_pos), ("decode_pos", decode_pos)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, got {flag!r}")
         self.pos_dim = pos_dim
         self.latent_channels = latent_channels
         self.num_steps = num_steps
@@ -162,61 +196,77 @@ class GEN(torch.nn.Module):
 
     # ------------------------------------------------------------------ checks
     def _check(self, data: Data) -> tuple[Tensor, Tensor, Tensor]:
+        if not isinstance(data, Data):
+            raise TypeError(f"GEN input must be a torch_geometric Data or Batch, got "
+                            f"{type(data).__name__}")
         queries = self.readout == "interpolate"
         if queries and getattr(data, "query_pos", None) is None:
             raise ValueError(
                 "GEN input is missing 'data.query_pos' (needed by readout='interpolate')"
             )
-        input_batch = check_function_samples(
-            data, "GEN", self.in_channels, self.out_channels, self.pos_dim, queries
-        )
         for key in ("pos", "edge_index"):
             if getattr(data, key, None) is None:
                 raise ValueError(f"GEN input is missing 'data.{key}'")
-        pos = check_points(data.pos, "data.pos", dim=self.pos_dim)
+        dtype, device = parameter_dtype(self), parameter_device(self)
+        pos = check_points(data.pos, "data.pos", dim=self.pos_dim, finite=False)
+        check_dtype(pos, "data.pos", dtype)
+        check_device(pos, "data.pos", device)
         ei = data.edge_index
-        if ei.dim() != 2 or ei.size(0) != 2 or ei.dtype != torch.long:
-            raise ValueError(f"data.edge_index must be a long tensor [2, E], got {tuple(ei.shape)}")
-        if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= pos.size(0)):
-            raise ValueError("data.edge_index refers to nodes outside data.pos")
-        node_batch = getattr(data, "batch", None)
-        if node_batch is None:
-            node_batch = torch.zeros(pos.size(0), dtype=torch.long, device=pos.device)
+        if (not isinstance(ei, Tensor) or ei.dim() != 2 or ei.size(0) != 2
+                or ei.dtype != torch.long):
+            got = f"{tuple(ei.shape)} {ei.dtype}" if isinstance(ei, Tensor) else type(ei).__name__
+            raise ValueError(f"data.edge_index must be a long tensor [2, E], got {got}")
+        check_device(ei, "data.edge_index", device)
+        input_batch = check_function_samples(
+            data, "GEN", self.in_channels, self.out_channels, self.pos_dim, queries, dtype,
+            device, more=[(pos, "data.pos")],
+        )
+        check_index(ei, pos.size(0), "data.edge_index", f"data.pos has {pos.size(0)} rows")
+        node_batch = example_index(data, "pos", pos.size(0))
         check_nonempty(node_batch, num_examples(data), "nodes (data.pos)")
         return pos, node_batch, input_batch
 
     # ----------------------------------------------------------------- stages
     def steps_for(self, data: Data) -> int:
-        """The number of message-passing rounds used for ``data``."""
+        """The number of message-passing rounds used for ``data`` (at most
+        :obj:`10_000`)."""
         if self.num_steps is not None:
-            return self.num_steps
+            return check_num_steps(self.num_steps, "num_steps")
         diameter = getattr(data, "diameter", None)
         if diameter is None:
             diameter = graph_diameter(
                 data.edge_index, data.pos.size(0), getattr(data, "batch", None)
             )
-        return int(diameter.max()) if diameter.numel() else 0
+        return steps_from_diameter(diameter)
 
     def encode(self, data: Data) -> Tensor:
         """Initial node states :math:`\\mathbf{z}^0` :obj:`[N, latent]`."""
         pos, node_batch, input_batch = self._check(data)
-        extra = data.input_pos if self.encode_pos else None
-        h = self.encoders(data.input_x, extra, getattr(data, "input_fn", None))
-        z0: Tensor = self.spatial_encoder(
-            h, data.input_pos, pos, input_batch, node_batch, mesh=data
-        )
+        with checked_inputs():  # the layers skip the scans done by _check
+            extra = data.input_pos if self.encode_pos else None
+            h = self.encoders(data.input_x, extra, getattr(data, "input_fn", None))
+            z0: Tensor = self.spatial_encoder(
+                h, data.input_pos, pos, input_batch, node_batch, mesh=data
+            )
         return z0
 
     def process(self, z: Tensor, data: Data, num_steps: int | None = None) -> Tensor:
         """:math:`T` rounds of :class:`GENConv` with shared weights."""
-        steps = self.steps_for(data) if num_steps is None else num_steps
+        steps = self.steps_for(data) if num_steps is None else check_num_steps(
+            num_steps, "num_steps")
         if steps == 0:
             return z
-        # what depends only on the mesh is computed once for all rounds
-        edge_attr = GENConv.edge_features(data.pos, data.edge_index)
-        in_degree = degree(data.edge_index[1], z.size(0), dtype=z.dtype)
-        for _ in range(steps):
-            z = self.conv(z, data.edge_index, edge_attr=edge_attr, in_degree=in_degree)
+        if not isinstance(z, Tensor) or z.dim() != 2:
+            raise ValueError(f"z must be node states [N, {self.latent_channels}], got "
+                             f"{shape_of(z)}")
+        # the mesh is scanned once (skipped inside forward, which checked it), not every round
+        check_index(data.edge_index, z.size(0), "data.edge_index", f"z has {z.size(0)} rows")
+        with checked_inputs():
+            # what depends only on the mesh is computed once for all rounds
+            edge_attr = GENConv.edge_features(data.pos, data.edge_index)
+            in_degree = degree(data.edge_index[1], z.size(0), dtype=z.dtype)
+            for _ in range(steps):
+                z = self.conv(z, data.edge_index, edge_attr=edge_attr, in_degree=in_degree)
         return z
 
     def decode(self, z: Tensor, data: Data) -> Tensor:
@@ -233,7 +283,9 @@ class GEN(torch.nn.Module):
         return out
 
     def forward(self, data: Data) -> Tensor:
-        return self.decode(self.process(self.encode(data), data), data)
+        z = self.encode(data)  # checks data
+        with checked_inputs():
+            return self.decode(self.process(z, data), data)
 
     def __repr__(self) -> str:
         return (

@@ -9,7 +9,13 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import scatter
 
-from gen_pyg.nn._checks import batch_vector, check_function_samples, num_examples
+from gen_pyg._validation import parameter_device, parameter_dtype
+from gen_pyg.nn._checks import (
+    batch_vector,
+    check_function_samples,
+    check_positive_ints,
+    num_examples,
+)
 from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
 
 
@@ -62,6 +68,12 @@ class NeuralProcess(torch.nn.Module):
         super().__init__()
         if aggr not in ("mean", "sum"):
             raise ValueError(f"aggr must be 'mean' or 'sum', got {aggr!r}")
+        check_positive_ints(
+            pos_dim=pos_dim,
+            latent_channels=latent_channels,
+            encoder_hidden_channels=encoder_hidden_channels,
+            decoder_hidden_channels=decoder_hidden_channels,
+        )
         self.in_channels = as_channel_list(in_channels, "in_channels")
         self.out_channels = as_channel_list(out_channels, "out_channels")
         self.pos_dim = pos_dim
@@ -86,8 +98,12 @@ class NeuralProcess(torch.nn.Module):
         self.decoders.reset_parameters()
 
     def forward(self, data: Data) -> Tensor:
+        if not isinstance(data, Data):
+            raise TypeError(f"NeuralProcess input must be a torch_geometric Data or Batch, got "
+                            f"{type(data).__name__}")
         input_batch = check_function_samples(
-            data, "NeuralProcess", self.in_channels, self.out_channels, self.pos_dim, True
+            data, "NeuralProcess", self.in_channels, self.out_channels, self.pos_dim, True,
+            parameter_dtype(self), parameter_device(self),
         )
         B = num_examples(data)
         query_batch = batch_vector(data, "query_pos", data.query_pos.size(0))
