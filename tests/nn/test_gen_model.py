@@ -374,3 +374,36 @@ def test_neural_process_checks_function_ids() -> None:
     data.input_fn = torch.full((10,), 2, dtype=torch.long)
     with pytest.raises(ValueError, match=r"function ids in \[0, 1\]"):
         model(data)
+
+
+def test_state_dict_lists_the_shared_representation_once() -> None:
+    torch.manual_seed(0)
+    model = GEN(latent_channels=8)
+    keys = [k for k in model.state_dict() if "log_temperature" in k]
+    assert keys == ["representation.log_temperature"]
+    # one entry per distinct tensor, as named_parameters counts them
+    assert len(model.state_dict()) == len(list(model.named_parameters())) + len(
+        list(model.named_buffers()))
+    with torch.no_grad():
+        model.representation.log_temperature.fill_(1.25)
+    fresh = GEN(latent_channels=8)
+    fresh.load_state_dict(model.state_dict())  # strict
+    for rep in (fresh.representation, fresh.spatial_encoder.representation,
+                fresh.spatial_decoder.representation):
+        assert rep is fresh.representation and float(rep.log_temperature) == 1.25
+    # a state dict that lists it three times (earlier checkpoints) still loads strictly
+    old = dict(model.state_dict())
+    for owner in ("spatial_encoder", "spatial_decoder"):
+        old[f"{owner}.representation.log_temperature"] = torch.tensor(1.25)
+    again = GEN(latent_channels=8)
+    again.load_state_dict(old)
+    assert float(again.spatial_decoder.representation.log_temperature) == 1.25
+
+
+def test_state_dict_keeps_a_representation_that_is_no_longer_shared() -> None:
+    model = GEN(latent_channels=8)
+    model.spatial_decoder.representation = SoftNearest(log_temperature=0.5)
+    keys = sorted(k for k in model.state_dict() if "log_temperature" in k)
+    assert keys == ["representation.log_temperature",
+                    "spatial_decoder.representation.log_temperature",
+                    "spatial_encoder.representation.log_temperature"]

@@ -477,13 +477,28 @@ class Trainer:
         differs from this trainer's configuration, metadata or model."""
         diffs = config_differences(state.get("config", {}), self.config.to_dict())
         diffs += config_differences(state.get("metadata", {}), self.metadata, ignore=())
-        diffs += signature_differences(state.get("model_signature", {}),
-                                       model_signature(self.model))
+        model_diffs = signature_differences(state.get("model_signature", {}),
+                                            model_signature(self.model))
+        if model_diffs and self._loads_strictly(state.get("model")):
+            # the same model with another state-dict layout (e.g. shared tensors once listed
+            # under every owner): its weights load, so only a class change counts
+            model_diffs = [d for d in model_diffs if d.startswith("model class")]
+        diffs += model_diffs
         if diffs:
             shown = "; ".join(diffs[:8]) + (f"; and {len(diffs) - 8} more" if len(diffs) > 8
                                             else "")
             raise ValueError(f"{source} was written with another configuration or model "
                              f"({shown}); use another run folder or the same settings")
+
+    def _loads_strictly(self, weights: object) -> bool:
+        """Whether :obj:`weights` load into (a copy of) the model with ``strict=True``."""
+        if not isinstance(weights, dict):
+            return False
+        try:
+            copy.deepcopy(self.model).load_state_dict(weights)
+        except (RuntimeError, ValueError, KeyError):
+            return False
+        return True
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` (after :meth:`check_compatible`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -39,6 +40,37 @@ from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
 from gen_pyg.nn.representation import Representation, get_representation
 
 READOUTS = ("interpolate", "sum")
+
+
+#: where the encoder and decoder hold the representation that GEN shares with them
+_SHARED_REPRESENTATION = ("spatial_encoder.representation.", "spatial_decoder.representation.")
+
+
+def _shares_representation(gen: torch.nn.Module) -> bool:
+    rep = getattr(gen, "representation", None)
+    return all(getattr(getattr(gen, owner, None), "representation", None) is rep
+               for owner in ("spatial_encoder", "spatial_decoder"))
+
+
+def _list_shared_representation_once(
+    module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, local_metadata: Any
+) -> None:
+    if _shares_representation(module):
+        for key in [k for k in state_dict
+                    if k.startswith(tuple(prefix + s for s in _SHARED_REPRESENTATION))]:
+            del state_dict[key]
+
+
+def _share_representation_on_load(
+    module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
+) -> None:
+    # state dicts that list the shared tensors three times (earlier checkpoints) load unchanged
+    if not _shares_representation(module):
+        return
+    own = prefix + "representation."
+    for key in [k for k in state_dict if k.startswith(own)]:
+        for shared in _SHARED_REPRESENTATION:
+            state_dict.setdefault(prefix + shared + key[len(own):], state_dict[key])
 
 
 class GEN(torch.nn.Module):
@@ -179,6 +211,12 @@ class GEN(torch.nn.Module):
             backend=conv_backend,
         )
         self.spatial_decoder = SpatialDecoder(self.representation)
+        # the encoder and decoder hold the shared representation too: the state dict lists its
+        # tensors once, as "representation.*", and loading gives them back to both
+        self.register_state_dict_post_hook(  # type: ignore[no-untyped-call]
+            _list_shared_representation_once)
+        self.register_load_state_dict_pre_hook(  # type: ignore[no-untyped-call]
+            _share_representation_on_load)
         decode_extra = pos_dim if (decode_pos and readout == "interpolate") else 0
         self.decoders = FunctionHeads(
             [latent_channels] * len(self.out_channels),
