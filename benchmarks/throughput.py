@@ -17,6 +17,8 @@ Every row also gives a FLOP bound: the matrix-product FLOPs of one step of the p
 rate this CPU reaches on the step's shapes, measured at the start of the same run. No
 implementation of that architecture can beat the bound on this machine. The JSON also holds
 what ``torch.utils.flop_counter`` counts on gen_pyg's step (it agrees within a few per cent).
+gen_pyg's step is also timed with its NaN/inf input scans switched off
+(``gen_pyg.set_value_checks``), right after the default, to give their cost.
 
     python benchmarks/throughput.py [--seconds 2.0]
     python benchmarks/throughput.py --quick    # k = 2, 3 and 0.05 s per cell: seconds
@@ -161,6 +163,7 @@ def measure(step: object, seconds: float, best: bool = False) -> float:
 
 
 def main() -> None:
+    from gen_pyg import value_checks
     from gen_pyg.nn import GEN
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -212,6 +215,8 @@ def main() -> None:
             base_opt.step()
 
         t_ours = measure(ours_step, args.seconds)
+        with value_checks(False):  # the NaN/inf scans' cost, measured next to the default
+            t_unchecked = measure(ours_step, args.seconds)
         t_base = measure(base_step, args.seconds)
         flops = paper_step_flops(k, mesh.edge_index.size(1))
         with FlopCounterMode(display=False) as counter:  # cross-check of the count
@@ -226,6 +231,8 @@ def main() -> None:
                 "flop_floor_step_ms": 1e3 * flops / peak,
                 "flop_bound_scenarios_per_s": SCENARIOS * peak / flops,
                 "ours_step_ms": 1e3 * t_ours,
+                "ours_step_ms_value_checks_off": 1e3 * t_unchecked,
+                "value_checks_cost": t_ours / t_unchecked,
                 "baseline_step_ms": 1e3 * t_base,
                 "ours_scenarios_per_s": SCENARIOS / t_ours,
                 "baseline_scenarios_per_s": SCENARIOS / t_base,
@@ -235,6 +242,7 @@ def main() -> None:
         print(
             f"k={k}: ours {SCENARIOS / t_ours:9.0f}/s  authors-style {SCENARIOS / t_base:9.0f}/s"
             f"  x{t_base / t_ours:.2f}   FLOP bound {SCENARIOS * peak / flops:9.0f}/s"
+            f"   value checks x{t_ours / t_unchecked:.3f}"
         )
     total_ours = sum(r["ours_step_ms"] for r in rows)
     total_base = sum(r["baseline_step_ms"] for r in rows)

@@ -51,6 +51,7 @@ def _rows(key: str, field: str) -> Callable[[dict[str, Any]], bool]:
 #: script -> checks of its quick record (each must hold)
 CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
     "throughput": [_rows("rows", "ours_step_ms"), _rows("rows", "baseline_step_ms"),
+                   _rows("rows", "value_checks_cost"),
                    lambda r: _number(r["all_meshes"]["speedup"])],
     "scaling": [_rows("grid", "seconds_min"), _rows("grid", "peak_rss_mb"),
                 lambda r: _number(r["linearity"]["ratio_vs_10x"]),
