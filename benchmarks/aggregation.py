@@ -135,13 +135,67 @@ def time_ops(ops: dict[str, Callable[..., Tensor]], inputs: list[Tensor], repeat
     return {**timed, **{n: {"error": msg} for n, msg in failed.items()}}
 
 
+def fused_chunks(k: int, channels: int, repeats: int, rounds: int) -> dict[str, Any]:
+    """GENConv's fused kernel sums its edges in chunks of ``EDGE_CHUNK`` (so no ``[E, H]``
+    tensor exists): ``index_add_`` per chunk, as it does, against ``segment_csr`` on each
+    chunk's node range, forward, on a k x k grid."""
+    from gen_pyg.ops.fused_edges import EDGE_CHUNK
+
+    mesh = grid(k)
+    n = mesh.num_nodes
+    dst = torch.sort(mesh.edge_index[1]).values
+    m = torch.randn(dst.numel(), channels)
+
+    def with_index_add() -> Tensor:
+        out = m.new_zeros(n, channels)
+        for s in range(0, dst.numel(), EDGE_CHUNK):
+            out.index_add_(0, dst[s : s + EDGE_CHUNK], m[s : s + EDGE_CHUNK])
+        return out
+
+    def with_segment_csr() -> Tensor:
+        out = m.new_zeros(n, channels)
+        for s in range(0, dst.numel(), EDGE_CHUNK):
+            i = dst[s : s + EDGE_CHUNK]
+            lo, hi = int(i[0]), int(i[-1]) + 1
+            ptr = torch.searchsorted(i, torch.arange(lo, hi + 1))
+            out[lo:hi] += torch_scatter.segment_csr(m[s : s + EDGE_CHUNK], ptr)
+        return out
+
+    torch.testing.assert_close(with_segment_csr(), with_index_add())
+    times: dict[str, list[float]] = {"index_add": [], "segment_csr": []}
+    for _ in range(rounds):
+        times["index_add"].append(_median_ms(with_index_add, repeats))
+        times["segment_csr"].append(_median_ms(with_segment_csr, repeats))
+    return {"nodes": n, "pairs": int(dst.numel()), "chunk": EDGE_CHUNK,
+            "forward_ms": {name: min(t) for name, t in times.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--channels", type=int, default=64)
+    parser.add_argument("--chunks", action="store_true",
+                        help="only the fused kernel's chunked sum at 1e5 nodes "
+                             "(writes aggregation_chunks.json)")
     args = parser.parse_args(argv)
+    if args.chunks and torch_scatter is not None:
+        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        torch.manual_seed(0)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+        row = fused_chunks(316, args.channels, 15, args.rounds)
+        print(f"fused kernel chunks, N={row['nodes']}: " + "  ".join(
+            f"{k} {v:.2f} ms" for k, v in row["forward_ms"].items()))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "aggregation_chunks.json").write_text(json.dumps({
+            "command": " ".join(["python benchmarks/aggregation.py",
+                                 *(sys.argv[1:] if argv is None else argv)]),
+            "what": "median of 15 forward calls, best of rounds, ms",
+            "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
+                        "torch": torch.__version__}, "load_average_at_start": load,
+            "torch_scatter": torch_scatter.__version__, "row": row}, indent=2) + "\n")
+        return 0
     sizes = [32, 100, 316]  # k x k grids: 1e3, 1e4, 1e5 nodes
     if args.quick:
         sizes, args.repeats, args.rounds = [10], 2, 1
