@@ -28,6 +28,7 @@ SCRIPTS = [
     "mesh_position_toy.py",
     "node_optimization.py",
     "poisson_square.py",
+    "poisson_sphere.py",
     "size_generalization.py",
     "solver_speed.py",
     "genconv_backends.py",

@@ -129,12 +129,38 @@ def aggregation(record: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def poisson_sphere(record: dict[str, Any]) -> str:
+    """Test MSE per sphere mesh (mean ± std over seeds) of GEN and the Neural Process."""
+    seeds = len(record["seeds"])
+    gen = record["gen"]["summary"]
+    np_cell = _pm(record["neural_process"]["summary"]["no mesh"], "mse")
+    train_s = {kind: sum(r["train_seconds"] for r in record[kind]["runs"]) / seeds
+               for kind in ("gen", "neural_process")}
+    out = [
+        f"Reproduce with ``{record['command']}`` (commit ``{(record['git_commit'] or '?')[:10]}``;"
+        f" {record['data']['num_houses']} houses, {record['data']['train_scenarios']} training "
+        f"and {record['data']['test_scenarios']} test scenarios; {seeds} seed(s), "
+        f"{record['train']['epochs']} epochs; {record['machine']['cpu_count']} cores, torch "
+        f"{record['machine']['torch']}, 1-minute load {record['load_average_at_start']:.1f} at "
+        f"start; training {train_s['gen']:.0f} s per GEN seed, {train_s['neural_process']:.0f} s "
+        "per Neural Process seed).",
+        "",
+        "Test MSE, mean ± std over seeds (GEN trained on the latitude-longitude meshes only):",
+        "",
+        _table(["mesh", "nodes", "GEN", "Neural Process"],
+               [[name, str(record["mesh_nodes"][name]), _pm(v, "mse"), np_cell]
+                for name, v in gen.items()]),
+    ]
+    return "\n".join(out)
+
+
 #: generated file -> (JSON record, renderer)
 TABLES = {
     "poisson_square.rst": ("poisson_square.json", poisson_square),
     "poisson_square_recipes.rst": ("poisson_square_recipes.json", poisson_square),
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
+    "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
 }
 
 

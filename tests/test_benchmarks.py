@@ -73,6 +73,10 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                                      for v in r["recipes"]["demo"]["summary"].values()),
                        lambda r: all(_number(v["mse_mean"])
                                      for v in r["neural_process"]["summary"].values())],
+    "poisson_sphere": [lambda r: all(_number(v["mse_mean"]) for v in r["gen"]["summary"].values()),
+                       lambda r: _number(r["neural_process"]["summary"]["no mesh"]["mse_mean"]),
+                       lambda r: {"latlong 2", "latlong 3", "icosphere 0"}
+                       <= set(r["gen"]["summary"])],
     "size_generalization": [lambda r: all(_number(v["mse_mean"])
                                           for v in r["rows"][0]["summary"].values()),
                             lambda r: list(r["rows"][0]["summary"]) == ["2x2", "3x3", "4x4",
