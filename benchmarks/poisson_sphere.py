@@ -19,7 +19,6 @@ import argparse
 import itertools
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ from gen_pyg.datasets import PoissonSphere
 from gen_pyg.mesh import icosphere, sphere_latlong
 from gen_pyg.nn import GEN, NeuralProcess, SoftNearest
 from gen_pyg.training import TrainConfig, Trainer
-from poisson_square import RESULTS, _relative, git_commit
+from poisson_square import RESULTS, _relative, git_commit, summarise
 
 HERE = Path(__file__).resolve().parent
 
@@ -60,15 +59,6 @@ def train_one(kind: str, cfg: TrainConfig, train: Any, test: Any, meshes: dict[s
         mse = {"no mesh": next(iter(trainer.evaluate(test).values()))}
     return {"seed": seed, "test_mse": mse, "train_seconds": trainer.train_seconds,
             "final_train_mse": trainer.history[-1]["train_mse"]}
-
-
-def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    out = {}
-    for name in runs[0]["test_mse"]:
-        v = [r["test_mse"][name] for r in runs]
-        out[name] = {"mse_mean": statistics.fmean(v),
-                     "mse_std": statistics.stdev(v) if len(v) > 1 else 0.0}
-    return out
 
 
 def plot(record: dict[str, Any], path: Path) -> None:
