@@ -125,6 +125,17 @@ def _assert_named(exc: Exception, names: Sequence[str]) -> None:
         f"argument ({names}): {message}"
 
 
+def _run_model(model: torch.nn.Module, data: Data, t: Tracker, q: int, checks: bool) -> None:
+    """A whole model on ``data``: a named error, or ``[q, 1]`` finite output (and no output
+    at all from NaN/inf inputs while the value checks are on)."""
+    with gen_pyg.value_checks(checks), torch.no_grad():
+        out = _run(lambda: model(data), DATA_NAMES)
+    if out is not None:
+        if checks:
+            assert not t.bad, "NaN/inf input accepted with value checks on"
+        _check_output(out, (q, 1), t)
+
+
 def _check_output(out: torch.Tensor, shape: tuple[int, ...], tracker: Tracker) -> None:
     assert isinstance(out, torch.Tensor)
     assert tuple(out.shape) == shape, (tuple(out.shape), shape)
@@ -208,12 +219,7 @@ def test_fuzz_gen(
     model = GEN(latent_channels=8, num_steps=num_steps, representation=rep,
                 message_channels=4, edge_hidden_channels=8, node_hidden_channels=8,
                 encoder_hidden_channels=8, decoder_hidden_channels=8).to(dtype)
-    with gen_pyg.value_checks(checks), torch.no_grad():
-        out = _run(lambda: model(data), DATA_NAMES)
-    if out is not None:
-        if checks:
-            assert not t.bad, "NaN/inf input accepted with value checks on"
-        _check_output(out, (q, 1), t)
+    _run_model(model, data, t, q, checks)
 
 
 @given(
@@ -275,12 +281,7 @@ def test_fuzz_neural_process(
     data, t, q, dtype = inputs
     model = NeuralProcess(latent_channels=8, encoder_hidden_channels=8,
                           decoder_hidden_channels=8, aggr=aggr).to(dtype)
-    with gen_pyg.value_checks(checks), torch.no_grad():
-        out = _run(lambda: model(data), DATA_NAMES)
-    if out is not None:
-        if checks:
-            assert not t.bad, "NaN/inf input accepted with value checks on"
-        _check_output(out, (q, 1), t)
+    _run_model(model, data, t, q, checks)
 
 
 # ------------------------------------------------------------------- layers
