@@ -9,7 +9,11 @@ forward + backward, at N = 1e3..1e5 nodes:
 * ``encoder``: the spatial encoder's weighted sum of point features onto nodes,
   ``out[r] = sum_e w_e x[c_e]`` over (node, point) pairs grouped by node: the package's
   chunked ``ops.spmm``, an unchunked gather + ``index_add``, ``segment_coo``, ``segment_csr``
-  and ``torch.sparse.mm`` on a CSR matrix (what ``torch_geometric.utils.spmm`` calls).
+  and ``torch.sparse.mm`` on a CSR matrix (what ``torch_geometric.utils.spmm`` calls);
+* ``genconv_layer sum`` / ``max``: a whole ``GENConv(32, backend="propagate")`` round on a
+  grid with edges sorted by target, PyG's scatter (``pyg_scatter``) against the CSR pointer
+  path (``segment_csr``) that ``GENConv`` takes from ``CSR_MIN_NODES`` nodes on; this decides
+  that threshold.
 
 Every implementation is checked against ``index_add`` (forward values and gradients) before
 it is timed. Reproduce (about two minutes on 2 cores)::
@@ -170,6 +174,34 @@ def fused_chunks(k: int, channels: int, repeats: int, rounds: int) -> dict[str, 
             "forward_ms": {name: min(t) for name, t in times.items()}}
 
 
+def genconv_layer(k: int, aggr: str, repeats: int, rounds: int) -> dict[str, Any]:
+    """One propagate-backend GENConv round, forward and forward + backward, with and without
+    the CSR pointer (the threshold forced either way), same weights and inputs."""
+    import gen_pyg.nn.conv.gen_conv as gen_conv
+    from gen_pyg.nn import GENConv
+
+    mesh = grid(k).sort(sort_by_row=False)
+    conv = GENConv(32, aggr=aggr, backend="propagate")
+    x = torch.randn(mesh.num_nodes, 32)
+    attr = conv.edge_features(mesh.pos, mesh.edge_index)
+    saved = gen_conv.CSR_MIN_NODES
+
+    def op(threshold: int) -> Callable[[Tensor], Tensor]:
+        def call(h: Tensor) -> Tensor:
+            gen_conv.CSR_MIN_NODES = threshold
+            try:
+                return conv(h, mesh.edge_index, edge_attr=attr)
+            finally:
+                gen_conv.CSR_MIN_NODES = saved
+        return call
+
+    ops = {"index_add": op(2**62), "segment_csr": op(0)}  # the reference comes first
+    res = time_ops(ops, [x], repeats, rounds)
+    res["pyg_scatter"] = res.pop("index_add")  # PyG's scatter is what the layer calls
+    return {"what": f"genconv_layer {aggr}", "nodes": mesh.num_nodes,
+            "pairs": int(mesh.edge_index.size(1)), "ops": res}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -220,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         x = torch.randn(points, args.channels)
         res = time_ops(encoder_ops(pair_row, pair_col, n), [w, x], args.repeats, args.rounds)
         rows.append({"what": "encoder", "nodes": n, "pairs": int(pair_row.numel()), "ops": res})
-        for r in rows[-2:]:
+        if torch_scatter is not None:
+            rows += [genconv_layer(k, aggr, args.repeats, args.rounds) for aggr in ("sum", "max")]
+        for r in rows[-4 if torch_scatter is not None else -2:]:
             ok = [o for o in r["ops"] if "error" not in r["ops"][o]]
             best = min(ok, key=lambda o: r["ops"][o]["forward_backward_ms"])
             r["fastest_forward_backward"] = best

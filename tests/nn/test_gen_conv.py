@@ -156,3 +156,65 @@ def test_bad_forward_inputs_are_named() -> None:
         conv(torch.randn(N, 4), EDGES, edge_attr=torch.rand(2, 3))
     with pytest.raises(ValueError, match="'pos' or precomputed 'edge_attr'"):
         conv(torch.randn(N, 4), EDGES)
+
+
+@pytest.mark.parametrize("aggr", ["sum", "mean", "max", "min"])
+def test_csr_pointer_path_equals_scatter_and_the_loop(aggr: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """From CSR_MIN_NODES nodes on, sorted edges aggregate over their CSR pointer
+    (torch_scatter.segment_csr through PyG) for max and min; values and gradients are those
+    of PyG's scatter and of the explicit loop. Sum and mean, unsorted edges, too-small graphs
+    and a missing torch_scatter keep the scatter path."""
+    import torch_geometric.typing
+
+    import gen_pyg.nn.conv.gen_conv as gen_conv
+
+    torch.manual_seed(0)
+    order = torch.argsort(EDGES[1], stable=True)
+    edges = EDGES[:, order]
+    conv = GENConv(4, aggr=aggr, backend="propagate")
+    pos = torch.rand(N, 2)
+
+    took_pointer: list[bool] = []
+    aggregate = conv.aggr_module.forward
+
+    def spy(x: Tensor, index: Tensor | None = None, ptr: Tensor | None = None,
+            dim_size: int | None = None, dim: int = -2) -> Tensor:
+        took_pointer.append(ptr is not None and index is None)
+        return aggregate(x, index, ptr=ptr, dim_size=dim_size, dim=dim)
+
+    monkeypatch.setattr(conv.aggr_module, "forward", spy)
+
+    def run(threshold: int) -> tuple[Tensor, Tensor]:
+        monkeypatch.setattr(gen_conv, "CSR_MIN_NODES", threshold)
+        x = torch.randn(N, 4, generator=torch.Generator().manual_seed(1)).requires_grad_()
+        out = conv(x, edges, pos=pos)
+        out.pow(2).sum().backward()
+        assert x.grad is not None
+        return out.detach(), x.grad
+
+    assert conv._csr_pointer(edges, N) is None  # 6 nodes: far below the default threshold
+    scatter_out, scatter_grad = run(10**9)
+    monkeypatch.setattr(gen_conv, "CSR_MIN_NODES", 0)
+    ptr = conv._csr_pointer(edges, N)
+    uses_pointer = torch_geometric.typing.WITH_TORCH_SCATTER and aggr in ("max", "min")
+    assert (ptr is not None) == uses_pointer
+    if uses_pointer:
+        # sorted targets 0,0,0,1,1,2,2,2,3 and none for nodes 4, 5
+        assert ptr is not None and ptr.tolist() == [0, 3, 5, 8, 9, 9, 9]
+    assert conv._csr_pointer(EDGES, N) is None  # not sorted by target
+    took_pointer.clear()
+    csr_out, csr_grad = run(0)
+    assert took_pointer == [uses_pointer]
+    torch.testing.assert_close(csr_out, scatter_out, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(csr_grad, scatter_grad, rtol=1e-6, atol=1e-6)
+    x = torch.randn(N, 4, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        reference = loop_reference(conv, x, pos, REDUCE[aggr])
+    torch.testing.assert_close(csr_out, reference, rtol=1e-5, atol=1e-5)
+
+    monkeypatch.setattr(torch_geometric.typing, "WITH_TORCH_SCATTER", False)
+    assert conv._csr_pointer(edges, N) is None  # the pure-PyG fallback
+    took_pointer.clear()
+    torch.testing.assert_close(run(0)[0], scatter_out, rtol=1e-6, atol=1e-6)
+    assert took_pointer == [False]
