@@ -128,3 +128,41 @@ class _CachedDataset(InMemoryDataset):
             )
             self.process()
             self.load(path)
+
+
+class _HouseSplitDataset(_CachedDataset):
+    """A :class:`_CachedDataset` of houses whose examples carry ``house`` ids, split by house
+    (:func:`~gen_pyg.datasets._house_split.select_houses`): every house's examples are stored
+    once, each split reads its houses' examples.
+
+    Subclasses set ``self.num_houses`` (and their other parameters) before calling
+    ``super().__init__``.
+    """
+
+    num_houses: int
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        split: str,
+        houses: Sequence[int] | None,
+        num_test_houses: int | None,
+        num_val_houses: int,
+        split_seed: int,
+        transform: Callable[[Data], Data] | None = None,
+        pre_transform: Callable[[Data], Data] | None = None,
+        pre_filter: Callable[[Data], bool] | None = None,
+        log: bool = True,
+        force_reload: bool = False,
+    ) -> None:
+        from gen_pyg.datasets._house_split import house_split_indices, select_houses
+
+        #: The house indices of this split.
+        self.houses = select_houses(
+            self.num_houses, split, houses, num_test_houses, num_val_houses, split_seed
+        )
+        self.split = split
+        super().__init__(root, transform, pre_transform, pre_filter, log, force_reload)
+        self._indices = house_split_indices(
+            getattr(self._data, "house", None), self.houses, self.num_houses
+        )

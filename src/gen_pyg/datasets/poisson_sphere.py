@@ -12,8 +12,8 @@ from numpy.typing import NDArray
 from torch_geometric.data import Data
 from tqdm import tqdm
 
-from gen_pyg.datasets._cached import _CachedDataset
-from gen_pyg.datasets._house_split import check_int, house_split_indices, select_houses
+from gen_pyg.datasets._cached import _HouseSplitDataset
+from gen_pyg.datasets._house_split import check_int
 from gen_pyg.solvers import sphere_laplacian
 
 LAPLACIANS = ("numerical", "analytic")
@@ -91,7 +91,7 @@ def _unit_vectors(gen: np.random.Generator, shape: tuple[int, ...]) -> Float64Ar
     return out
 
 
-class PoissonSphere(_CachedDataset):
+class PoissonSphere(_HouseSplitDataset):
     r"""The Poisson equation on the unit sphere, from the
     `"Graph Element Networks: adaptive, structured computation and memory"
     <https://arxiv.org/abs/1904.09019>`_ paper (appendix A.3).
@@ -205,15 +205,8 @@ class PoissonSphere(_CachedDataset):
             raise ValueError(f"'eps' must be a number in (0, 0.1) (got {eps!r})")
         self.eps = float(eps)
         self.seed = check_int("seed", seed, 0)
-        #: The house indices of this split.
-        self.houses = select_houses(
-            self.num_houses, split, houses, num_test_houses, num_val_houses, split_seed
-        )
-        self.split = split
-        super().__init__(root, transform, pre_transform, pre_filter, log, force_reload)
-        self._indices = house_split_indices(
-            getattr(self._data, "house", None), self.houses, self.num_houses
-        )
+        super().__init__(root, split, houses, num_test_houses, num_val_houses, split_seed,
+                         transform, pre_transform, pre_filter, log, force_reload)
 
     def _cache_params(self) -> dict[str, object]:
         return {

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from gen_pyg.datasets._cached import _CachedDataset
-from gen_pyg.datasets._house_split import check_int, house_split_indices, select_houses
+from gen_pyg.datasets._cached import _HouseSplitDataset
+from gen_pyg.datasets._house_split import check_int
 from gen_pyg.datasets.poisson_house import (
     SAMPLES_PER_BOX,
     PoissonHouse,
@@ -27,7 +27,7 @@ SOURCES = ("generate", "paper")
 _FORMAT_VERSION = 1
 
 
-class PoissonSquare(_CachedDataset):
+class PoissonSquare(_HouseSplitDataset):
     r"""Heat in square houses with box heaters and coolers, from the
     `"Graph Element Networks: adaptive, structured computation and memory"
     <https://arxiv.org/abs/1904.09019>`_ paper (section 4.1, appendix A.2).
@@ -161,15 +161,8 @@ class PoissonSquare(_CachedDataset):
         self.supersample = check_int("supersample", supersample, 1)
         self.seed = check_int("seed", seed, 0)
         self.allow_download = bool(allow_download)
-        #: The house indices of this split.
-        self.houses = select_houses(
-            self.num_houses, split, houses, num_test_houses, num_val_houses, split_seed
-        )
-        self.split = split
-        super().__init__(root, transform, pre_transform, pre_filter, log, force_reload)
-        self._indices = house_split_indices(
-            getattr(self._data, "house", None), self.houses, self.num_houses
-        )
+        super().__init__(root, split, houses, num_test_houses, num_val_houses, split_seed,
+                         transform, pre_transform, pre_filter, log, force_reload)
 
     def _cache_params(self) -> dict[str, object]:
         params: dict[str, object] = {
