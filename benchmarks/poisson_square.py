@@ -69,6 +69,12 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
         BASE_MODEL, representation="bilinear"), replace(BASE_TRAIN, epochs=80)),
     "bilinear_lr1e-2": ("bilinear with Adam at 1e-2 (cosine, 200 warm-up steps)", replace(
         BASE_MODEL, representation="bilinear"), replace(BASE_TRAIN, lr=1e-2, warmup_steps=200)),
+    "bilinear_offset": ("bilinear predicting the temperature minus the wall temperature "
+                        "(the mean of the wall samples, added back exactly)", replace(
+        BASE_MODEL, representation="bilinear", offset_function=1), BASE_TRAIN),
+    "bilinear_mean": ("bilinear with mean aggregation in the encoder and the message passing "
+                      "(node states on the same scale on every mesh size)", replace(
+        BASE_MODEL, representation="bilinear", encoder_aggr="mean", aggr="mean"), BASE_TRAIN),
 }
 BASELINE_MODEL = ModelConfig("neural_process")
 

@@ -92,6 +92,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--name", default="size_generalization", help="result file name")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(range(2, 15)))
     parser.add_argument("--pairs", nargs="+",
                         default=["poisson_square:bilinear_long", "poisson_square_recipes:demo",
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print("nothing to evaluate", file=sys.stderr)
         return 1
-    out = "size_generalization_quick" if args.quick else "size_generalization"
+    out = f"{args.name}_quick" if args.quick else args.name
     payload = {"command": "python benchmarks/size_generalization.py " + " ".join(
         sys.argv[1:] if argv is None else argv), "quick": args.quick, "rows": rows,
         "threads": torch.get_num_threads(), "torch": torch.__version__}

@@ -57,6 +57,19 @@ def test_train_resume_evaluate_and_plot(tmp_path: Path, capsys: pytest.CaptureFi
     assert (run / "learning_curves.png").stat().st_size > 1000
 
 
+def test_wall_offset_trains_and_evaluates_the_wrapped_model(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--epochs", "1", "--wall-offset", *TINY]) == 0
+    assert json.loads((run / "config.json").read_text())["metadata"]["model"][
+        "offset_function"] == 1
+    state = load_checkpoint(run / "checkpoint.pt")
+    assert any(k.startswith("model.") for k in state["model"])  # InputOffset's wrapped GEN
+    assert main(["evaluate", str(run), "--mesh-sizes", "4"]) == 0
+    assert "4x4" in capsys.readouterr().out
+
+
 def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
     cases = [
         (["train", "--out", str(tmp_path / "a"), "--epochs", "0"], "--epochs"),

@@ -160,7 +160,9 @@ def _experiment(args: argparse.Namespace) -> Any:
     root = args.data if args.data is not None else args.out / "data"
     model = ModelConfig(kind=args.model, representation=args.representation, k=args.k,
                         log_temperature=args.log_temperature, latent_channels=args.latent,
-                        num_steps=args.steps, aggr=args.aggr)
+                        num_steps=args.steps, aggr=args.aggr,
+                        offset_function=1 if args.wall_offset else None,
+                        encoder_aggr=args.encoder_aggr)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
                         groups_per_step=args.groups_per_step, augment=args.augment,
@@ -379,6 +381,11 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--steps", type=_num_steps, default=None,
                    help="message-passing rounds (default: the mesh diameter, 2(k-1))")
     g.add_argument("--aggr", choices=("sum", "mean", "max"), default=m.aggr)
+    g.add_argument("--encoder-aggr", choices=("sum", "mean", "max", "min"),
+                   default=m.encoder_aggr, help="aggregation of the samples onto the nodes")
+    g.add_argument("--wall-offset", action="store_true",
+                   help="predict the temperature minus the wall temperature (the mean of the "
+                        "wall samples, added back exactly: InputOffset(function=1))")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=_positive_int, default=t.epochs)
     g.add_argument("--lr", type=_positive_float, default=t.lr)

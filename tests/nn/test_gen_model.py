@@ -246,6 +246,22 @@ def test_gen_with_bilinear_on_a_grid() -> None:
         model(bad)
 
 
+@pytest.mark.parametrize("encoder_aggr", ["sum", "mean", "max"])
+def test_encoder_aggregation_of_repeated_samples(encoder_aggr: str) -> None:
+    """Every input sample given twice: a mean or max over each node's samples is unchanged,
+    a sum doubles the node states (and so changes the predictions)."""
+    torch.manual_seed(0)
+    data = make_example(num_nodes=8, num_inputs=6, num_queries=5)
+    twice = data.clone()
+    twice.input_pos = torch.cat([data.input_pos, data.input_pos])
+    twice.input_x = torch.cat([data.input_x, data.input_x])
+    model = gen_small(encoder_aggr=encoder_aggr).eval()
+    assert model.spatial_encoder.aggr == encoder_aggr
+    with torch.no_grad():
+        same = torch.allclose(model(data), model(twice), rtol=1e-5, atol=1e-6)
+    assert same == (encoder_aggr != "sum")
+
+
 def test_gen_gradients_reach_node_positions_and_temperature() -> None:
     data = make_example(num_nodes=6)
     data.pos.requires_grad_(True)
@@ -307,6 +323,8 @@ def test_gen_rejects_example_without_nodes_and_bad_config() -> None:
         gen_small(in_channels=[1, 1])(make_example())
     with pytest.raises(ValueError, match="readout must be one of"):
         GEN(readout="mean")
+    with pytest.raises(ValueError, match="encoder_aggr must be one of"):
+        GEN(encoder_aggr="median")
     with pytest.raises(ValueError, match="in_channels must be a positive int"):
         GEN(in_channels=[])
 

@@ -13,7 +13,7 @@ from gen_pyg.nn.conv import (
 )
 from gen_pyg.nn.function_heads import FunctionHeads
 from gen_pyg.nn.mlp import mlp
-from gen_pyg.nn.models import GEN, InteractionNetwork, NeuralProcess
+from gen_pyg.nn.models import GEN, InputOffset, InteractionNetwork, NeuralProcess
 from gen_pyg.nn.representation import (
     Representation,
     get_representation,
@@ -29,6 +29,7 @@ __all__ = [
     "Bilinear",
     "FunctionHeads",
     "GENConv",
+    "InputOffset",
     "InteractionConv",
     "InteractionNetwork",
     "NeuralProcess",

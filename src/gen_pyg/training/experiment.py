@@ -39,6 +39,11 @@ class ModelConfig:
         num_steps (int or None): message-passing rounds; :obj:`None` is the mesh diameter,
             :math:`2(k-1)` on a :math:`k \\times k` grid. (default: :obj:`None`)
         aggr (str): aggregation of the message passing. (default: :obj:`"sum"`)
+        encoder_aggr (str): aggregation of the samples onto the nodes (``"sum"``, the
+            paper's, or ``"mean"``, ``"max"``, ``"min"``). (default: :obj:`"sum"`)
+        offset_function (int or None): predict relative to the mean sample value of this
+            input function (:class:`~gen_pyg.nn.InputOffset`; ``1``, the walls, makes the
+            model learn the temperature minus the wall temperature). (default: :obj:`None`)
     """
 
     kind: str = "gen"
@@ -48,6 +53,8 @@ class ModelConfig:
     latent_channels: int = 32
     num_steps: int | None = None
     aggr: str = "sum"
+    offset_function: int | None = None
+    encoder_aggr: str = "sum"
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -149,18 +156,28 @@ class ExperimentConfig:
 def build_model(cfg: ModelConfig, in_channels: list[int] | None = None,
                 out_channels: int = 1) -> torch.nn.Module:
     """The model of :obj:`cfg` for the Poisson data (two input functions: heaters and walls)."""
-    from gen_pyg.nn import GEN, NeuralProcess, get_representation
+    from gen_pyg.nn import GEN, InputOffset, NeuralProcess, get_representation
 
     ins = in_channels if in_channels is not None else [1, 1]
+    model: torch.nn.Module
     if cfg.kind == "neural_process":
-        return NeuralProcess(in_channels=ins, out_channels=out_channels,
-                             latent_channels=cfg.latent_channels)
-    kwargs: dict[str, Any] = {}
-    if cfg.representation == "soft_nearest":
-        kwargs = {"k": cfg.k, "log_temperature": cfg.log_temperature}
-    rep = get_representation(cfg.representation, **kwargs)
-    return GEN(in_channels=ins, out_channels=out_channels, representation=rep,
-               latent_channels=cfg.latent_channels, num_steps=cfg.num_steps, aggr=cfg.aggr)
+        model = NeuralProcess(in_channels=ins, out_channels=out_channels,
+                              latent_channels=cfg.latent_channels)
+    else:
+        kwargs: dict[str, Any] = {}
+        if cfg.representation == "soft_nearest":
+            kwargs = {"k": cfg.k, "log_temperature": cfg.log_temperature}
+        rep = get_representation(cfg.representation, **kwargs)
+        model = GEN(in_channels=ins, out_channels=out_channels, representation=rep,
+                    latent_channels=cfg.latent_channels, num_steps=cfg.num_steps,
+                    aggr=cfg.aggr, encoder_aggr=cfg.encoder_aggr)
+    if cfg.offset_function is not None:
+        if not 0 <= cfg.offset_function < len(ins) or ins[cfg.offset_function] != out_channels:
+            raise ValueError(f"offset_function must name an input function with "
+                             f"out_channels={out_channels} channels (in_channels={ins}), got "
+                             f"{cfg.offset_function!r}")
+        model = InputOffset(model, function=cfg.offset_function)
+    return model
 
 
 def build_meshes(cfg: DataConfig) -> dict[str, Data]:

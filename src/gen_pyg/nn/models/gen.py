@@ -40,6 +40,8 @@ from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
 from gen_pyg.nn.representation import Representation, get_representation
 
 READOUTS = ("interpolate", "sum")
+#: Aggregations of the spatial encoder (``encoder_aggr``).
+ENCODER_AGGRS = ("sum", "mean", "max", "min")
 
 
 #: where the encoder and decoder hold the representation that GEN shares with them
@@ -120,6 +122,10 @@ class GEN(torch.nn.Module):
             :obj:`"interpolate"`)
         aggr (str, optional): aggregation of :class:`GENConv` (any PyG aggregation).
             (default: :obj:`"sum"`)
+        encoder_aggr (str, optional): aggregation of the weighted samples onto the nodes by
+            :class:`SpatialEncoder`: ``"sum"`` (the paper's) or ``"mean"``, ``"max"``,
+            ``"min"`` over each node's samples; ``"mean"`` keeps node states on the same
+            scale on finer meshes, where each node gets fewer samples. (default: :obj:`"sum"`)
         conv_backend (str, optional): :class:`GENConv`'s backend, ``"auto"``, ``"fused"`` or
             ``"propagate"`` (needed for double backward). (default: :obj:`"auto"`)
         norm (bool, optional): layer normalisation in :class:`GENConv`. (default: :obj:`True`)
@@ -160,6 +166,7 @@ class GEN(torch.nn.Module):
         encode_pos: bool = True,
         decode_pos: bool = True,
         conv_backend: str = "auto",
+        encoder_aggr: str = "sum",
     ) -> None:
         super().__init__()
         self.in_channels = as_channel_list(in_channels, "in_channels")
@@ -182,6 +189,8 @@ class GEN(torch.nn.Module):
         if conv_backend == "fused" and aggr not in FUSED_AGGRS:
             raise ValueError(f"conv_backend='fused' needs aggr in {FUSED_AGGRS}, got {aggr!r}; "
                              "use conv_backend='auto' or 'propagate'")
+        if encoder_aggr not in ENCODER_AGGRS:
+            raise ValueError(f"encoder_aggr must be one of {ENCODER_AGGRS}, got {encoder_aggr!r}")
         for name, flag in (("norm", norm), ("encode_pos", encode_pos), ("decode_pos", decode_pos)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, got {flag!r}")
@@ -199,7 +208,7 @@ class GEN(torch.nn.Module):
             extra_channels=pos_dim if encode_pos else 0,
         )
         self.representation = get_representation(representation)
-        self.spatial_encoder = SpatialEncoder(self.representation)
+        self.spatial_encoder = SpatialEncoder(self.representation, aggr=encoder_aggr)
         self.conv = GENConv(
             latent_channels,
             message_channels=message_channels,
