@@ -33,6 +33,7 @@ SCRIPTS = [
     "solver_speed.py",
     "genconv_backends.py",
     "aggregation.py",
+    "time_to_accuracy.py",
 ]
 
 

@@ -100,6 +100,19 @@ class AuthorsStyleGEN(nn.Module):
             [enc(torch.cat(inp, -1)) for inp, enc in zip(inputs, self.encoders, strict=False)], 1
         )
         x_inp = torch.cat([inp[0] for inp in inputs], 1)
+        return self._process(x_inp, encoded, queries, mesh, steps)
+
+    def forward_dense(self, pos: torch.Tensor, x: torch.Tensor, fn: torch.Tensor,
+                      queries: torch.Tensor, mesh: Data, steps: int) -> torch.Tensor:
+        """The same model on ``[B, P]`` samples of both functions at once (``fn`` says which
+        encoder a sample takes): houses with different sample counts per function batch."""
+        feats = torch.cat([pos, x], -1)
+        encoded = torch.where((fn == 0).unsqueeze(-1), self.encoders[0](feats),
+                              self.encoders[1](feats))
+        return self._process(pos, encoded, queries, mesh, steps)
+
+    def _process(self, x_inp: torch.Tensor, encoded: torch.Tensor, queries: torch.Tensor,
+                 mesh: Data, steps: int) -> torch.Tensor:
         nodes = torch.bmm(self.repr_fn(mesh.pos, x_inp).transpose(1, 2), encoded)
         bs, n, f = nodes.shape
         graph = Batch.from_data_list(

@@ -85,7 +85,14 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                      lambda r: _number(r["gen"]["test_mse"]),
                      lambda r: _number(r["solver"]["mse_vs_reference"])],
     "genconv_backends": [_rows("rows", "fused_ms"), _rows("rows", "propagate_ms")],
-    "aggregation": [lambda r: {row["what"] for row in r["rows"]} == {"genconv", "encoder"},
+    "time_to_accuracy": [lambda r: _number(r["target_mse"]),
+                         lambda r: _number(r["baseline_seconds_to_target"]),
+                         lambda r: all(_number(p["test_mse"]) for run in r["package"].values()
+                                       for p in run["curve"]),
+                         lambda r: len(r["baseline"]["curve"]) == r["baseline"]["epochs"]],
+    "aggregation": [lambda r: {row["what"] for row in r["rows"]} == {"genconv", "encoder"} | (
+                        {"genconv_layer sum", "genconv_layer max"} if r["torch_scatter"]
+                        else set()),
                     lambda r: all(_number(v["forward_backward_ms"]) for row in r["rows"]
                                   for v in row["ops"].values() if "error" not in v)],
 }
