@@ -75,6 +75,16 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
     "bilinear_mean": ("bilinear with mean aggregation in the encoder and the message passing "
                       "(node states on the same scale on every mesh size)", replace(
         BASE_MODEL, representation="bilinear", encoder_aggr="mean", aggr="mean"), BASE_TRAIN),
+    "bilinear_wide_heads": ("bilinear with encoder and decoder hidden width 128 (48 and 32 in "
+                            "the paper)", replace(
+        BASE_MODEL, representation="bilinear", encoder_hidden_channels=128,
+        decoder_hidden_channels=128), BASE_TRAIN),
+    "bilinear_relative": ("bilinear with relative positions: every (sample, node) pair encoded "
+                          "and every (query, node) pair decoded with the offset from the node "
+                          "(GEN relative_pos=True)", replace(
+        BASE_MODEL, representation="bilinear", relative_pos=True), BASE_TRAIN),
+    "bilinear_relative_long": ("bilinear_relative trained twice as long (80 epochs)", replace(
+        BASE_MODEL, representation="bilinear", relative_pos=True), replace(BASE_TRAIN, epochs=80)),
 }
 BASELINE_MODEL = ModelConfig("neural_process")
 
@@ -167,6 +177,75 @@ def plot(record: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _without(argv: list[str], option: str) -> list[str]:
+    """:obj:`argv` without :obj:`option` and the values that follow it."""
+    out, skip = [], False
+    for arg in argv:
+        if arg.startswith("--"):
+            skip = arg == option
+        if not skip:
+            out.append(arg)
+    return out
+
+
+def merge_records(parts: list[dict[str, Any]], command: str) -> dict[str, Any]:
+    """One record from records of the same run with different seeds: runs concatenated in seed
+    order, summaries and targets recomputed (the machine fields of the first part)."""
+    parts = sorted(parts, key=lambda r: r["seeds"][0])
+    record = {**parts[0], "command": command, "seeds": [s for r in parts for s in r["seeds"]]}
+    np_runs = [run for r in parts for run in r["neural_process"]["runs"]]
+    np_summary = summarise(np_runs)
+    np_mse = statistics.fmean(v["mse_mean"] for v in np_summary.values())
+    record["neural_process"] = {**parts[0]["neural_process"], "runs": np_runs,
+                                "summary": np_summary}
+    record["recipes"] = {}
+    for name, first in parts[0]["recipes"].items():
+        runs = [run for r in parts for run in r["recipes"][name]["runs"]]
+        summary = summarise(runs)
+        record["recipes"][name] = {**first, "runs": runs, "summary": summary,
+                                   "targets": targets(summary, np_mse)}
+    return record
+
+
+def run_seeds_in_processes(args: argparse.Namespace, argv: list[str]) -> int:
+    """Every seed in its own process (``--jobs`` at a time, one thread each), then one
+    merged record, as if the seeds had run one after the other."""
+    runs_root = args.runs if args.runs is not None else HERE / "runs" / args.name
+    parts_dir = runs_root / "parts"
+    base = _without(_without(_without(argv, "--seeds"), "--jobs"), "--threads")
+    t0 = time.perf_counter()
+    pending = list(args.seeds)
+    running: list[tuple[int, subprocess.Popen[bytes]]] = []
+    failed = []
+    while pending or running:
+        while pending and len(running) < args.jobs:
+            seed = pending.pop(0)
+            cmd = [sys.executable, str(Path(__file__).resolve()), *base, "--seeds", str(seed),
+                   "--threads", "1", "--runs", str(runs_root)]
+            env = {**os.environ, "GEN_PYG_BENCH_RESULTS": str(parts_dir / f"seed{seed}")}
+            running.append((seed, subprocess.Popen(cmd, env=env)))
+        time.sleep(1.0)
+        for item in list(running):
+            if item[1].poll() is not None:
+                running.remove(item)
+                if item[1].returncode != 0:
+                    failed.append(item[0])
+    if failed:
+        print(f"seeds {failed} failed; nothing merged", file=sys.stderr)
+        return 1
+    name = f"{args.name}_quick" if args.quick and args.name == "poisson_square" else args.name
+    parts = [json.loads((parts_dir / f"seed{s}" / f"{name}.json").read_text())
+             for s in args.seeds]
+    record = merge_records(parts, "python benchmarks/poisson_square.py " + " ".join(argv))
+    record["parallel"] = {"jobs": args.jobs, "threads_per_job": 1,
+                          "wall_seconds_all_seeds": time.perf_counter() - t0}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    plot(record, RESULTS / f"{name}.png")
+    print(f"merged seeds {args.seeds}; wrote {RESULTS / (name + '.json')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default="poisson_square", help="result file name")
@@ -174,18 +253,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-houses", type=int, default=50)
     parser.add_argument("--solver-n", type=int, default=101)
     parser.add_argument("--mesh-sizes", type=int, nargs="+", default=[2, 3, 4, 5, 6, 7])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="default 0 1 2 (0 1 with --quick)")
     parser.add_argument("--recipes", nargs="+", default=["demo"], choices=sorted(RECIPES))
     parser.add_argument("--epochs", type=int, default=None, help="override every recipe's")
     parser.add_argument("--runs", type=Path, default=None,
                         help="run folders (default benchmarks/runs/NAME)")
     parser.add_argument("--quick", action="store_true", help="a tiny run, seconds")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: up to 2; 1 with --jobs)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="train the seeds in this many processes at once (one thread each), "
+                             "then merge their records into one")
     args = parser.parse_args(argv)
+    if args.seeds is None:
+        args.seeds = [0, 1] if args.quick else [0, 1, 2]
+    if args.jobs > 1 and len(args.seeds) > 1:
+        return run_seeds_in_processes(args, sys.argv[1:] if argv is None else argv)
     if args.quick:
         args.houses, args.test_houses, args.solver_n = 4, 1, 21
-        args.mesh_sizes, args.seeds, args.epochs = [2, 3], [0, 1], 1
+        args.mesh_sizes, args.epochs = [2, 3], 1
         args.name = f"{args.name}_quick" if args.name == "poisson_square" else args.name
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(args.threads or max(1, min(2, os.cpu_count() or 1)))
     runs_root = args.runs if args.runs is not None else HERE / "runs" / args.name
     data_root = runs_root / "data"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None

@@ -162,7 +162,9 @@ def _experiment(args: argparse.Namespace) -> Any:
                         log_temperature=args.log_temperature, latent_channels=args.latent,
                         num_steps=args.steps, aggr=args.aggr,
                         offset_function=1 if args.wall_offset else None,
-                        encoder_aggr=args.encoder_aggr)
+                        encoder_aggr=args.encoder_aggr, relative_pos=args.relative_pos,
+                        encoder_hidden_channels=args.encoder_hidden,
+                        decoder_hidden_channels=args.decoder_hidden)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
                         groups_per_step=args.groups_per_step, augment=args.augment,
@@ -386,6 +388,13 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--wall-offset", action="store_true",
                    help="predict the temperature minus the wall temperature (the mean of the "
                         "wall samples, added back exactly: InputOffset(function=1))")
+    g.add_argument("--relative-pos", action="store_true",
+                   help="encode and decode every (point, node) pair with the point's offset "
+                        "from the node (GEN relative_pos=True)")
+    g.add_argument("--encoder-hidden", type=_positive_int, default=m.encoder_hidden_channels,
+                   help="hidden width of the encoders")
+    g.add_argument("--decoder-hidden", type=_positive_int, default=m.decoder_hidden_channels,
+                   help="hidden width of the decoders")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=_positive_int, default=t.epochs)
     g.add_argument("--lr", type=_positive_float, default=t.lr)

@@ -6,12 +6,14 @@ import math
 
 import pytest
 import torch
+from torch import Tensor
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
 from gen_pyg.mesh import graph_diameter
 from gen_pyg.nn import (
     GEN,
+    Barycentric,
     Bilinear,
     GENConv,
     NeuralProcess,
@@ -425,3 +427,110 @@ def test_state_dict_keeps_a_representation_that_is_no_longer_shared() -> None:
     assert keys == ["representation.log_temperature",
                     "spatial_decoder.representation.log_temperature",
                     "spatial_encoder.representation.log_temperature"]
+
+
+# ------------------------------------------------------------- relative positions
+@pytest.mark.parametrize("rep", [SoftNearest(), SoftNearest(k=3)])
+def test_relative_pos_batching_and_permutations(rep: object) -> None:
+    g = torch.Generator().manual_seed(3)
+    model = gen_small(representation=rep, relative_pos=True, in_channels=[1, 2])
+    data = make_example(num_nodes=8, in_channels=(1, 2), generator=g)
+    assert_input_permutation_invariance(model, data, generator=g)
+    assert_query_permutation_equivariance(model, data, generator=g)
+    examples = [make_example(num_nodes=n, num_inputs=p, num_queries=q, in_channels=(1, 2),
+                             generator=g) for n, p, q in [(5, 4, 6), (9, 12, 2), (6, 1, 7)]]
+    assert_batch_equivalence(model, examples)
+
+
+@pytest.mark.parametrize("rep", [Bilinear(), Barycentric()])
+def test_relative_pos_batching_on_grids(rep: object) -> None:
+    from gen_pyg.mesh import grid
+
+    g = torch.Generator().manual_seed(4)
+    examples = []
+    for k in (2, 3, 5):
+        data = make_example(num_inputs=3 * k, num_queries=k + 2, generator=g)
+        for key, value in grid(k):
+            data[key] = value
+        data.num_nodes = k * k
+        examples.append(data)
+    assert_batch_equivalence(gen_small(representation=rep, relative_pos=True), examples)
+
+
+def test_relative_pos_encode_and_decode_by_hand() -> None:
+    """A 2x2 grid of spacing 2 and Bilinear weights: every pair worked out explicitly."""
+    torch.manual_seed(0)
+    pos = torch.tensor([[0.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 2.0]])
+    ei = torch.tensor([[0, 1, 0, 2, 1, 3, 2, 3], [1, 0, 2, 0, 3, 1, 3, 2]])
+    data = Data(pos=pos, edge_index=ei, grid_shape=torch.tensor([[2, 2]]),
+                grid_lo=torch.zeros(1, 2), grid_hi=torch.full((1, 2), 2.0),
+                input_pos=torch.tensor([[0.5, 1.0], [2.0, 1.5]]),
+                input_x=torch.tensor([[1.0], [-2.0]]), query_pos=torch.tensor([[1.5, 0.5]]))
+    model = gen_small(representation=Bilinear(), relative_pos=True, num_steps=0).eval()
+    assert GEN.node_scales(pos, ei).tolist() == [2.0, 2.0, 2.0, 2.0]
+
+    def bilinear(x: Tensor) -> Tensor:  # weights of nodes 0..3 (C order of (i, j))
+        u, v = x[0] / 2, x[1] / 2
+        return torch.stack([(1 - u) * (1 - v), (1 - u) * v, u * (1 - v), u * v])
+
+    z0 = torch.zeros(4, 8)
+    for x, s in zip(data.input_pos, data.input_x, strict=True):
+        for n, w in enumerate(bilinear(x)):
+            extra = torch.cat([x, (x - pos[n]) / 2.0]).unsqueeze(0)
+            z0[n] += w * model.encoders(s.unsqueeze(0), extra)[0]
+    with torch.no_grad():
+        assert torch.allclose(model.encode(data), z0, atol=1e-6)
+        q = data.query_pos[0]
+        assert model.pair_decoder is not None
+        pair = sum(w * model.pair_decoder(torch.cat([z0[n], (q - pos[n]) / 2.0]))
+                   for n, w in enumerate(bilinear(q)))
+        expected = model.decoders(pair.unsqueeze(0), q.unsqueeze(0))
+        assert torch.allclose(model(data), expected, atol=1e-6)
+
+
+def test_relative_pos_sees_only_offsets_without_absolute_positions() -> None:
+    """Without encode_pos/decode_pos a relative GEN is invariant to translating the whole
+    problem, and still sees where samples lie relative to the nodes."""
+    g = torch.Generator().manual_seed(1)
+    model = gen_small(representation=SoftNearest(k=3), relative_pos=True, encode_pos=False,
+                      decode_pos=False).eval()
+    data = make_example(num_nodes=7, generator=g)
+    moved = data.clone()
+    shift = torch.tensor([3.0, -1.5])
+    for key in ("pos", "input_pos", "query_pos"):
+        moved[key] = data[key] + shift
+    nudged = data.clone()
+    nudged.input_pos = data.input_pos + 0.05
+    with torch.no_grad():
+        assert torch.allclose(model(data), model(moved), atol=1e-5)
+        assert not torch.allclose(model(data), model(nudged), atol=1e-4)
+
+
+def test_relative_pos_gradcheck_through_node_positions() -> None:
+    g = torch.Generator().manual_seed(2)
+    data = make_example(num_nodes=5, num_inputs=4, num_queries=3, generator=g,
+                        dtype=torch.float64)
+    model = gen_small(representation=SoftNearest(), relative_pos=True, num_steps=2).double()
+
+    def f(pos: Tensor) -> Tensor:
+        moved = data.clone()
+        moved.pos = pos
+        return model(moved)
+
+    assert torch.autograd.gradcheck(f, (data.pos.clone().requires_grad_(True),))
+
+
+def test_relative_pos_config_repr_and_readout() -> None:
+    model = gen_small(relative_pos=True, pair_hidden_channels=16)
+    assert model.pair_decoder is not None and model.decoders.heads[0][0].in_features == 16 + 2
+    assert str(GEN(relative_pos=True)).endswith("readout=interpolate, relative_pos=True)")
+    assert gen_small(relative_pos=True, readout="sum").pair_decoder is None
+    assert gen_small(relative_pos=True, readout="sum")(make_example()).shape == (1, 1)
+    other = gen_small(relative_pos=True, pair_hidden_channels=16)
+    other.load_state_dict(model.state_dict())
+    data = make_example()
+    assert torch.equal(model(data), other(data))
+    with pytest.raises(TypeError, match="relative_pos must be a bool"):
+        GEN(relative_pos=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="pair_hidden_channels"):
+        GEN(relative_pos=True, pair_hidden_channels=0)

@@ -44,6 +44,10 @@ class ModelConfig:
         offset_function (int or None): predict relative to the mean sample value of this
             input function (:class:`~gen_pyg.nn.InputOffset`; ``1``, the walls, makes the
             model learn the temperature minus the wall temperature). (default: :obj:`None`)
+        relative_pos (bool): encode and decode per (point, node) pair with the point's offset
+            from the node (:class:`~gen_pyg.nn.GEN`'s ``relative_pos``). (default: :obj:`False`)
+        encoder_hidden_channels (int): hidden width of the encoders. (default: :obj:`48`)
+        decoder_hidden_channels (int): hidden width of the decoders. (default: :obj:`32`)
     """
 
     kind: str = "gen"
@@ -55,13 +59,19 @@ class ModelConfig:
     aggr: str = "sum"
     offset_function: int | None = None
     encoder_aggr: str = "sum"
+    relative_pos: bool = False
+    encoder_hidden_channels: int = 48
+    decoder_hidden_channels: int = 32
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
             raise ValueError(f"model kind must be one of {MODELS}, got {self.kind!r}")
-        if not isinstance(self.latent_channels, int) or self.latent_channels < 1:
-            raise ValueError(f"latent_channels must be a positive integer, got "
-                             f"{self.latent_channels!r}")
+        for name in ("latent_channels", "encoder_hidden_channels", "decoder_hidden_channels"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.relative_pos, bool):
+            raise ValueError(f"relative_pos must be a bool, got {self.relative_pos!r}")
 
 
 @dataclass
@@ -170,7 +180,10 @@ def build_model(cfg: ModelConfig, in_channels: list[int] | None = None,
         rep = get_representation(cfg.representation, **kwargs)
         model = GEN(in_channels=ins, out_channels=out_channels, representation=rep,
                     latent_channels=cfg.latent_channels, num_steps=cfg.num_steps,
-                    aggr=cfg.aggr, encoder_aggr=cfg.encoder_aggr)
+                    aggr=cfg.aggr, encoder_aggr=cfg.encoder_aggr,
+                    relative_pos=cfg.relative_pos,
+                    encoder_hidden_channels=cfg.encoder_hidden_channels,
+                    decoder_hidden_channels=cfg.decoder_hidden_channels)
     if cfg.offset_function is not None:
         if not 0 <= cfg.offset_function < len(ins) or ins[cfg.offset_function] != out_channels:
             raise ValueError(f"offset_function must name an input function with "

@@ -37,6 +37,7 @@ from gen_pyg.nn.conv.gen_conv import FUSED_AGGRS, GENConv
 from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
 from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
+from gen_pyg.nn.mlp import mlp, reset_mlp
 from gen_pyg.nn.representation import Representation, get_representation
 
 READOUTS = ("interpolate", "sum")
@@ -88,8 +89,20 @@ class GEN(torch.nn.Module):
         \hat{g}_j(x_q) &= d_j\Big(\sum_n r(x_q)_n \, \mathbf{z}^T_n,\; x_q\Big)
 
     with encoders :math:`e_i`, decoders :math:`d_j`, a representation function :math:`r` and
-    :math:`T` rounds of message passing sharing their weights. With :obj:`readout="sum"` the node
-    states are summed per example and decoded once (one answer per example).
+    :math:`T` rounds of message passing sharing their weights. With :obj:`relative_pos=True`
+    the encoders and a pair decoder :math:`d'` see every (point, node) pair of the
+    representation from the node, with the offset :math:`\delta_{pn} = (x_p - x_n) / \ell_n`
+    scaled by the length :math:`\ell_n` of the node's shortest edge:
+
+    .. math::
+        \mathbf{z}^0_n = \sum_p r(x_p)_n \, e_{i_p}(s_p, x_p, \delta_{pn}), \qquad
+        \hat{g}_j(x_q) = d_j\Big(\sum_n r(x_q)_n \, d'(\mathbf{z}^T_n, \delta_{qn}),\;
+        x_q\Big)
+
+    so that each node decodes a function of its own around it (learned shape functions, as
+    in finite elements) instead of the decoder interpolating node states linearly. With
+    :obj:`readout="sum"` the node states are summed per example and decoded once (one
+    answer per example).
 
     Each example is a :class:`~torch_geometric.data.Data` with the mesh (:obj:`pos` :math:`[N, D]`,
     :obj:`edge_index`), the inputs (:obj:`input_pos` :math:`[P, D]`, :obj:`input_x`
@@ -131,6 +144,13 @@ class GEN(torch.nn.Module):
         norm (bool, optional): layer normalisation in :class:`GENConv`. (default: :obj:`True`)
         encode_pos (bool, optional): feed sample positions to the encoders. (default: :obj:`True`)
         decode_pos (bool, optional): feed query positions to the decoders. (default: :obj:`True`)
+        relative_pos (bool, optional): encode and decode per (point, node) pair of the
+            representation with the point's offset from the node (see above). One MLP call
+            per pair instead of per point: 4 pairs per point with :class:`Bilinear`, 3 with
+            :class:`Barycentric`, :math:`N` with dense :class:`SoftNearest`. Needs
+            :obj:`readout="interpolate"` for the decoding part. (default: :obj:`False`)
+        pair_hidden_channels (int, optional): width of the pair decoder :math:`d'` (its
+            hidden layer and its output) with :obj:`relative_pos=True`. (default: :obj:`64`)
 
     Shapes:
         - **input:** a :class:`~torch_geometric.data.Data` or
@@ -167,6 +187,8 @@ class GEN(torch.nn.Module):
         decode_pos: bool = True,
         conv_backend: str = "auto",
         encoder_aggr: str = "sum",
+        relative_pos: bool = False,
+        pair_hidden_channels: int = 64,
     ) -> None:
         super().__init__()
         self.in_channels = as_channel_list(in_channels, "in_channels")
@@ -179,6 +201,7 @@ class GEN(torch.nn.Module):
             node_hidden_channels=node_hidden_channels,
             encoder_hidden_channels=encoder_hidden_channels,
             decoder_hidden_channels=decoder_hidden_channels,
+            pair_hidden_channels=pair_hidden_channels,
         )
         if num_steps is not None:
             check_num_steps(num_steps, "num_steps")
@@ -191,7 +214,8 @@ class GEN(torch.nn.Module):
                              "use conv_backend='auto' or 'propagate'")
         if encoder_aggr not in ENCODER_AGGRS:
             raise ValueError(f"encoder_aggr must be one of {ENCODER_AGGRS}, got {encoder_aggr!r}")
-        for name, flag in (("norm", norm), ("encode_pos", encode_pos), ("decode_pos", decode_pos)):
+        for name, flag in (("norm", norm), ("encode_pos", encode_pos), ("decode_pos", decode_pos),
+                           ("relative_pos", relative_pos)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, got {flag!r}")
         self.pos_dim = pos_dim
@@ -200,12 +224,13 @@ class GEN(torch.nn.Module):
         self.readout = readout
         self.encode_pos = encode_pos
         self.decode_pos = decode_pos
+        self.relative_pos = relative_pos
 
         self.encoders = FunctionHeads(
             self.in_channels,
             [latent_channels] * len(self.in_channels),
             encoder_hidden_channels,
-            extra_channels=pos_dim if encode_pos else 0,
+            extra_channels=pos_dim * (int(encode_pos) + int(relative_pos)),
         )
         self.representation = get_representation(representation)
         self.spatial_encoder = SpatialEncoder(self.representation, aggr=encoder_aggr)
@@ -227,8 +252,14 @@ class GEN(torch.nn.Module):
         self.register_load_state_dict_pre_hook(  # type: ignore[no-untyped-call]
             _share_representation_on_load)
         decode_extra = pos_dim if (decode_pos and readout == "interpolate") else 0
+        # the pair decoder d' of relative_pos (None otherwise, and with readout="sum")
+        self.pair_decoder = (
+            mlp([latent_channels + pos_dim, pair_hidden_channels, pair_hidden_channels])
+            if relative_pos and readout == "interpolate" else None
+        )
+        decoded = pair_hidden_channels if self.pair_decoder is not None else latent_channels
         self.decoders = FunctionHeads(
-            [latent_channels] * len(self.out_channels),
+            [decoded] * len(self.out_channels),
             self.out_channels,
             decoder_hidden_channels,
             extra_channels=decode_extra,
@@ -239,6 +270,8 @@ class GEN(torch.nn.Module):
         self.encoders.reset_parameters()
         self.spatial_encoder.reset_parameters()
         self.conv.reset_parameters()
+        if self.pair_decoder is not None:
+            reset_mlp(self.pair_decoder)
         self.decoders.reset_parameters()
 
     # ------------------------------------------------------------------ checks
@@ -274,6 +307,31 @@ class GEN(torch.nn.Module):
         return pos, node_batch, input_batch
 
     # ----------------------------------------------------------------- stages
+    @staticmethod
+    def node_scales(pos: Tensor, edge_index: Tensor) -> Tensor:
+        """Length of the shortest mesh edge that ends at each node, :obj:`[N]`: the scale of
+        the offsets of :obj:`relative_pos` (the grid spacing on a grid; a node without edges
+        gets the mean of the others, or 1 when the mesh has no edges).
+
+        Example:
+            >>> pos = torch.tensor([[0.0, 0.0], [0.5, 0.0], [2.0, 0.0], [5.0, 5.0]])
+            >>> GEN.node_scales(pos, torch.tensor([[1, 0, 2, 1], [0, 1, 1, 2]])).tolist()
+            [0.5, 0.5, 1.5, 0.8333333134651184]
+        """
+        src, dst = edge_index
+        length = (pos[src] - pos[dst]).norm(dim=-1)
+        inf = torch.full((pos.size(0),), torch.inf, dtype=pos.dtype, device=pos.device)
+        shortest = inf.scatter_reduce(0, dst, length, reduce="amin")
+        has_edge = torch.isfinite(shortest)
+        fallback = shortest[has_edge].mean() if bool(has_edge.any()) else pos.new_ones(())
+        return torch.where(has_edge, shortest, fallback)
+
+    def _offsets(self, points: Tensor, pos: Tensor, point: Tensor, node: Tensor,
+                 data: Data) -> Tensor:
+        """:math:`(x_p - x_n) / \\ell_n` for the pairs :obj:`(point, node)`."""
+        scale = self.node_scales(pos, data.edge_index)
+        return (points[point] - pos[node]) / scale[node].unsqueeze(-1)
+
     def steps_for(self, data: Data) -> int:
         """The number of message-passing rounds used for ``data`` (at most
         :obj:`10_000`)."""
@@ -290,9 +348,23 @@ class GEN(torch.nn.Module):
         """Initial node states :math:`\\mathbf{z}^0` :obj:`[N, latent]`."""
         pos, node_batch, input_batch = self._check(data)
         with checked_inputs():  # the layers skip the scans done by _check
-            extra = data.input_pos if self.encode_pos else None
-            h = self.encoders(data.input_x, extra, getattr(data, "input_fn", None))
-            z0: Tensor = self.spatial_encoder(
+            fn = getattr(data, "input_fn", None)
+            if self.relative_pos:
+                # every (sample, node) pair is encoded as seen from its node, then aggregated
+                # like samples, through an assignment of pair m to its node with its weight
+                point, node, weight = self.representation(
+                    data.input_pos, pos, input_batch, node_batch, data)
+                offset = self._offsets(data.input_pos, pos, point, node, data)
+                extra = (torch.cat([data.input_pos[point], offset], 1) if self.encode_pos
+                         else offset)
+                h = self.encoders(data.input_x[point], extra, None if fn is None else fn[point])
+                pairs = torch.arange(point.numel(), device=point.device)
+                z0: Tensor = self.spatial_encoder(  # batches are in the assignment already
+                    h, data.input_pos[point], pos, assignment=(pairs, node, weight))
+                return z0
+            absolute = data.input_pos if self.encode_pos else None
+            h = self.encoders(data.input_x, absolute, fn)
+            z0 = self.spatial_encoder(
                 h, data.input_pos, pos, input_batch, node_batch, mesh=data
             )
         return z0
@@ -324,7 +396,18 @@ class GEN(torch.nn.Module):
             per_example: Tensor = self.decoders(pooled)
             return per_example
         query_batch = batch_vector(data, "query_pos", data.query_pos.size(0))
-        zq = self.spatial_decoder(z, data.query_pos, data.pos, query_batch, node_batch, mesh=data)
+        if self.pair_decoder is not None:
+            # d'(z_n, offset of the query from node n) per pair, weighted onto the query
+            point, node, weight = self.representation(
+                data.query_pos, data.pos, query_batch, node_batch, data)
+            offset = self._offsets(data.query_pos, data.pos, point, node, data)
+            pair_states = self.pair_decoder(torch.cat([z[node], offset], 1))
+            pairs = torch.arange(point.numel(), device=point.device)
+            zq = self.spatial_decoder(pair_states, data.query_pos, data.pos[node],
+                                      assignment=(point, pairs, weight))
+        else:
+            zq = self.spatial_decoder(z, data.query_pos, data.pos, query_batch, node_batch,
+                                      mesh=data)
         extra = data.query_pos if self.decode_pos else None
         out: Tensor = self.decoders(zq, extra, getattr(data, "query_fn", None))
         return out
@@ -339,5 +422,6 @@ class GEN(torch.nn.Module):
             f"{self.__class__.__name__}(in_channels={self.in_channels}, "
             f"out_channels={self.out_channels}, pos_dim={self.pos_dim}, "
             f"latent_channels={self.latent_channels}, num_steps={self.num_steps}, "
-            f"representation={self.representation}, readout={self.readout})"
+            f"representation={self.representation}, readout={self.readout}"
+            + (", relative_pos=True" if self.relative_pos else "") + ")"
         )
