@@ -70,6 +70,24 @@ def test_wall_offset_trains_and_evaluates_the_wrapped_model(tmp_path: Path,
     assert "4x4" in capsys.readouterr().out
 
 
+def test_relative_pos_and_head_widths_reach_the_model(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--epochs", "1", "--representation", "bilinear",
+                 "--relative-pos", "--encoder-hidden", "12", "--decoder-hidden", "10",
+                 *TINY]) == 0
+    model = json.loads((run / "config.json").read_text())["metadata"]["model"]
+    assert (model["relative_pos"], model["encoder_hidden_channels"],
+            model["decoder_hidden_channels"]) == (True, 12, 10)
+    weights = load_checkpoint(run / "checkpoint.pt")["model"]
+    assert weights["pair_decoder.0.weight"].shape == (64, 8 + 2)  # [latent, offset] -> 64
+    assert weights["encoders.heads.0.0.weight"].shape == (12, 1 + 2 + 2)  # value, pos, offset
+    assert weights["decoders.heads.0.0.weight"].shape == (10, 64 + 2)
+    # evaluate rebuilds the same model from the run's config
+    assert main(["evaluate", str(run), "--mesh-sizes", "5"]) == 0
+    assert "5x5" in capsys.readouterr().out
+
+
 def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
     cases = [
         (["train", "--out", str(tmp_path / "a"), "--epochs", "0"], "--epochs"),

@@ -80,3 +80,15 @@ def test_model_config_wraps_and_checks_the_function() -> None:
     assert not isinstance(build_model(ModelConfig("gen")), InputOffset)
     with pytest.raises(ValueError, match="offset_function must name an input function"):
         build_model(ModelConfig("gen", offset_function=2))
+
+
+def test_model_config_relative_pos_and_widths() -> None:
+    model = build_model(ModelConfig("gen", representation="bilinear", relative_pos=True,
+                                    encoder_hidden_channels=16, decoder_hidden_channels=8))
+    assert isinstance(model, GEN) and model.relative_pos and model.pair_decoder is not None
+    assert model.encoders.heads[0][0].out_features == 16
+    assert model.decoders.heads[0][0].out_features == 8
+    with pytest.raises(ValueError, match="relative_pos must be a bool"):
+        ModelConfig("gen", relative_pos="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="decoder_hidden_channels must be a positive integer"):
+        ModelConfig("gen", decoder_hidden_channels=0)
