@@ -85,6 +85,9 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
         BASE_MODEL, representation="bilinear", relative_pos=True), BASE_TRAIN),
     "bilinear_relative_long": ("bilinear_relative trained twice as long (80 epochs)", replace(
         BASE_MODEL, representation="bilinear", relative_pos=True), replace(BASE_TRAIN, epochs=80)),
+    "bilinear_relative_xlong": ("bilinear_relative trained three times as long (120 epochs)",
+                                replace(BASE_MODEL, representation="bilinear", relative_pos=True),
+                                replace(BASE_TRAIN, epochs=120)),
 }
 BASELINE_MODEL = ModelConfig("neural_process")
 
