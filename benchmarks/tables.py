@@ -53,7 +53,11 @@ def poisson_square(record: dict[str, Any]) -> str:
         f" {record['data']['num_houses']} houses, {record['train_scenarios']} training and "
         f"{record['test_scenarios']} test scenarios; {seeds} seed(s); "
         f"{record['machine']['cpu_count']} cores, torch {record['machine']['torch']}, "
-        f"1-minute load {record['load_average_at_start']:.1f} at start).",
+        f"1-minute load {record['load_average_at_start']:.1f} at start)."
+        + (f" The seeds trained in {par['jobs']} processes at once, one thread each, on the "
+           f"same cores: their training times are not comparable with those of runs made one "
+           f"after the other (all seeds took {par['wall_seconds_all_seeds'] / 60:.0f} min)."
+           if (par := record.get("parallel")) else ""),
         "",
         "Test MSE, mean ± std over seeds:",
         "",
@@ -191,6 +195,7 @@ TABLES = {
     "poisson_square_recipes.rst": ("poisson_square_recipes.json", poisson_square),
     "poisson_square_recipes_offset.rst": ("poisson_square_recipes_offset.json", poisson_square),
     "poisson_square_recipes_mean.rst": ("poisson_square_recipes_mean.json", poisson_square),
+    "poisson_square_relative.rst": ("poisson_square_relative.json", poisson_square),
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
