@@ -92,3 +92,10 @@ def test_model_config_relative_pos_and_widths() -> None:
         ModelConfig("gen", relative_pos="yes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="decoder_hidden_channels must be a positive integer"):
         ModelConfig("gen", decoder_hidden_channels=0)
+    with pytest.raises(ValueError, match="relative_pos=True needs kind='gen'"):
+        ModelConfig("neural_process", relative_pos=True)
+    # the widths reach the Neural Process too (its encoder's first layer, its decoder's)
+    baseline = build_model(ModelConfig("neural_process", encoder_hidden_channels=16,
+                                       decoder_hidden_channels=8))
+    widths = [m.out_features for m in baseline.modules() if isinstance(m, torch.nn.Linear)]
+    assert 16 in widths and 8 in widths

@@ -46,8 +46,10 @@ class ModelConfig:
             model learn the temperature minus the wall temperature). (default: :obj:`None`)
         relative_pos (bool): encode and decode per (point, node) pair with the point's offset
             from the node (:class:`~gen_pyg.nn.GEN`'s ``relative_pos``). (default: :obj:`False`)
-        encoder_hidden_channels (int): hidden width of the encoders. (default: :obj:`48`)
-        decoder_hidden_channels (int): hidden width of the decoders. (default: :obj:`32`)
+        encoder_hidden_channels (int): hidden width of the encoders (GEN and Neural Process).
+            (default: :obj:`48`)
+        decoder_hidden_channels (int): hidden width of the decoders (GEN and Neural Process).
+            (default: :obj:`32`)
     """
 
     kind: str = "gen"
@@ -72,6 +74,9 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not isinstance(self.relative_pos, bool):
             raise ValueError(f"relative_pos must be a bool, got {self.relative_pos!r}")
+        if self.relative_pos and self.kind != "gen":
+            raise ValueError("relative_pos=True needs kind='gen' (the Neural Process has no "
+                             "mesh nodes to be relative to)")
 
 
 @dataclass
@@ -172,7 +177,9 @@ def build_model(cfg: ModelConfig, in_channels: list[int] | None = None,
     model: torch.nn.Module
     if cfg.kind == "neural_process":
         model = NeuralProcess(in_channels=ins, out_channels=out_channels,
-                              latent_channels=cfg.latent_channels)
+                              latent_channels=cfg.latent_channels,
+                              encoder_hidden_channels=cfg.encoder_hidden_channels,
+                              decoder_hidden_channels=cfg.decoder_hidden_channels)
     else:
         kwargs: dict[str, Any] = {}
         if cfg.representation == "soft_nearest":
