@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
+import random
 import subprocess
 import sys
 import textwrap
@@ -84,7 +86,8 @@ def test_a_damaged_processed_file_is_regenerated_with_a_warning(
     if damage == "truncate":
         path.write_bytes(raw[: len(raw) // 2])
     elif damage == "garbage":
-        path.write_bytes(os.urandom(len(raw)))
+        # seeded, so that the bytes (and the error they give) are the same on every run
+        path.write_bytes(random.Random(0).randbytes(len(raw)))
     else:
         path.write_bytes(b"")
     with pytest.warns(UserWarning, match=f"processed file {path}.*cannot be read.*regenerating"):
@@ -97,6 +100,56 @@ def test_a_damaged_processed_file_is_regenerated_with_a_warning(
         warnings.simplefilter("error")
         third = _build(kind, tmp_path)
     _same(first, third)
+
+
+#: what unpickling damaged bytes was seen to raise (random bytes and bit flips of a real file)
+_DAMAGE_ERRORS = [
+    pickle.UnpicklingError("invalid load key"),
+    RuntimeError("PytorchStreamReader failed reading zip archive"),
+    UnicodeDecodeError("utf-8", b"\x9d", 0, 1, "invalid start byte"),
+    IndexError("tuple index out of range"),
+    KeyError("storage"),
+    AttributeError("'dict' object has no attribute 'keys'"),
+    TypeError("'int' object is not subscriptable"),
+    ModuleNotFoundError("No module named 'torch_geometric.datx'"),
+    EOFError("Ran out of input"),
+    OSError(22, "Invalid argument"),
+]
+
+
+@pytest.mark.parametrize("error", _DAMAGE_ERRORS, ids=lambda e: type(e).__name__)
+def test_every_error_of_a_damaged_file_regenerates_it(
+        error: Exception, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _build("square", tmp_path)
+    calls = []
+    real_load = PoissonSquare.load
+
+    def load_once_damaged(self: Any, path: str, *args: Any, **kwargs: Any) -> None:
+        calls.append(path)
+        if len(calls) == 1:
+            raise error
+        real_load(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(PoissonSquare, "load", load_once_damaged)
+    with pytest.warns(UserWarning, match=f"cannot be read \\({type(error).__name__}"):
+        again = _build("square", tmp_path)
+    assert len(calls) == 2
+    _same(first, again)
+
+
+@pytest.mark.parametrize("error", [FileNotFoundError(2, "No such file"),
+                                   PermissionError(13, "Permission denied")],
+                         ids=lambda e: type(e).__name__)
+def test_a_missing_or_forbidden_file_is_not_called_damaged(
+        error: Exception, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _build("square", tmp_path)
+
+    def refuse(self: Any, path: str, *args: Any, **kwargs: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(PoissonSquare, "load", refuse)
+    with pytest.raises(type(error)):
+        _build("square", tmp_path)
 
 
 def test_a_damaged_file_is_not_silently_kept_when_regeneration_fails(
