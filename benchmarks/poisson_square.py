@@ -69,6 +69,10 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
         BASE_MODEL, representation="bilinear"), replace(BASE_TRAIN, epochs=80)),
     "bilinear_lr1e-2": ("bilinear with Adam at 1e-2 (cosine, 200 warm-up steps)", replace(
         BASE_MODEL, representation="bilinear"), replace(BASE_TRAIN, lr=1e-2, warmup_steps=200)),
+    "bilinear_short": ("bilinear with a 10-epoch cosine schedule (the rate falls to its floor in "
+                       "a quarter of the steps: tuned for time to accuracy, not final error)",
+                       replace(BASE_MODEL, representation="bilinear"),
+                       replace(BASE_TRAIN, epochs=10)),
     "bilinear_offset": ("bilinear predicting the temperature minus the wall temperature "
                         "(the mean of the wall samples, added back exactly)", replace(
         BASE_MODEL, representation="bilinear", offset_function=1), BASE_TRAIN),
@@ -141,13 +145,15 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 
 def targets(gen: dict[str, dict[str, float]], np_mse: float) -> dict[str, Any]:
-    """The issue's accuracy targets, evaluated on one recipe's means."""
+    """The issue's accuracy targets, evaluated on one recipe's means (``monotone`` is None when
+    the recipe was trained on one mesh: nothing to compare)."""
     names = list(gen)
     means = [gen[n]["mse_mean"] for n in names]
     largest = names[-1]
     best = min(gen[n]["rmse_mean"] for n in names)
     return {
-        "monotone": all(a > b for a, b in itertools.pairwise(means)),
+        "monotone": (all(a > b for a, b in itertools.pairwise(means)) if len(means) > 1
+                     else None),
         "largest_over_np": gen[largest]["mse_mean"] / np_mse,
         "largest_at_most_0.4_np": gen[largest]["mse_mean"] <= 0.4 * np_mse,
         "best_rmse": best,

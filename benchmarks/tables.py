@@ -69,7 +69,7 @@ def poisson_square(record: dict[str, Any]) -> str:
         "Targets:",
         "",
         _table(["recipe", "monotone in k", f"{meshes[-1]} / NP", "best RMSE"],
-               [[name, "yes" if t["monotone"] else "no",
+               [[name, {True: "yes", False: "no", None: "n/a (one mesh)"}[t["monotone"]],
                  f"{t['largest_over_np']:.2f} ({_met(t['largest_at_most_0.4_np'])} ≤ 0.4)",
                  f"{t['best_rmse']:.3f} ({_met(t['best_rmse_at_most_0.08'])} ≤ 0.08)"]
                 for name, rec in recipes.items() for t in [rec["targets"]]]),

@@ -199,3 +199,33 @@ def test_poisson_square_seeds_in_processes_match_seeds_in_turn(tmp_path: Path) -
             assert a["targets"] == b["targets"]
         assert [r["test_mse"] for r in a["runs"]] == [r["test_mse"] for r in b["runs"]]
         assert a["summary"] == b["summary"]
+
+
+def _load_benchmark(name: str) -> Any:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+def test_poisson_square_targets_worked_by_hand() -> None:
+    ps = _load_benchmark("poisson_square")
+
+    def summary(mses: dict[str, float]) -> dict[str, dict[str, float]]:
+        return {k: {"mse_mean": v, "rmse_mean": math.sqrt(v)} for k, v in mses.items()}
+
+    t = ps.targets(summary({"2x2": 0.09, "3x3": 0.04, "7x7": 0.0049}), np_mse=0.1)
+    assert t["monotone"] is True
+    assert t["largest_over_np"] == pytest.approx(0.049) and t["largest_at_most_0.4_np"]
+    assert t["best_rmse"] == pytest.approx(0.07) and t["best_rmse_at_most_0.08"]
+    t = ps.targets(summary({"2x2": 0.09, "3x3": 0.1, "7x7": 0.05}), np_mse=0.1)
+    assert t["monotone"] is False and not t["largest_at_most_0.4_np"]
+    assert t["best_rmse"] == pytest.approx(math.sqrt(0.05)) and not t["best_rmse_at_most_0.08"]
+    # one mesh: nothing to be monotone about, the other targets as usual
+    t = ps.targets(summary({"7x7": 0.0081}), np_mse=0.1)
+    assert t["monotone"] is None and t["best_rmse"] == pytest.approx(0.09)
