@@ -88,6 +88,20 @@ def test_relative_pos_and_head_widths_reach_the_model(tmp_path: Path,
     assert "5x5" in capsys.readouterr().out
 
 
+def test_norm_flag_reaches_the_model(tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--epochs", "1", "--representation", "bilinear",
+                 "--norm", "pre", *TINY]) == 0
+    assert json.loads((run / "config.json").read_text())["metadata"]["model"]["norm"] == "pre"
+    assert "final_norm.weight" in load_checkpoint(run / "checkpoint.pt")["model"]
+    assert main(["evaluate", str(run), "--mesh-sizes", "4"]) == 0
+    assert "4x4" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--out", str(tmp_path / "bad"), "--norm", "sideways", *TINY])
+    assert exc.value.code == 2 and "--norm" in capsys.readouterr().err
+
+
 def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
     cases = [
         (["train", "--out", str(tmp_path / "a"), "--epochs", "0"], "--epochs"),

@@ -164,7 +164,7 @@ def _experiment(args: argparse.Namespace) -> Any:
                         offset_function=1 if args.wall_offset else None,
                         encoder_aggr=args.encoder_aggr, relative_pos=args.relative_pos,
                         encoder_hidden_channels=args.encoder_hidden,
-                        decoder_hidden_channels=args.decoder_hidden)
+                        decoder_hidden_channels=args.decoder_hidden, norm=args.norm)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
                         groups_per_step=args.groups_per_step, augment=args.augment,
@@ -395,6 +395,9 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                    help="hidden width of the encoders")
     g.add_argument("--decoder-hidden", type=_positive_int, default=m.decoder_hidden_channels,
                    help="hidden width of the decoders")
+    g.add_argument("--norm", choices=("post", "pre", "none"), default=m.norm,
+                   help="layer normalisation of the message passing: post (the paper's), pre "
+                        "(keeps training on fine meshes, which need many rounds) or none")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=_positive_int, default=t.epochs)
     g.add_argument("--lr", type=_positive_float, default=t.lr)

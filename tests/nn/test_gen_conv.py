@@ -135,6 +135,8 @@ def test_gen_with_either_backend_gives_the_same_predictions() -> None:
         ({"backend": "fused", "aggr": "max"}, "backend='fused' needs aggr"),
         ({"aggr": "bogus"}, "aggr='bogus'"),
         ({"channels": 0}, "channels must be a positive integer"),
+        ({"norm": "middle"}, "norm must be True or 'post'.*'pre'.*got 'middle'"),
+        ({"norm": 1}, "norm must be True or 'post'"),
     ],
 )
 def test_bad_constructor_arguments_are_named(kwargs: dict[str, object], match: str) -> None:
@@ -218,3 +220,57 @@ def test_csr_pointer_path_equals_scatter_and_the_loop(aggr: str,
     took_pointer.clear()
     torch.testing.assert_close(run(0)[0], scatter_out, rtol=1e-6, atol=1e-6)
     assert took_pointer == [False]
+
+
+def pre_norm_loop_reference(conv: GENConv, x: Tensor, pos: Tensor) -> Tensor:
+    """The pre-norm formula node by node: messages and node module on LayerNorm(h), the
+    residual on h itself, no normalisation after the sum."""
+    h = conv.norm(x)
+    out = []
+    for i in range(x.size(0)):
+        msgs = []
+        for e in range(EDGES.size(1)):
+            j, t = int(EDGES[0, e]), int(EDGES[1, e])
+            if t == i:
+                d = pos[j] - pos[i]
+                msgs.append(conv.edge_mlp(torch.cat([h[i], h[j], d, d.norm().view(1)])))
+        agg = torch.stack(msgs).sum(0) if msgs else x.new_zeros(conv.message_channels)
+        out.append(x[i] + conv.node_mlp(torch.cat([h[i], agg])))
+    return torch.stack(out)
+
+
+@pytest.mark.parametrize("backend", ["auto", "propagate"])
+def test_pre_norm_matches_its_formula_on_both_backends(backend: str) -> None:
+    torch.manual_seed(0)
+    conv = GENConv(4, message_channels=3, norm="pre", backend=backend).double()
+    with torch.no_grad():  # a LayerNorm that is not the identity affine map
+        conv.norm.weight.uniform_(0.5, 1.5)
+        conv.norm.bias.uniform_(-0.5, 0.5)
+    x = 3 * torch.randn(N, 4, dtype=torch.double) + 1
+    pos = torch.rand(N, 2, dtype=torch.double)
+    torch.testing.assert_close(conv(x, EDGES, pos=pos), pre_norm_loop_reference(conv, x, pos))
+    # "post" and True are the paper's step; False has no normalisation at all
+    post = GENConv(4, message_channels=3, norm="post").double()
+    assert post.norm_position == "post" and isinstance(post.norm, torch.nn.LayerNorm)
+    bare = GENConv(4, message_channels=3, norm=False).double()
+    bare.load_state_dict({k: v for k, v in conv.state_dict().items()
+                          if not k.startswith("norm.")})
+    torch.testing.assert_close(bare(x, EDGES, pos=pos),
+                               x + bare.node_mlp(torch.cat([x, _sum_messages(bare, x, pos)], 1)))
+    assert "norm='pre'" in repr(conv) and "norm=" not in repr(post)
+
+
+def _sum_messages(conv: GENConv, x: Tensor, pos: Tensor) -> Tensor:
+    src, dst = EDGES
+    d = pos[src] - pos[dst]
+    m = conv.edge_mlp(torch.cat([x[dst], x[src], d, d.norm(dim=1, keepdim=True)], 1))
+    return x.new_zeros(x.size(0), m.size(1)).index_add_(0, dst, m)
+
+
+def test_pre_norm_gradcheck() -> None:
+    torch.manual_seed(1)
+    conv = GENConv(3, message_channels=2, edge_hidden_channels=5, node_hidden_channels=5,
+                   norm="pre", backend="propagate").double()
+    x = torch.randn(N, 3, dtype=torch.double, requires_grad=True)
+    pos = torch.rand(N, 2, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: conv(a, EDGES, pos=b), (x, pos))

@@ -534,3 +534,34 @@ def test_relative_pos_config_repr_and_readout() -> None:
         GEN(relative_pos=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="pair_hidden_channels"):
         GEN(relative_pos=True, pair_hidden_channels=0)
+
+
+def test_pre_norm_gen_batching_process_and_state_dict() -> None:
+    from gen_pyg.mesh import grid
+
+    g = torch.Generator().manual_seed(5)
+    examples = []
+    for k in (2, 3, 5):
+        data = make_example(num_inputs=3 * k, num_queries=k + 2, generator=g)
+        for key, value in grid(k):
+            data[key] = value
+        data.num_nodes = k * k
+        examples.append(data)
+    model = gen_small(representation=Bilinear(), relative_pos=True, norm="pre")
+    assert model.conv.norm_position == "pre" and model.final_norm is not None
+    assert_batch_equivalence(model, examples)
+    # process = T pre-norm rounds, then the final LayerNorm; no rounds: the encoding as it is
+    data = examples[2]
+    z = model.encode(data)
+    expected = z
+    edge_attr = GENConv.edge_features(data.pos, data.edge_index)
+    for _ in range(3):
+        expected = model.conv(expected, data.edge_index, edge_attr=edge_attr)
+    torch.testing.assert_close(model.process(z, data, num_steps=3), model.final_norm(expected))
+    torch.testing.assert_close(model.process(z, data, num_steps=0), z)
+    assert "final_norm.weight" in model.state_dict() and "norm='pre'" in repr(model)
+    paper = gen_small(representation=Bilinear())
+    assert paper.final_norm is None and "final_norm.weight" not in paper.state_dict()
+    assert "norm=" not in repr(paper)
+    with pytest.raises(ValueError, match="norm must be True or 'post'"):
+        gen_small(norm="yes")

@@ -99,3 +99,17 @@ def test_model_config_relative_pos_and_widths() -> None:
                                        decoder_hidden_channels=8))
     widths = [m.out_features for m in baseline.modules() if isinstance(m, torch.nn.Linear)]
     assert 16 in widths and 8 in widths
+
+
+def test_model_config_norm_reaches_the_gen() -> None:
+    pre = build_model(ModelConfig("gen", representation="bilinear", norm="pre"))
+    assert isinstance(pre, GEN) and pre.conv.norm_position == "pre"
+    assert pre.final_norm is not None
+    bare = build_model(ModelConfig("gen", norm="none"))
+    assert isinstance(bare, GEN) and bare.conv.norm_position is None
+    assert isinstance(bare.conv.norm, torch.nn.Identity) and bare.final_norm is None
+    assert build_model(ModelConfig("gen")).conv.norm_position == "post"  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="norm must be one of"):
+        ModelConfig("gen", norm="pre_ln")
+    with pytest.raises(ValueError, match="norm='pre' needs kind='gen'"):
+        ModelConfig("neural_process", norm="pre")

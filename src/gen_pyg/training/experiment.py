@@ -23,6 +23,11 @@ DATASETS = ("poisson_square",)
 MESHES = ("grid",)
 
 
+#: :attr:`ModelConfig.norm` values and what :class:`~gen_pyg.nn.GEN` gets for them
+_GEN_NORM: dict[str, bool | str] = {"post": True, "pre": "pre", "none": False}
+NORMS = tuple(_GEN_NORM)
+
+
 @dataclass
 class ModelConfig:
     """Which model to build (:func:`build_model`).
@@ -50,6 +55,9 @@ class ModelConfig:
             (default: :obj:`48`)
         decoder_hidden_channels (int): hidden width of the decoders (GEN and Neural Process).
             (default: :obj:`32`)
+        norm (str): layer normalisation of the message passing: ``"post"`` (the paper's),
+            ``"pre"`` (trains where many rounds are needed, e.g. 10x10 grids and finer) or
+            ``"none"`` (:class:`~gen_pyg.nn.GENConv`'s ``norm``). (default: :obj:`"post"`)
     """
 
     kind: str = "gen"
@@ -64,6 +72,7 @@ class ModelConfig:
     relative_pos: bool = False
     encoder_hidden_channels: int = 48
     decoder_hidden_channels: int = 32
+    norm: str = "post"
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -77,6 +86,11 @@ class ModelConfig:
         if self.relative_pos and self.kind != "gen":
             raise ValueError("relative_pos=True needs kind='gen' (the Neural Process has no "
                              "mesh nodes to be relative to)")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        if self.norm != "post" and self.kind != "gen":
+            raise ValueError(f"norm={self.norm!r} needs kind='gen' (the Neural Process has no "
+                             "message passing to normalise)")
 
 
 @dataclass
@@ -188,7 +202,7 @@ def build_model(cfg: ModelConfig, in_channels: list[int] | None = None,
         model = GEN(in_channels=ins, out_channels=out_channels, representation=rep,
                     latent_channels=cfg.latent_channels, num_steps=cfg.num_steps,
                     aggr=cfg.aggr, encoder_aggr=cfg.encoder_aggr,
-                    relative_pos=cfg.relative_pos,
+                    relative_pos=cfg.relative_pos, norm=_GEN_NORM[cfg.norm],
                     encoder_hidden_channels=cfg.encoder_hidden_channels,
                     decoder_hidden_channels=cfg.decoder_hidden_channels)
     if cfg.offset_function is not None:

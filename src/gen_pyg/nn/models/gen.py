@@ -33,7 +33,7 @@ from gen_pyg.nn._checks import (
     steps_from_diameter,
 )
 from gen_pyg.nn.conv.gen_conv import BACKENDS as CONV_BACKENDS
-from gen_pyg.nn.conv.gen_conv import FUSED_AGGRS, GENConv
+from gen_pyg.nn.conv.gen_conv import FUSED_AGGRS, GENConv, norm_position
 from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
 from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
@@ -141,7 +141,10 @@ class GEN(torch.nn.Module):
             scale on finer meshes, where each node gets fewer samples. (default: :obj:`"sum"`)
         conv_backend (str, optional): :class:`GENConv`'s backend, ``"auto"``, ``"fused"`` or
             ``"propagate"`` (needed for double backward). (default: :obj:`"auto"`)
-        norm (bool, optional): layer normalisation in :class:`GENConv`. (default: :obj:`True`)
+        norm (bool or str, optional): layer normalisation in :class:`GENConv`: ``True`` or
+            ``"post"`` (the paper's), ``"pre"`` (pre-norm, which keeps training on meshes
+            that need many rounds; the states are normalised once more after the last round)
+            or ``False``. (default: :obj:`True`)
         encode_pos (bool, optional): feed sample positions to the encoders. (default: :obj:`True`)
         decode_pos (bool, optional): feed query positions to the decoders. (default: :obj:`True`)
         relative_pos (bool, optional): encode and decode per (point, node) pair of the
@@ -182,7 +185,7 @@ class GEN(torch.nn.Module):
         representation: Representation | str = "soft_nearest",
         readout: str = "interpolate",
         aggr: str = "sum",
-        norm: bool = True,
+        norm: bool | str = True,
         encode_pos: bool = True,
         decode_pos: bool = True,
         conv_backend: str = "auto",
@@ -214,7 +217,8 @@ class GEN(torch.nn.Module):
                              "use conv_backend='auto' or 'propagate'")
         if encoder_aggr not in ENCODER_AGGRS:
             raise ValueError(f"encoder_aggr must be one of {ENCODER_AGGRS}, got {encoder_aggr!r}")
-        for name, flag in (("norm", norm), ("encode_pos", encode_pos), ("decode_pos", decode_pos),
+        norm_at = norm_position(norm)
+        for name, flag in (("encode_pos", encode_pos), ("decode_pos", decode_pos),
                            ("relative_pos", relative_pos)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, got {flag!r}")
@@ -244,6 +248,8 @@ class GEN(torch.nn.Module):
             norm=norm,
             backend=conv_backend,
         )
+        # pre-norm leaves the states of the last round un-normalised: one norm after it
+        self.final_norm = torch.nn.LayerNorm(latent_channels) if norm_at == "pre" else None
         self.spatial_decoder = SpatialDecoder(self.representation)
         # the encoder and decoder hold the shared representation too: the state dict lists its
         # tensors once, as "representation.*", and loading gives them back to both
@@ -272,6 +278,8 @@ class GEN(torch.nn.Module):
         self.conv.reset_parameters()
         if self.pair_decoder is not None:
             reset_mlp(self.pair_decoder)
+        if self.final_norm is not None:
+            self.final_norm.reset_parameters()
         self.decoders.reset_parameters()
 
     # ------------------------------------------------------------------ checks
@@ -386,6 +394,8 @@ class GEN(torch.nn.Module):
             in_degree = degree(data.edge_index[1], z.size(0), dtype=z.dtype)
             for _ in range(steps):
                 z = self.conv(z, data.edge_index, edge_attr=edge_attr, in_degree=in_degree)
+        if self.final_norm is not None:
+            z = self.final_norm(z)
         return z
 
     def decode(self, z: Tensor, data: Data) -> Tensor:
@@ -423,5 +433,7 @@ class GEN(torch.nn.Module):
             f"out_channels={self.out_channels}, pos_dim={self.pos_dim}, "
             f"latent_channels={self.latent_channels}, num_steps={self.num_steps}, "
             f"representation={self.representation}, readout={self.readout}"
-            + (", relative_pos=True" if self.relative_pos else "") + ")"
+            + (", relative_pos=True" if self.relative_pos else "")
+            + (f", norm={self.conv.norm_position!r}" if self.conv.norm_position != "post"
+               else "") + ")"
         )
