@@ -92,6 +92,17 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
     "bilinear_relative_xlong": ("bilinear_relative trained three times as long (120 epochs)",
                                 replace(BASE_MODEL, representation="bilinear", relative_pos=True),
                                 replace(BASE_TRAIN, epochs=120)),
+    "bilinear_relative_warmup": ("bilinear_relative with the rate ramped up linearly over the "
+                                 "first 400 steps (trained on 7x7 alone, without it, one seed "
+                                 "of three predicted the mean from the first epoch on)",
+                                 replace(BASE_MODEL, representation="bilinear",
+                                         relative_pos=True),
+                                 replace(BASE_TRAIN, warmup_steps=400)),
+    "bilinear_relative_pre": ("bilinear_relative with pre-norm message passing (GEN "
+                              "norm='pre': LayerNorm before the modules, none on the residual "
+                              "path), which keeps training where many rounds are needed",
+                              replace(BASE_MODEL, representation="bilinear", relative_pos=True,
+                                      norm="pre"), BASE_TRAIN),
 }
 BASELINE_MODEL = ModelConfig("neural_process")
 
