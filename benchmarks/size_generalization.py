@@ -7,6 +7,9 @@ Reproduce (after the two poisson_square commands of docs/benchmarks.rst; a few m
     python benchmarks/size_generalization.py
     python benchmarks/size_generalization.py --quick     # trains a tiny model first; seconds
 
+``--num-steps T`` runs T rounds on every mesh instead of the diameter the weights were
+trained with.
+
 Writes ``benchmarks/results/size_generalization.json`` and ``.png`` (``_quick`` with --quick).
 """
 
@@ -36,9 +39,10 @@ HERE = Path(__file__).resolve().parent
 RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS") or HERE / "results")
 
 
-def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[int]
-                  ) -> dict[str, Any]:
-    """Test MSE per mesh size of every seed of :obj:`recipe` in a poisson_square record."""
+def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[int],
+                  num_steps: int | None = None) -> dict[str, Any]:
+    """Test MSE per mesh size of every seed of :obj:`recipe` in a poisson_square record, with
+    the model's rounds (the mesh diameter) or :obj:`num_steps` on every mesh."""
     record = json.loads(record_path.read_text())
     data_cfg = DataConfig(**{**record["data"], "root": str(runs_root / "data")})
     test = build_datasets(data_cfg, log=False)["test"]
@@ -49,6 +53,8 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
         state = load_checkpoint(runs_root / recipe / f"seed{seed}" / "checkpoint.pt")
         model = build_model(model_cfg)
         model.load_state_dict(state["model"])
+        if num_steps is not None:  # on the GEN itself (InputOffset wraps it as .model)
+            getattr(model, "model", model).num_steps = num_steps
         trainer = Trainer(model, test, meshes=meshes)
         per_seed.append(trainer.evaluate(test))
         print(f"{recipe} seed {seed}: " + ", ".join(f"{m} {v:.4f}" for m, v in
@@ -59,7 +65,8 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
     trained = [f"{k}x{k}" for k in record["data"]["mesh_sizes"]]
     largest = trained[-1]
     return {"record": record_path.name, "recipe": recipe, "model": record["recipes"][recipe]
-            ["model"], "trained_on": trained, "per_seed": per_seed, "summary": summary,
+            ["model"], "num_steps": num_steps, "trained_on": trained, "per_seed": per_seed,
+            "summary": summary,
             "targets": {f"{m}_no_worse_than_{largest}":
                         summary[m]["mse_mean"] <= summary[largest]["mse_mean"]
                         for m in ("10x10", "14x14") if m in summary}}
@@ -76,7 +83,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         s = row["summary"]
         ks = [int(m.split("x")[0]) for m in s]
         ax.errorbar(ks, [v["mse_mean"] for v in s.values()], [v["mse_std"] for v in s.values()],
-                    marker="o", capsize=3, label=f"{row['recipe']} ({row['record']})")
+                    marker="o", capsize=3, label=f"{row['recipe']} ({row['record']})"
+                    + ("" if row.get("num_steps") is None else f", T = {row['num_steps']}"))
     last = int(rows[0]["trained_on"][-1].split("x")[0])
     ax.axvspan(last + 0.5, max(int(m.split("x")[0]) for m in rows[0]["summary"]) + 0.5,
                color="grey", alpha=0.15, label="never trained on")
@@ -98,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                         default=["poisson_square:bilinear_long", "poisson_square_recipes:demo",
                                  "poisson_square_recipes:bilinear"],
                         help="RECORD:RECIPE pairs of poisson_square records")
+    parser.add_argument("--num-steps", type=int, default=None,
+                        help="message-passing rounds on every mesh (default: each mesh's "
+                             "diameter, 2(k-1), as trained)")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     if args.quick:
@@ -112,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         if not record_path.exists():
             print(f"skipping {pair}: {record_path} not found (run poisson_square.py first)")
             continue
-        rows.append(evaluate_runs(record_path, HERE / "runs" / name, recipe, args.sizes))
+        rows.append(evaluate_runs(record_path, HERE / "runs" / name, recipe, args.sizes,
+                                  args.num_steps))
     if not rows:
         print("nothing to evaluate", file=sys.stderr)
         return 1

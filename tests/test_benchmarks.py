@@ -229,3 +229,20 @@ def test_poisson_square_targets_worked_by_hand() -> None:
     # one mesh: nothing to be monotone about, the other targets as usual
     t = ps.targets(summary({"7x7": 0.0081}), np_mse=0.1)
     assert t["monotone"] is None and t["best_rmse"] == pytest.approx(0.09)
+
+
+def test_size_generalization_num_steps_is_applied_and_recorded(tmp_path: Path) -> None:
+    """``--num-steps T`` evaluates the same trained weights with T rounds on every mesh."""
+    records = {}
+    for name, extra in (("diam", []), ("one", ["--num-steps", "1"])):
+        cmd = [sys.executable, str(BENCHMARKS / "size_generalization.py"), "--quick",
+               "--name", name, *extra]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(tmp_path),
+                              timeout=600, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        records[name] = json.loads((tmp_path / f"{name}_quick.json").read_text())["rows"][0]
+    diam, one = records["diam"], records["one"]
+    assert diam["num_steps"] is None and one["num_steps"] == 1
+    # 2x2 has diameter 2: one round instead of two changes every seed's error there
+    assert all(a["2x2"] != b["2x2"] for a, b in zip(diam["per_seed"], one["per_seed"],
+                                                    strict=True))

@@ -127,6 +127,27 @@ def test_another_configuration_in_the_same_folder_is_refused(tmp_path: Path) -> 
     proc = _cli("train", "--out", run, "--epochs", "1", "--lr", "0.01", *TINY)
     assert proc.returncode == 2
     assert "lr" in proc.stderr and "another configuration" in proc.stderr
+
+
+def test_a_run_folder_from_before_a_model_field_existed_still_resumes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run written before ``norm`` (and the other later model fields) existed resumes when
+    the field is at the value that built the old model, and is refused when it is not."""
+    from gen_pyg.training.config import ADDED_FIELDS
+
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--epochs", "1", *TINY]) == 0
+    config = run / "config.json"
+    record = json.loads(config.read_text())
+    for name in ADDED_FIELDS:  # as an older version wrote it
+        del record["metadata"]["model"][name.split(".", 1)[1]]
+    config.write_text(json.dumps(record))
+    assert main(["train", "--out", str(run), "--epochs", "2", *TINY]) == 0
+    assert load_checkpoint(run / "checkpoint.pt")["epoch"] == 2
+    config.write_text(json.dumps(record))
+    proc = _cli("train", "--out", str(run), "--epochs", "3", "--norm", "pre", *TINY)
+    assert proc.returncode == 2
+    assert "model.norm: '<missing>' -> 'pre'" in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 

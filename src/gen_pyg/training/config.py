@@ -118,15 +118,34 @@ class TrainConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
+#: Model fields added after run folders were first written (``metadata["model"]`` of the CLI
+#: and the benchmarks), each with the value that builds what a run without the field built: a
+#: saved config that lacks one matches a current config holding that value, so older run
+#: folders still resume and evaluate.
+ADDED_FIELDS: dict[str, Any] = {
+    "model.offset_function": None,
+    "model.encoder_aggr": "sum",
+    "model.relative_pos": False,
+    "model.encoder_hidden_channels": 48,
+    "model.decoder_hidden_channels": 32,
+    "model.norm": "post",
+}
+
+
 def config_differences(
     saved: dict[str, Any], current: dict[str, Any], ignore: tuple[str, ...] = RESUMABLE_FIELDS,
     prefix: str = "",
 ) -> list[str]:
     """Human-readable differences ``"name: saved -> current"`` between two (nested) config
-    dicts, skipping the top-level fields in ``ignore``."""
+    dicts, skipping the top-level fields in ``ignore``. A field of :data:`ADDED_FIELDS` missing
+    from :obj:`saved` is no difference when :obj:`current` holds its listed value."""
     out = []
     for key in sorted(set(saved) | set(current)):
         if not prefix and key in ignore:
+            continue
+        name = f"{prefix}{key}"
+        if (key not in saved and name in ADDED_FIELDS and key in current
+                and current[key] == ADDED_FIELDS[name]):
             continue
         a, b = saved.get(key, "<missing>"), current.get(key, "<missing>")
         if isinstance(a, dict) and isinstance(b, dict):
