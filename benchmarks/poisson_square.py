@@ -98,6 +98,10 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
                                  replace(BASE_MODEL, representation="bilinear",
                                          relative_pos=True),
                                  replace(BASE_TRAIN, warmup_steps=400)),
+    "bilinear_relative_mean": ("bilinear_relative with mean aggregation in the encoder and "
+                               "the message passing (as bilinear_mean)",
+                               replace(BASE_MODEL, representation="bilinear", relative_pos=True,
+                                       encoder_aggr="mean", aggr="mean"), BASE_TRAIN),
     "bilinear_relative_pre": ("bilinear_relative with pre-norm message passing (GEN "
                               "norm='pre': LayerNorm before the modules, none on the residual "
                               "path), which keeps training where many rounds are needed",
