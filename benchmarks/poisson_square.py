@@ -107,6 +107,14 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
                               "path), which keeps training where many rounds are needed",
                               replace(BASE_MODEL, representation="bilinear", relative_pos=True,
                                       norm="pre"), BASE_TRAIN),
+    "bilinear_relative_pre_warmup": ("bilinear_relative_pre with bilinear_relative_warmup's 400 "
+                                     "warm-up steps", replace(
+        BASE_MODEL, representation="bilinear", relative_pos=True, norm="pre"),
+        replace(BASE_TRAIN, warmup_steps=400)),
+    "bilinear_relative_wide_warmup": ("bilinear_relative_warmup with 64 latent channels",
+                                      replace(BASE_MODEL, representation="bilinear",
+                                              relative_pos=True, latent_channels=64),
+                                      replace(BASE_TRAIN, warmup_steps=400)),
 }
 BASELINE_MODEL = ModelConfig("neural_process")
 
