@@ -198,6 +198,7 @@ TABLES = {
     "poisson_square_relative.rst": ("poisson_square_relative.json", poisson_square),
     "poisson_square_relative_xlong.rst": ("poisson_square_relative_xlong.json", poisson_square),
     "poisson_square_relative_7x7.rst": ("poisson_square_relative_7x7.json", poisson_square),
+    "poisson_square_relative_10x10.rst": ("poisson_square_relative_10x10.json", poisson_square),
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
