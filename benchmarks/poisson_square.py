@@ -73,6 +73,12 @@ RECIPES: dict[str, tuple[str, ModelConfig, TrainConfig]] = {
                        "a quarter of the steps: tuned for time to accuracy, not final error)",
                        replace(BASE_MODEL, representation="bilinear"),
                        replace(BASE_TRAIN, epochs=10)),
+    "bilinear_short15": ("bilinear_short with a 15-epoch cosine schedule",
+                         replace(BASE_MODEL, representation="bilinear"),
+                         replace(BASE_TRAIN, epochs=15)),
+    "bilinear_short20": ("bilinear_short with a 20-epoch cosine schedule",
+                         replace(BASE_MODEL, representation="bilinear"),
+                         replace(BASE_TRAIN, epochs=20)),
     "bilinear_offset": ("bilinear predicting the temperature minus the wall temperature "
                         "(the mean of the wall samples, added back exactly)", replace(
         BASE_MODEL, representation="bilinear", offset_function=1), BASE_TRAIN),
