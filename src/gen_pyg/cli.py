@@ -186,12 +186,14 @@ def _experiment(args: argparse.Namespace) -> Any:
 
 
 def _evaluate_table(model: Any, dataset: Any, meshes: dict[str, Any],
-                    trainer: Any = None) -> list[dict[str, Any]]:
+                    trainer: Any = None, symmetrize: str = "none") -> list[dict[str, Any]]:
+    from gen_pyg.nn import SymmetryAverage
     from gen_pyg.training import TrainConfig, Trainer
 
     if trainer is None:
         trainer = Trainer(model, dataset, meshes=meshes, config=TrainConfig(progress=False))
-    mse = trainer.evaluate(dataset, meshes)
+    evaluated = SymmetryAverage(model, group=symmetrize) if symmetrize != "none" else None
+    mse = trainer.evaluate(dataset, meshes, model=evaluated)
     rows = []
     for name, mesh in meshes.items():
         steps = model.steps_for(mesh) if hasattr(model, "steps_for") else 0
@@ -278,7 +280,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     splits = build_datasets(data_cfg, log=False)
     if args.split not in splits:
         raise UsageError(f"split {args.split!r} is not in this run (it has {sorted(splits)})")
-    rows = _evaluate_table(model, splits[args.split], build_meshes(data_cfg))
+    rows = _evaluate_table(model, splits[args.split], build_meshes(data_cfg),
+                           symmetrize=args.symmetrize)
     _print_rows(rows)
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
@@ -466,6 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mesh-sizes", type=_mesh_size, nargs="+", default=None,
                    help="grid sizes to test on (default: those trained on)")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--symmetrize", default="none", choices=("none", "square"),
+                   help="'square': average the predictions over the square's 8 rotations and "
+                        "reflections (8 forward passes; gen_pyg.nn.SymmetryAverage)")
     p.add_argument("--device", type=_device, default=None)
     p.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
     p.set_defaults(func=_cmd_evaluate)

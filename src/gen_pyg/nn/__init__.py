@@ -13,7 +13,13 @@ from gen_pyg.nn.conv import (
 )
 from gen_pyg.nn.function_heads import FunctionHeads
 from gen_pyg.nn.mlp import mlp
-from gen_pyg.nn.models import GEN, InputOffset, InteractionNetwork, NeuralProcess
+from gen_pyg.nn.models import (
+    GEN,
+    InputOffset,
+    InteractionNetwork,
+    NeuralProcess,
+    SymmetryAverage,
+)
 from gen_pyg.nn.representation import (
     Representation,
     get_representation,
@@ -38,6 +44,7 @@ __all__ = [
     "SpatialAggregation",
     "SpatialDecoder",
     "SpatialEncoder",
+    "SymmetryAverage",
     "get_representation",
     "mlp",
     "register_representation",

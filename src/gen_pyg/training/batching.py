@@ -20,11 +20,10 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
+from gen_pyg.ops.symmetry import square_symmetry_points
+
 FOLLOW_BATCH = ("input_pos", "query_pos")
 
-#: The 8 symmetries of the square as (swap x/y, flip x, flip y).
-_SQUARE_SYMMETRIES = [(s, fx, fy) for s in (False, True) for fx in (False, True)
-                      for fy in (False, True)]
 
 
 def group_examples(dataset: Sequence[Data], group_by: str, group_size: int) -> list[list[int]]:
@@ -146,22 +145,14 @@ def square_symmetry(batch: Batch, index: int, keys: Sequence[str] = ("input_pos"
         >>> square_symmetry(b, 7, keys=["input_pos"]).input_pos.tolist()
         [[0.875, 0.75]]
     """
-    if not 0 <= index < 8:
-        raise ValueError(f"index must be in 0..7, got {index}")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 8:
+        raise ValueError(f"index must be in 0..7, got {index!r}")
     if index == 0:
         return batch
-    swap, fx, fy = _SQUARE_SYMMETRIES[index]
     out = copy.copy(batch)
     for key in keys:
         p: Tensor = batch[key]
         if p.size(-1) != 2:
             raise ValueError(f"square symmetries need 2-D points, '{key}' has {p.size(-1)}")
-        x, y = p.unbind(-1)
-        if swap:
-            x, y = y, x
-        if fx:
-            x = (lo + hi) - x
-        if fy:
-            y = (lo + hi) - y
-        out[key] = torch.stack([x, y], dim=-1)
+        out[key] = square_symmetry_points(p, index, lo, hi)
     return out

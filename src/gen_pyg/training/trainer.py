@@ -388,7 +388,7 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, dataset: Sequence[Data] | None = None,
                  meshes: MeshLike | Mapping[str, MeshLike] | Sequence[MeshLike] | None = None,
-                 ) -> dict[str, float]:
+                 model: torch.nn.Module | None = None) -> dict[str, float]:
         """Test MSE of the model per mesh (all targets of :obj:`dataset` weighed equally).
 
         Args:
@@ -396,6 +396,10 @@ class Trainer:
                 set. (default: :obj:`None`)
             meshes (optional): meshes to evaluate on (any size, not only the trained ones);
                 :obj:`None` uses the trainer's meshes. (default: :obj:`None`)
+            model (torch.nn.Module, optional): evaluate this model in place of the trained one,
+                on the same batches; typically a wrapper of it, e.g.
+                ``SymmetryAverage(trainer.model)`` (:class:`~gen_pyg.nn.SymmetryAverage`).
+                (default: :obj:`None`)
 
         Returns:
             ``{mesh name: MSE}`` (``{"own mesh": MSE}`` when the examples carry meshes).
@@ -410,8 +414,11 @@ class Trainer:
         named: dict[str, MeshLike | None] = dict(chosen) if chosen is not None else {
             "own mesh": None}
         cache = self._mesh_cache if meshes is None else {}
-        was_training = self.model.training
-        self.model.eval()
+        if model is not None and not isinstance(model, torch.nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        evaluated = self.model if model is None else model
+        was_training = evaluated.training
+        evaluated.eval()
         out = {}
         try:
             for name, mesh in named.items():
@@ -419,17 +426,18 @@ class Trainer:
                 data = self._mesh_data(mesh) if mesh is not None else None
                 for g in groups[self.dist.rank::self.dist.world_size]:
                     batch = replicate_mesh(g, data, cache) if data is not None else g
-                    s, n = self._loss_sum_eval(batch)
+                    s, n = self._loss_sum_eval(batch, evaluated)
                     sq += s
                     count += n
                 sq, count_f = gdist.all_reduce_sum([sq, float(count)], self.device)
                 out[name] = sq / count_f
         finally:
-            self.model.train(was_training)
+            evaluated.train(was_training)
         return out
 
-    def _loss_sum_eval(self, batch: Batch) -> tuple[float, int]:
-        pred = self.model(batch)
+    def _loss_sum_eval(self, batch: Batch, model: torch.nn.Module | None = None,
+                       ) -> tuple[float, int]:
+        pred = (self.model if model is None else model)(batch)
         if pred.shape != batch.y.shape:
             raise ValueError(f"the model returned {tuple(pred.shape)} but the targets 'y' have "
                              f"shape {tuple(batch.y.shape)}")

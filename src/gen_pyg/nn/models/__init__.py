@@ -1,9 +1,10 @@
 """Models built from the operators in :mod:`gen_pyg.nn.conv`: the Graph Element Network, the
-Neural Process baseline and a per-node interaction network."""
+Neural Process baseline, a per-node interaction network, and wrappers of them."""
 
 from gen_pyg.nn.models.gen import GEN
 from gen_pyg.nn.models.input_offset import InputOffset
 from gen_pyg.nn.models.interaction_network import InteractionNetwork
 from gen_pyg.nn.models.neural_process import NeuralProcess
+from gen_pyg.nn.models.symmetry_average import SymmetryAverage
 
-__all__ = ["GEN", "InputOffset", "InteractionNetwork", "NeuralProcess"]
+__all__ = ["GEN", "InputOffset", "InteractionNetwork", "NeuralProcess", "SymmetryAverage"]
