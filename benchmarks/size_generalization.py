@@ -7,6 +7,9 @@ Reproduce (after the two poisson_square commands of docs/benchmarks.rst; a few m
     python benchmarks/size_generalization.py
     python benchmarks/size_generalization.py --quick     # trains a tiny model first; seconds
 
+``--symmetrize`` also evaluates every model with its predictions averaged over the square's 8
+rotations and reflections (:class:`gen_pyg.nn.SymmetryAverage`, 8 times the evaluation time).
+
 ``--num-steps T`` runs T rounds on every mesh instead of the diameter the weights were
 trained with.
 
@@ -25,7 +28,10 @@ from typing import Any
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import poisson_square
 from gen_pyg.mesh import grid
+from gen_pyg.nn import SymmetryAverage
 from gen_pyg.training import (
     DataConfig,
     ModelConfig,
@@ -39,16 +45,23 @@ HERE = Path(__file__).resolve().parent
 RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS") or HERE / "results")
 
 
+def _summary(per_seed: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    return {m: {"mse_mean": statistics.fmean(r[m] for r in per_seed),
+                "mse_std": statistics.stdev(r[m] for r in per_seed) if len(per_seed) > 1
+                else 0.0} for m in per_seed[0]}
+
+
 def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[int],
-                  num_steps: int | None = None) -> dict[str, Any]:
+                  num_steps: int | None = None, symmetrize: bool = False) -> dict[str, Any]:
     """Test MSE per mesh size of every seed of :obj:`recipe` in a poisson_square record, with
-    the model's rounds (the mesh diameter) or :obj:`num_steps` on every mesh."""
+    the model's rounds (the mesh diameter) or :obj:`num_steps` on every mesh; with
+    :obj:`symmetrize` also with the predictions averaged over the square's 8 symmetries."""
     record = json.loads(record_path.read_text())
     data_cfg = DataConfig(**{**record["data"], "root": str(runs_root / "data")})
     test = build_datasets(data_cfg, log=False)["test"]
     meshes = {f"{k}x{k}": grid(k) for k in sizes}
     model_cfg = ModelConfig(**record["recipes"][recipe]["model"])
-    per_seed = []
+    per_seed, per_seed_sym = [], []
     for seed in record["seeds"]:
         state = load_checkpoint(runs_root / recipe / f"seed{seed}" / "checkpoint.pt")
         model = build_model(model_cfg)
@@ -59,17 +72,27 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
         per_seed.append(trainer.evaluate(test))
         print(f"{recipe} seed {seed}: " + ", ".join(f"{m} {v:.4f}" for m, v in
                                                     per_seed[-1].items()), flush=True)
-    summary = {m: {"mse_mean": statistics.fmean(r[m] for r in per_seed),
-                   "mse_std": statistics.stdev(r[m] for r in per_seed) if len(per_seed) > 1
-                   else 0.0} for m in meshes}
+        if symmetrize:
+            per_seed_sym.append(trainer.evaluate(test, model=SymmetryAverage(model)))
+            print(f"{recipe} seed {seed}, averaged over the 8 symmetries: " + ", ".join(
+                f"{m} {v:.4f}" for m, v in per_seed_sym[-1].items()), flush=True)
+    summary = _summary(per_seed)
     trained = [f"{k}x{k}" for k in record["data"]["mesh_sizes"]]
     largest = trained[-1]
-    return {"record": record_path.name, "recipe": recipe, "model": record["recipes"][recipe]
-            ["model"], "num_steps": num_steps, "trained_on": trained, "per_seed": per_seed,
-            "summary": summary,
-            "targets": {f"{m}_no_worse_than_{largest}":
-                        summary[m]["mse_mean"] <= summary[largest]["mse_mean"]
-                        for m in ("10x10", "14x14") if m in summary}}
+    row = {"record": record_path.name, "recipe": recipe, "model": record["recipes"][recipe]
+           ["model"], "num_steps": num_steps, "trained_on": trained, "per_seed": per_seed,
+           "summary": summary,
+           "targets": {f"{m}_no_worse_than_{largest}":
+                       summary[m]["mse_mean"] <= summary[largest]["mse_mean"]
+                       for m in ("10x10", "14x14") if m in summary}}
+    if symmetrize:
+        sym = _summary(per_seed_sym)
+        row.update(per_seed_symmetrized=per_seed_sym, summary_symmetrized=sym)
+        if largest in sym:
+            row["targets_symmetrized"] = {
+                f"{m}_no_worse_than_{largest}": sym[m]["mse_mean"] <= sym[largest]["mse_mean"]
+                for m in ("10x10", "14x14") if m in sym}
+    return row
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
@@ -106,14 +129,16 @@ def main(argv: list[str] | None = None) -> int:
                         default=["poisson_square:bilinear_long", "poisson_square_recipes:demo",
                                  "poisson_square_recipes:bilinear"],
                         help="RECORD:RECIPE pairs of poisson_square records")
+    parser.add_argument("--symmetrize", action="store_true",
+                        help="also evaluate with the predictions averaged over the square's "
+                             "8 symmetries (gen_pyg.nn.SymmetryAverage; 8 times the time)")
     parser.add_argument("--num-steps", type=int, default=None,
                         help="message-passing rounds on every mesh (default: each mesh's "
                              "diameter, 2(k-1), as trained)")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     if args.quick:
-        import poisson_square
-
         poisson_square.main(["--quick"])
         args.pairs, args.sizes = ["poisson_square_quick:demo"], [2, 3, 4, 5]
     rows = []
@@ -124,14 +149,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipping {pair}: {record_path} not found (run poisson_square.py first)")
             continue
         rows.append(evaluate_runs(record_path, HERE / "runs" / name, recipe, args.sizes,
-                                  args.num_steps))
+                                  args.num_steps, args.symmetrize))
     if not rows:
         print("nothing to evaluate", file=sys.stderr)
         return 1
     out = f"{args.name}_quick" if args.quick else args.name
     payload = {"command": "python benchmarks/size_generalization.py " + " ".join(
         sys.argv[1:] if argv is None else argv), "quick": args.quick, "rows": rows,
-        "threads": torch.get_num_threads(), "torch": torch.__version__}
+        "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "git_commit": poisson_square.git_commit(), "load_average_at_start": load,
+        "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
+                    "torch": torch.__version__,
+                    "device": "cuda" if torch.cuda.is_available() else "cpu"}}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{out}.json").write_text(json.dumps(payload, indent=2) + "\n")
     plot(rows, RESULTS / f"{out}.png")

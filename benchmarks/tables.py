@@ -48,6 +48,8 @@ def poisson_square(record: dict[str, Any]) -> str:
     recipes = record["recipes"]
     np_seconds = sum(r["train_seconds"] for r in record["neural_process"]["runs"]) / seeds
     meshes = list(next(iter(recipes.values()))["summary"])
+    resumed = [r for rec in recipes.values() for r in rec["runs"]
+               if r.get("resumed_at_epoch", 0) >= rec["train"]["epochs"]]
     out = [
         f"Reproduce with ``{record['command']}`` (commit ``{(record['git_commit'] or '?')[:10]}``;"
         f" {record['data']['num_houses']} houses, {record['train_scenarios']} training and "
@@ -56,7 +58,8 @@ def poisson_square(record: dict[str, Any]) -> str:
         f"1-minute load {record['load_average_at_start']:.1f} at start)."
         + (f" The seeds trained in {par['jobs']} processes at once, one thread each, on the "
            f"same cores: their training times are not comparable with those of runs made one "
-           f"after the other (all seeds took {par['wall_seconds_all_seeds'] / 60:.0f} min)."
+           f"after the other ({'this call' if resumed else 'all seeds'} took "
+           f"{par['wall_seconds_all_seeds'] / 60:.0f} min)."
            if (par := record.get("parallel")) else ""),
         "",
         "Test MSE, mean ± std over seeds:",
@@ -66,12 +69,38 @@ def poisson_square(record: dict[str, Any]) -> str:
                  f"{sum(r['train_seconds'] for r in rec['runs']) / len(rec['runs']):.0f}"]
                 for name, rec in recipes.items()]
                + [["Neural Process", *([np_cell] * len(meshes)), f"{np_seconds:.0f}"]]),
+    ]
+    symmetrized = all("summary_symmetrized" in rec for rec in recipes.values())
+    if symmetrized:
+        np_sym = _pm(next(iter(record["neural_process"]["summary_symmetrized"].values())),
+                     "mse")
+        evals = [r.get("symmetrized_eval_seconds", 0.0) for rec in recipes.values()
+                 for r in rec["runs"]]
+        out += [
+            "The same weights with each prediction averaged over the square's 8 rotations and "
+            "reflections (:class:`~gen_pyg.nn.SymmetryAverage`, 8 forward passes; "
+            f"{max(evals):.0f} s at most per seed to evaluate every mesh), test MSE:",
+            "",
+            _table(["recipe", *meshes],
+                   [[name, *(_pm(rec["summary_symmetrized"][m], "mse") for m in meshes)]
+                    for name, rec in recipes.items()]
+                   + [["Neural Process", *([np_sym] * len(meshes))]]),
+        ]
+    if resumed:
+        out += [f"{len(resumed)} of the runs above resumed finished run folders of an earlier "
+                "call of the same command (their training seconds are those stored in the "
+                "checkpoints; this call only evaluated them).", ""]
+    out += [
         "Targets:",
         "",
-        _table(["recipe", "monotone in k", f"{meshes[-1]} / NP", "best RMSE"],
+        _table(["recipe", "monotone in k", f"{meshes[-1]} / NP", "best RMSE",
+                *(["best RMSE, 8 symmetries averaged"] if symmetrized else [])],
                [[name, {True: "yes", False: "no", None: "n/a (one mesh)"}[t["monotone"]],
                  f"{t['largest_over_np']:.2f} ({_met(t['largest_at_most_0.4_np'])} ≤ 0.4)",
-                 f"{t['best_rmse']:.3f} ({_met(t['best_rmse_at_most_0.08'])} ≤ 0.08)"]
+                 f"{t['best_rmse']:.3f} ({_met(t['best_rmse_at_most_0.08'])} ≤ 0.08)",
+                 *([f"{t['best_rmse_symmetrized']:.3f} "
+                    f"({_met(t['best_rmse_symmetrized_at_most_0.08'])} ≤ 0.08)"]
+                   if symmetrized else [])]
                 for name, rec in recipes.items() for t in [rec["targets"]]]),
         "Recipes:",
         "",
@@ -190,6 +219,32 @@ def time_to_accuracy(record: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def size_generalization(record: dict[str, Any]) -> str:
+    """Test MSE (mean ± std over seeds) on the largest trained mesh and every bigger one, per
+    trained model, plain and (when recorded) averaged over the square's 8 symmetries."""
+    rows, header = [], None
+    for row in record["rows"]:
+        largest = row["trained_on"][-1]
+        names = list(row["summary"])
+        shown = names[names.index(largest):] if largest in names else names
+        header = header or shown
+        steps = "diameter" if row.get("num_steps") is None else str(row["num_steps"])
+        for label, key in (("", "summary"), (", 8 symmetries averaged", "summary_symmetrized")):
+            if key in row:
+                rows.append([f"{row['recipe']}{label}", row["record"].removesuffix(".json"),
+                             steps, *(_pm(row[key][m], "mse") if m in row[key] else "–"
+                                      for m in header)])
+    commit = record.get("git_commit")
+    return "\n".join([
+        f"Reproduce with ``{record['command'].strip()}``"
+        + (f" (commit ``{commit[:10]}``)" if commit else "") + "; trained on meshes up to "
+        f"{record['rows'][0]['trained_on'][-1]}, seeds as in the training record. Test MSE, "
+        "mean ± std over seeds:",
+        "",
+        _table(["model", "trained in", "rounds", *(header or [])], rows),
+    ])
+
+
 TABLES = {
     "poisson_square.rst": ("poisson_square.json", poisson_square),
     "poisson_square_recipes.rst": ("poisson_square_recipes.json", poisson_square),
@@ -203,6 +258,10 @@ TABLES = {
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
     "time_to_accuracy.rst": ("time_to_accuracy.json", time_to_accuracy),
+    **{f"{name}.rst": (f"{name}.json", size_generalization) for name in (
+        "size_generalization", "size_generalization_mean", "size_generalization_relative",
+        "size_generalization_relative_mean", "size_generalization_fixed_steps",
+        "size_generalization_relative_symmetrized")},
 }
 
 

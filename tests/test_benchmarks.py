@@ -229,20 +229,33 @@ def test_poisson_square_targets_worked_by_hand() -> None:
     # one mesh: nothing to be monotone about, the other targets as usual
     t = ps.targets(summary({"7x7": 0.0081}), np_mse=0.1)
     assert t["monotone"] is None and t["best_rmse"] == pytest.approx(0.09)
+    assert "best_rmse_symmetrized" not in t
+    # with the symmetry-averaged summary, its best RMSE is judged on its own
+    t = ps.targets(summary({"7x7": 0.0081}), np_mse=0.1, symmetrized=summary({"7x7": 0.0049}))
+    assert t["best_rmse_symmetrized"] == pytest.approx(0.07)
+    assert t["best_rmse_symmetrized_at_most_0.08"] and not t["best_rmse_at_most_0.08"]
 
 
 def test_size_generalization_num_steps_is_applied_and_recorded(tmp_path: Path) -> None:
     """``--num-steps T`` evaluates the same trained weights with T rounds on every mesh."""
     records = {}
-    for name, extra in (("diam", []), ("one", ["--num-steps", "1"])):
+    for name, extra in (("diam", []), ("one", ["--num-steps", "1"]), ("sym", ["--symmetrize"])):
         cmd = [sys.executable, str(BENCHMARKS / "size_generalization.py"), "--quick",
                "--name", name, *extra]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(tmp_path),
                               timeout=600, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr[-2000:]
         records[name] = json.loads((tmp_path / f"{name}_quick.json").read_text())["rows"][0]
-    diam, one = records["diam"], records["one"]
+    diam, one, sym = records["diam"], records["one"], records["sym"]
     assert diam["num_steps"] is None and one["num_steps"] == 1
+    # --symmetrize adds the averaged errors of the same weights and leaves the plain ones alone
+    assert "summary_symmetrized" not in diam
+    assert sym["per_seed"] == diam["per_seed"]
+    assert all(a[m] != b[m] for a, b in zip(sym["per_seed"], sym["per_seed_symmetrized"],
+                                            strict=True) for m in a)
+    assert list(sym["summary_symmetrized"]) == ["2x2", "3x3", "4x4", "5x5"]
+    assert sym["summary_symmetrized"]["4x4"]["mse_mean"] == pytest.approx(
+        sum(r["4x4"] for r in sym["per_seed_symmetrized"]) / len(sym["per_seed_symmetrized"]))
     # 2x2 has diameter 2: one round instead of two changes every seed's error there
     assert all(a["2x2"] != b["2x2"] for a, b in zip(diam["per_seed"], one["per_seed"],
                                                     strict=True))

@@ -53,6 +53,12 @@ def test_train_resume_evaluate_and_plot(tmp_path: Path, capsys: pytest.CaptureFi
     table = json.loads((tmp_path / "e.json").read_text())
     assert [r["mesh"] for r in table] == ["4x4", "5x5"]
     assert all(r["test_mse"] > 0 for r in table)
+    # the same weights with their predictions averaged over the square's 8 symmetries
+    assert main(["evaluate", str(run), "--mesh-sizes", "4", "5", "--symmetrize", "square",
+                 "--json", str(tmp_path / "s.json")]) == 0
+    averaged = json.loads((tmp_path / "s.json").read_text())
+    assert [r["mesh"] for r in averaged] == ["4x4", "5x5"]
+    assert all(0 < a["test_mse"] != r["test_mse"] for a, r in zip(averaged, table, strict=True))
     assert main(["plot", str(run)]) == 0
     assert (run / "learning_curves.png").stat().st_size > 1000
 
