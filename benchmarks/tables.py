@@ -260,8 +260,7 @@ TABLES = {
     "time_to_accuracy.rst": ("time_to_accuracy.json", time_to_accuracy),
     **{f"{name}.rst": (f"{name}.json", size_generalization) for name in (
         "size_generalization", "size_generalization_mean", "size_generalization_relative",
-        "size_generalization_relative_mean", "size_generalization_fixed_steps",
-        "size_generalization_relative_symmetrized")},
+        "size_generalization_relative_mean", "size_generalization_fixed_steps")},
 }
 
 
