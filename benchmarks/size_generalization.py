@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,9 +45,8 @@ RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS") or HERE / "results")
 
 
 def _summary(per_seed: list[dict[str, float]]) -> dict[str, dict[str, float]]:
-    return {m: {"mse_mean": statistics.fmean(r[m] for r in per_seed),
-                "mse_std": statistics.stdev(r[m] for r in per_seed) if len(per_seed) > 1
-                else 0.0} for m in per_seed[0]}
+    """Mean and std of the MSE (and RMSE) per mesh over seeds, as poisson_square records."""
+    return poisson_square.summarise([{"test_mse": r} for r in per_seed])
 
 
 def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[int],

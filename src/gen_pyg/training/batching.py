@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from gen_pyg.ops.symmetry import square_symmetry_points
+from gen_pyg.ops.symmetry import square_symmetry as square_symmetry  # the trainer augments with it
 
 FOLLOW_BATCH = ("input_pos", "query_pos")
 
@@ -131,28 +131,4 @@ def replicate_mesh(batch: Batch, mesh: Data, cache: dict[Any, Any] | None = None
     for name, value in values.items():
         out[name] = value
     out.num_nodes = num * n
-    return out
-
-
-def square_symmetry(batch: Batch, index: int, keys: Sequence[str] = ("input_pos", "query_pos"),
-                    lo: float = 0.0, hi: float = 1.0) -> Batch:
-    """A shallow copy of :obj:`batch` whose points (:obj:`keys`) are mapped by symmetry
-    :obj:`index` (0..7; 0 is the identity) of the square :math:`[lo, hi]^2`. The Poisson
-    problem in a square house is invariant under these maps, so they turn one house into 8.
-
-    Example:
-        >>> b = Batch.from_data_list([Data(input_pos=torch.tensor([[0.25, 0.125]]))])
-        >>> square_symmetry(b, 7, keys=["input_pos"]).input_pos.tolist()
-        [[0.875, 0.75]]
-    """
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 8:
-        raise ValueError(f"index must be in 0..7, got {index!r}")
-    if index == 0:
-        return batch
-    out = copy.copy(batch)
-    for key in keys:
-        p: Tensor = batch[key]
-        if p.size(-1) != 2:
-            raise ValueError(f"square symmetries need 2-D points, '{key}' has {p.size(-1)}")
-        out[key] = square_symmetry_points(p, index, lo, hi)
     return out

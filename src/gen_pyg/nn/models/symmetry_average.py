@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gen_pyg.ops.symmetry import square_symmetry_points
+from gen_pyg.ops.symmetry import square_symmetry
 
 GROUPS = ("square",)
 
@@ -40,7 +39,7 @@ class SymmetryAverage(torch.nn.Module):
         model (torch.nn.Module): maps a batch of examples to ``[Q, C]`` predictions at
             ``data.query_pos``.
         group (str, optional): ``"square"``: the 8 rotations and reflections of the square
-            :math:`[lo, hi]^2` (:func:`~gen_pyg.ops.square_symmetry_points`).
+            :math:`[lo, hi]^2` (:func:`~gen_pyg.training.square_symmetry`).
             (default: :obj:`"square"`)
         keys (sequence of str, optional): the point attributes moved by each symmetry.
             (default: :obj:`("input_pos", "query_pos")`)
@@ -90,18 +89,7 @@ class SymmetryAverage(torch.nn.Module):
     def transform(self, data: Data, index: int) -> Data:
         """A shallow copy of :obj:`data` with the :attr:`keys` moved by symmetry
         :obj:`index` (0 is the identity, returned as it is)."""
-        if index == 0:
-            return data
-        out = copy.copy(data)
-        for key in self.keys:
-            pos = getattr(data, key, None)
-            if not isinstance(pos, Tensor):
-                raise ValueError(f"SymmetryAverage needs data.{key} (a [*, 2] tensor of points)")
-            if pos.dim() != 2 or pos.size(-1) != 2:
-                raise ValueError(f"SymmetryAverage(group='square') needs 2-D points, "
-                                 f"data.{key} has shape {tuple(pos.shape)}")
-            out[key] = square_symmetry_points(pos, index, self.lo, self.hi)
-        return out
+        return square_symmetry(data, index, self.keys, self.lo, self.hi)
 
     def forward(self, data: Data) -> Tensor:
         total: Tensor | None = None
