@@ -17,8 +17,8 @@ import torch
 from gen_pyg.cli import main
 from gen_pyg.training import load_checkpoint
 
-TINY = ["--houses", "3", "--test-houses", "1", "--solver-n", "21", "--mesh-sizes", "2", "3",
-        "--latent", "8", "--quiet"]
+DATA = ["--instances", "3", "--test-instances", "1", "--data-option", "n=21"]
+TINY = [*DATA, "--mesh-sizes", "2", "3", "--latent", "8", "--quiet"]
 
 
 def _env() -> dict[str, str]:
@@ -63,19 +63,6 @@ def test_train_resume_evaluate_and_plot(tmp_path: Path, capsys: pytest.CaptureFi
     assert (run / "learning_curves.png").stat().st_size > 1000
 
 
-def test_wall_offset_trains_and_evaluates_the_wrapped_model(tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]
-                                                            ) -> None:
-    run = tmp_path / "run"
-    assert main(["train", "--out", str(run), "--epochs", "1", "--wall-offset", *TINY]) == 0
-    assert json.loads((run / "config.json").read_text())["metadata"]["model"][
-        "offset_function"] == 1
-    state = load_checkpoint(run / "checkpoint.pt")
-    assert any(k.startswith("model.") for k in state["model"])  # InputOffset's wrapped GEN
-    assert main(["evaluate", str(run), "--mesh-sizes", "4"]) == 0
-    assert "4x4" in capsys.readouterr().out
-
-
 def test_relative_pos_and_head_widths_reach_the_model(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"
@@ -112,8 +99,10 @@ def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
     cases = [
         (["train", "--out", str(tmp_path / "a"), "--epochs", "0"], "--epochs"),
         (["train", "--out", str(tmp_path / "a"), "--mesh-sizes", "1"], "--mesh-sizes"),
-        (["train", "--out", str(tmp_path / "a"), "--houses", "3", "--test-houses", "3"],
+        (["train", "--out", str(tmp_path / "a"), "--instances", "3", "--test-instances", "3"],
          "test"),
+        (["train", "--out", str(tmp_path / "a"), "--task", "heat"], "--task"),
+        (["train", "--out", str(tmp_path / "a"), "--data-option", "m=3"], "m"),
         (["evaluate", str(tmp_path / "missing")], "missing"),
         (["bench", "no-such-benchmark"], "no-such-benchmark"),
         (["no-such-command"], "no-such-command"),
@@ -133,28 +122,6 @@ def test_another_configuration_in_the_same_folder_is_refused(tmp_path: Path) -> 
     proc = _cli("train", "--out", run, "--epochs", "1", "--lr", "0.01", *TINY)
     assert proc.returncode == 2
     assert "lr" in proc.stderr and "another configuration" in proc.stderr
-
-
-def test_a_run_folder_from_before_a_model_field_existed_still_resumes(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A run written before ``norm`` (and the other later model fields) existed resumes when
-    the field is at the value that built the old model, and is refused when it is not."""
-    from gen_pyg.training.config import ADDED_FIELDS
-
-    run = tmp_path / "run"
-    assert main(["train", "--out", str(run), "--epochs", "1", *TINY]) == 0
-    config = run / "config.json"
-    record = json.loads(config.read_text())
-    for name in ADDED_FIELDS:  # as an older version wrote it
-        del record["metadata"]["model"][name.split(".", 1)[1]]
-    config.write_text(json.dumps(record))
-    assert main(["train", "--out", str(run), "--epochs", "2", *TINY]) == 0
-    assert load_checkpoint(run / "checkpoint.pt")["epoch"] == 2
-    config.write_text(json.dumps(record))
-    proc = _cli("train", "--out", str(run), "--epochs", "3", "--norm", "pre", *TINY)
-    assert proc.returncode == 2
-    assert "model.norm: '<missing>' -> 'pre'" in proc.stderr, proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_version_flag() -> None:
@@ -206,3 +173,112 @@ def test_demo_quick_through_the_command(tmp_path: Path, capsys: pytest.CaptureFi
     assert saved["config"]["epochs"] >= 1 and saved["test"]
     for name in ("mse_vs_mesh.png", "fields.png", "learning_curves.png"):
         assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_poisson_sphere_trains_resumes_and_evaluates(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "sphere"
+    args = ["train", "--task", "poisson_sphere", "--out", str(run), "--instances", "3",
+            "--test-instances", "1", "--data-option", "scenarios=2", "--mesh-sizes", "2", "3",
+            "--latent", "8", "--quiet"]
+    assert main([*args, "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "latlong 2" in out and "latlong 3" in out
+    assert main([*args, "--epochs", "2"]) == 0  # the same command, longer: resumes
+    capsys.readouterr()
+    state = load_checkpoint(run / "checkpoint.pt")
+    assert state["epoch"] == 2 and len(state["history"]) == 2
+    saved = json.loads((run / "config.json").read_text())["metadata"]["data"]
+    assert saved["task"] == "poisson_sphere" and saved["root"] == "data"  # inside the run
+    assert main(["evaluate", str(run), "--mesh-sizes", "4", "--json",
+                 str(tmp_path / "e.json")]) == 0
+    assert [r["mesh"] for r in json.loads((tmp_path / "e.json").read_text())] == ["latlong 4"]
+    proc = _cli("train", "--task", "poisson_sphere", "--out", str(tmp_path / "x"),
+                "--augment", "square")
+    assert proc.returncode == 2 and "augment='square'" in proc.stderr
+
+
+def test_train_reads_a_generated_folder_and_refuses_other_settings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    assert main(["generate", "--out", str(data), *DATA, "--quiet"]) == 0
+    capsys.readouterr()
+    run = tmp_path / "run"
+    # no data flags: the folder's own settings (3 houses), not the default 250
+    assert main(["train", "--out", str(run), "--data", str(data), "--epochs", "1",
+                 "--mesh-sizes", "2", "--latent", "8", "--quiet"]) == 0
+    saved = json.loads((run / "config.json").read_text())["metadata"]["data"]
+    assert (saved["num_instances"], saved["options"]) == (3, {"n": 21})
+    assert sorted(p.name for p in data.iterdir()) == sorted(
+        p.name for p in data.iterdir())  # nothing new generated beside the folder's files
+    proc = _cli("train", "--out", str(tmp_path / "r2"), "--data", str(data),
+                "--instances", "12")
+    assert proc.returncode == 2 and "num_instances: 3 in the folder, 12 given" in proc.stderr
+
+
+def test_a_moved_run_folder_finds_its_data(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--epochs", "1", *TINY]) == 0
+    moved = tmp_path / "elsewhere" / "run"
+    moved.parent.mkdir()
+    run.rename(moved)
+    files = sorted(p.name for p in (moved / "data").rglob("*"))
+    assert main(["evaluate", str(moved), "--mesh-sizes", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "missing" not in err  # found, not regenerated
+    assert sorted(p.name for p in (moved / "data").rglob("*")) == files
+
+
+def test_run_folder_surprises_are_one_line_errors(tmp_path: Path) -> None:
+    from torch_geometric.data import Data
+
+    from gen_pyg.mesh import grid
+    from gen_pyg.nn import GEN
+    from gen_pyg.training import TrainConfig, Trainer
+
+    # a run folder written by a user's own Trainer call has no experiment to rebuild
+    own = tmp_path / "own"
+    examples = [Data(input_pos=p, input_x=p.sum(1, keepdim=True), query_pos=p,
+                     y=p.prod(1, keepdim=True)) for p in torch.rand(4, 5, 2)]
+    Trainer(GEN(latent_channels=4), examples, meshes=grid(2), run_dir=own,
+            config=TrainConfig(epochs=1, progress=False)).fit()
+    proc = _cli("evaluate", str(own))
+    assert proc.returncode == 2 and "load_model_weights" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    # a damaged config.json, a file given as a run folder, files given as folders
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text("{not json")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    for args, needle in ((["evaluate", str(bad)], "damaged"),
+                         (["evaluate", str(a_file)], "is a file"),
+                         (["train", "--out", str(a_file), *DATA], "--out"),
+                         (["train", "--out", str(tmp_path / "r"), "--data", str(a_file), *DATA],
+                          "--data"),
+                         (["generate", "--out", str(a_file), *DATA], "--out")):
+        proc = _cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert needle in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_tensorboard_without_the_extra_fails_before_any_work(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("tensorboard is installed here")
+    run = tmp_path / "run"
+    proc = _cli("train", "--out", str(run), "--tensorboard", *TINY)
+    assert proc.returncode == 2 and "pip install 'gen_pyg[tensorboard]'" in proc.stderr
+    assert not run.exists()  # no config.json, no dataset
+
+
+def test_quick_demo_uses_its_own_folder(tmp_path: Path) -> None:
+    from gen_pyg.cli import build_parser
+
+    args = build_parser().parse_args(["demo", "--quick"])
+    assert args.out is None  # resolved to runs/demo-quick by the command, runs/demo without
+    proc = _cli("demo", "--help")
+    assert "runs/demo-quick" in proc.stdout

@@ -42,9 +42,9 @@ def experiments(config: DemoConfig, out: Path) -> dict[str, Any]:
     """The two experiments of the demo (GEN and Neural Process) on the same data."""
     from gen_pyg.training import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
 
-    data = DataConfig(root=str(out / "data"), num_houses=config.houses,
-                      num_test_houses=config.test_houses, n=config.solver_n, seed=config.seed,
-                      mesh_sizes=list(config.mesh_sizes))
+    data = DataConfig("poisson_square", root=str(out / "data"), num_instances=config.houses,
+                      num_test_instances=config.test_houses, seed=config.seed,
+                      mesh_sizes=list(config.mesh_sizes), options={"n": config.solver_n})
     train = TrainConfig(epochs=config.epochs, lr=config.lr, schedule=config.schedule,
                         augment=config.augment, seed=config.seed)
     return {
@@ -69,6 +69,7 @@ def run_demo(config: DemoConfig, out: Path, progress: bool = True) -> dict[str, 
     splits = build_datasets(exps["GEN"].data, log=progress)
     data_seconds = time.perf_counter() - t0
     meshes = build_meshes(exps["GEN"].data)
+    assert meshes is not None  # the Poisson task's grids
     first = min(meshes, key=lambda k: int(meshes[k].num_nodes))
     smallest = {first: meshes[first]}
     trainers: dict[str, Trainer] = {}
@@ -142,7 +143,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Command-line options of ``gen-pyg demo``."""
     d = DemoConfig()
-    parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default runs/demo, runs/demo-quick with --quick)")
     parser.add_argument("--houses", type=int, default=d.houses, help="houses in all")
     parser.add_argument("--test-houses", type=int, default=d.test_houses, help="test houses")
     parser.add_argument("--mesh-sizes", type=int, nargs="+", default=d.mesh_sizes,

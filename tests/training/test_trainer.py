@@ -22,7 +22,6 @@ from gen_pyg.training import (
     TrainConfig,
     Trainer,
     TrainingInterrupted,
-    atomic_save,
     load_checkpoint,
     replicate_mesh,
 )
@@ -283,35 +282,6 @@ def test_another_configuration_or_model_is_refused_naming_the_fields(
                 run_dir=tmp_path, metadata={"k": 2}).fit()
 
 
-def test_a_checkpoint_of_another_state_dict_layout_that_loads_resumes(
-    tmp_path: Path, toy: Toy
-) -> None:
-    # checkpoints written before GEN listed its shared representation once hold it three
-    # times, in the weights and in the model signature; they load, so they resume
-    data = toy(houses=2)
-    first = Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=1), run_dir=tmp_path)
-    first.fit()
-    path = tmp_path / "checkpoint.pt"
-    state = load_checkpoint(path)
-    for owner in ("spatial_encoder", "spatial_decoder"):
-        key = f"{owner}.representation.log_temperature"
-        state["model"][key] = state["model"]["representation.log_temperature"].clone()
-        state["model_signature"]["shapes"][key] = []
-    atomic_save(state, path)
-    longer = Trainer(small_gen(seed=3), data, meshes=grid(2), config=quiet(epochs=2),
-                     run_dir=tmp_path)
-    history = longer.fit()
-    assert [r["epoch"] for r in history] == [1, 2] and history[:1] == first.history
-    # a signature that differs in a tensor the weights really lack is still refused
-    state = load_checkpoint(path)
-    del state["model"]["representation.log_temperature"]
-    state["model_signature"]["shapes"].pop("representation.log_temperature")
-    atomic_save(state, path)
-    with pytest.raises(ValueError, match=r"representation\.log_temperature"):
-        Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=3),
-                run_dir=tmp_path).fit()
-
-
 def test_a_damaged_checkpoint_is_a_clear_error(tmp_path: Path, toy: Toy) -> None:
     data = toy(houses=2)
     Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=1), run_dir=tmp_path).fit()
@@ -353,12 +323,24 @@ def test_bad_inputs_to_the_trainer_are_named(toy: Toy) -> None:
 
 
 def test_a_diverging_loss_stops_with_advice(toy: Toy) -> None:
-    data = toy(houses=2)
-    for d in data:
-        d.y = d.y * float("inf")
-    t = Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=1))
+    class Exploding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, batch: Batch) -> torch.Tensor:
+            return torch.full_like(batch.y, float("inf")) * self.w
+
+    t = Trainer(Exploding(), toy(houses=2), meshes=grid(2), config=quiet(epochs=1))
     with pytest.raises(FloatingPointError, match=r"lower config.lr"):
         t.fit()
+
+
+def test_non_finite_targets_are_named_before_any_step(toy: Toy) -> None:
+    data = toy(houses=2)
+    data[1].y = data[1].y * float("inf")
+    with pytest.raises(ValueError, match=r"'y' holds non-finite values"):
+        Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=1))
 
 
 def test_train_config_round_trips_through_json(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ __all__ = [
     "atomic_save",
     "atomic_write_text",
     "load_checkpoint",
+    "load_model_weights",
     "model_signature",
     "rng_state",
     "set_rng_state",
@@ -35,6 +37,43 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(state, dict) or state.get("format") != "gen_pyg.trainer":
         raise ValueError(f"{path} is not a gen_pyg trainer checkpoint")
     return state
+
+
+def load_model_weights(model: torch.nn.Module, path: str | os.PathLike[str],
+                       ) -> torch.nn.Module:
+    """Load the weights of a trainer checkpoint (a ``checkpoint.pt`` or the run folder holding
+    one) into :obj:`model`, which must be built as the trained one was; a model of another
+    architecture is refused with the differing parameters named. Returns :obj:`model`.
+
+    This, with :meth:`torch.nn.Module.state_dict`, is the supported way to save and reload a
+    model: whole-model pickles (``torch.save(model)``) need ``weights_only=False`` to load,
+    which runs arbitrary code from the file, and break when the package's classes change.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from gen_pyg.nn import NeuralProcess
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> atomic_save({"format": "gen_pyg.trainer", "model": NeuralProcess().state_dict(),
+        ...              "model_signature": model_signature(NeuralProcess())},
+        ...             folder / "checkpoint.pt")
+        >>> type(load_model_weights(NeuralProcess(), folder)).__name__
+        'NeuralProcess'
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    file = Path(path)
+    if file.is_dir():
+        file = file / "checkpoint.pt"
+    if not file.is_file():
+        raise ValueError(f"path {path} is neither a checkpoint file nor a run folder holding "
+                         "checkpoint.pt")
+    state = load_checkpoint(file)
+    diffs = signature_differences(state.get("model_signature", {}), model_signature(model))
+    if diffs:
+        raise ValueError(f"{file} holds the weights of another model ({'; '.join(diffs[:6])}); "
+                         "build the model with the settings it was trained with")
+    model.load_state_dict(state["model"])
+    return model
 
 
 def rng_state() -> dict[str, Any]:

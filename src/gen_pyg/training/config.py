@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEDULES = ("constant", "cosine", "plateau")
-AUGMENTATIONS = ("none", "square")
+PRECISIONS = ("fp32", "bf16", "fp16")
 #: Fields a resumed run may change: they do not alter the steps already taken.
 RESUMABLE_FIELDS = ("epochs", "progress", "tensorboard", "early_stopping_patience")
 
@@ -31,11 +31,11 @@ class TrainConfig:
         weight_decay (float): Adam's weight decay. (default: :obj:`0.0`)
         groups_per_step (int): groups (houses) per optimiser step on each process; the
             global batch is ``groups_per_step * world_size``. (default: :obj:`1`)
-        group_by (str): example attribute whose value groups examples into one pre-collated
-            batch (all scenarios of a house); examples without it are grouped in consecutive
-            chunks of ``group_size``. (default: :obj:`"house"`)
-        group_size (int): chunk size when examples have no ``group_by`` attribute.
-            (default: :obj:`32`)
+        group_by (str or None): example attribute whose value groups examples into one
+            pre-collated batch (all scenarios of a house, all pushes of an object); with
+            :obj:`None`, or when the examples lack the attribute, examples are grouped in
+            consecutive chunks of ``group_size`` (plain mini-batches). (default: :obj:`"house"`)
+        group_size (int): chunk size of plain mini-batches. (default: :obj:`32`)
         schedule (str): learning-rate schedule: ``"constant"``, ``"cosine"`` (to
             ``lr * min_lr_ratio`` over the run, per step) or ``"plateau"`` (halve on a
             validation plateau). (default: :obj:`"constant"`)
@@ -46,9 +46,15 @@ class TrainConfig:
             (default: :obj:`None`)
         early_stopping_patience (int or None): stop after this many epochs without a better
             validation MSE, and restore the best weights. (default: :obj:`None`)
-        augment (str): ``"square"`` applies a random symmetry of the unit square (one of 8
-            rotations/reflections) to the points of every group at every step; the mesh is
-            kept, so use it with meshes that share the symmetry (grids). (default: :obj:`"none"`)
+        augment (str): an augmentation by name (:data:`~gen_pyg.training.AUGMENTATIONS`):
+            ``"square"`` applies a random symmetry of the unit square (one of 8
+            rotations/reflections, :class:`~gen_pyg.training.SquareSymmetry`) to the points of
+            every group at every step; the mesh is kept, so use it with meshes that share the
+            symmetry (grids). Other augmentations are passed to the
+            :class:`~gen_pyg.training.Trainer` as callables. (default: :obj:`"none"`)
+        precision (str): ``"fp32"``, or mixed precision under :func:`torch.autocast`:
+            ``"bf16"`` (CPU and GPU) or ``"fp16"`` (GPU, with a gradient scaler).
+            (default: :obj:`"fp32"`)
         seed (int): seed of the order of groups, the mesh drawn per step and augmentation.
             (default: :obj:`0`)
         eval_every (int): epochs between validation evaluations. (default: :obj:`1`)
@@ -63,7 +69,7 @@ class TrainConfig:
     mesh_lr: float = 3e-4
     weight_decay: float = 0.0
     groups_per_step: int = 1
-    group_by: str = "house"
+    group_by: str | None = "house"
     group_size: int = 32
     schedule: str = "constant"
     warmup_steps: int = 0
@@ -71,6 +77,7 @@ class TrainConfig:
     grad_clip: float | None = None
     early_stopping_patience: int | None = None
     augment: str = "none"
+    precision: str = "fp32"
     seed: int = 0
     eval_every: int = 1
     progress: bool = True
@@ -93,10 +100,17 @@ class TrainConfig:
             _check_int(self.early_stopping_patience, "early_stopping_patience", 1)
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        from gen_pyg.training.augment import AUGMENTATIONS
+
         if self.augment not in AUGMENTATIONS:
-            raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {self.augment!r}")
-        if not isinstance(self.group_by, str) or not self.group_by:
-            raise ValueError(f"group_by must be a non-empty attribute name, got {self.group_by!r}")
+            raise ValueError(f"augment must be one of {tuple(AUGMENTATIONS)}, got "
+                             f"{self.augment!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.group_by is not None and (not isinstance(self.group_by, str)
+                                          or not self.group_by):
+            raise ValueError(f"group_by must be an attribute name or None, got "
+                             f"{self.group_by!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,34 +132,15 @@ class TrainConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
-#: Model fields added after run folders were first written (``metadata["model"]`` of the CLI
-#: and the benchmarks), each with the value that builds what a run without the field built: a
-#: saved config that lacks one matches a current config holding that value, so older run
-#: folders still resume and evaluate.
-ADDED_FIELDS: dict[str, Any] = {
-    "model.offset_function": None,
-    "model.encoder_aggr": "sum",
-    "model.relative_pos": False,
-    "model.encoder_hidden_channels": 48,
-    "model.decoder_hidden_channels": 32,
-    "model.norm": "post",
-}
-
-
 def config_differences(
     saved: dict[str, Any], current: dict[str, Any], ignore: tuple[str, ...] = RESUMABLE_FIELDS,
     prefix: str = "",
 ) -> list[str]:
     """Human-readable differences ``"name: saved -> current"`` between two (nested) config
-    dicts, skipping the top-level fields in ``ignore``. A field of :data:`ADDED_FIELDS` missing
-    from :obj:`saved` is no difference when :obj:`current` holds its listed value."""
+    dicts, skipping the top-level fields in ``ignore``."""
     out = []
     for key in sorted(set(saved) | set(current)):
         if not prefix and key in ignore:
-            continue
-        name = f"{prefix}{key}"
-        if (key not in saved and name in ADDED_FIELDS and key in current
-                and current[key] == ADDED_FIELDS[name]):
             continue
         a, b = saved.get(key, "<missing>"), current.get(key, "<missing>")
         if isinstance(a, dict) and isinstance(b, dict):

@@ -1,15 +1,16 @@
-"""Experiments described by data: which model, which data and meshes, which training settings.
+"""Experiments described by data: which task, which model, which data and meshes, which
+training settings.
 
 The ``gen-pyg`` command, the demo and the benchmarks describe a run with an
-:class:`ExperimentConfig` and build its parts with :func:`build_model`, :func:`build_datasets`
-and :func:`build_meshes`; the config is stored with the run (``config.json``, checkpoints), so
-``gen-pyg evaluate RUN`` rebuilds exactly what was trained.
+:class:`ExperimentConfig`; the task it names (:data:`~gen_pyg.training.TASKS`) builds the
+datasets, meshes and model and gives the loss, the metrics and the grouping the
+:class:`~gen_pyg.training.Trainer` takes (:func:`build_trainer`). The config is stored with the
+run (``config.json``, checkpoints), so ``gen-pyg evaluate RUN`` rebuilds exactly what was trained.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +18,23 @@ import torch
 from torch_geometric.data import Data
 
 from gen_pyg.training.config import TrainConfig
+from gen_pyg.training.run_folder import read_run_config
 
 MODELS = ("gen", "neural_process")
-DATASETS = ("poisson_square",)
-MESHES = ("grid",)
-
-
 #: :attr:`ModelConfig.norm` values and what :class:`~gen_pyg.nn.GEN` gets for them
 _GEN_NORM: dict[str, bool | str] = {"post": True, "pre": "pre", "none": False}
 NORMS = tuple(_GEN_NORM)
 
 
+def _positive_int(value: object, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
 @dataclass
 class ModelConfig:
-    """Which model to build (:func:`build_model`).
+    """Which model to build (the task's :meth:`~gen_pyg.training.Task.build_model`).
 
     Args:
         kind (str): ``"gen"`` or ``"neural_process"``. (default: :obj:`"gen"`)
@@ -46,18 +50,12 @@ class ModelConfig:
         aggr (str): aggregation of the message passing. (default: :obj:`"sum"`)
         encoder_aggr (str): aggregation of the samples onto the nodes (``"sum"``, the
             paper's, or ``"mean"``, ``"max"``, ``"min"``). (default: :obj:`"sum"`)
-        offset_function (int or None): predict relative to the mean sample value of this
-            input function (:class:`~gen_pyg.nn.InputOffset`; ``1``, the walls, makes the
-            model learn the temperature minus the wall temperature). (default: :obj:`None`)
         relative_pos (bool): encode and decode per (point, node) pair with the point's offset
             from the node (:class:`~gen_pyg.nn.GEN`'s ``relative_pos``). (default: :obj:`False`)
-        encoder_hidden_channels (int): hidden width of the encoders (GEN and Neural Process).
-            (default: :obj:`48`)
-        decoder_hidden_channels (int): hidden width of the decoders (GEN and Neural Process).
-            (default: :obj:`32`)
+        encoder_hidden_channels (int): hidden width of the encoders. (default: :obj:`48`)
+        decoder_hidden_channels (int): hidden width of the decoders. (default: :obj:`32`)
         norm (str): layer normalisation of the message passing: ``"post"`` (the paper's),
-            ``"pre"`` (trains where many rounds are needed, e.g. 10x10 grids and finer) or
-            ``"none"`` (:class:`~gen_pyg.nn.GENConv`'s ``norm``). (default: :obj:`"post"`)
+            ``"pre"`` or ``"none"``. (default: :obj:`"post"`)
     """
 
     kind: str = "gen"
@@ -67,7 +65,6 @@ class ModelConfig:
     latent_channels: int = 32
     num_steps: int | None = None
     aggr: str = "sum"
-    offset_function: int | None = None
     encoder_aggr: str = "sum"
     relative_pos: bool = False
     encoder_hidden_channels: int = 48
@@ -78,9 +75,7 @@ class ModelConfig:
         if self.kind not in MODELS:
             raise ValueError(f"model kind must be one of {MODELS}, got {self.kind!r}")
         for name in ("latent_channels", "encoder_hidden_channels", "decoder_hidden_channels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            _positive_int(getattr(self, name), name)
         if not isinstance(self.relative_pos, bool):
             raise ValueError(f"relative_pos must be a bool, got {self.relative_pos!r}")
         if self.relative_pos and self.kind != "gen":
@@ -92,55 +87,90 @@ class ModelConfig:
             raise ValueError(f"norm={self.norm!r} needs kind='gen' (the Neural Process has no "
                              "message passing to normalise)")
 
+    def gen_kwargs(self) -> dict[str, Any]:
+        """The :class:`~gen_pyg.nn.GEN` arguments of this config (a task adds its channels)."""
+        from gen_pyg.nn import get_representation
+
+        rep_kwargs: dict[str, Any] = {}
+        if self.representation == "soft_nearest":
+            rep_kwargs = {"k": self.k, "log_temperature": self.log_temperature}
+        return {"representation": get_representation(self.representation, **rep_kwargs),
+                "latent_channels": self.latent_channels, "num_steps": self.num_steps,
+                "aggr": self.aggr, "encoder_aggr": self.encoder_aggr,
+                "relative_pos": self.relative_pos, "norm": _GEN_NORM[self.norm],
+                "encoder_hidden_channels": self.encoder_hidden_channels,
+                "decoder_hidden_channels": self.decoder_hidden_channels}
+
+    def np_kwargs(self) -> dict[str, Any]:
+        """The :class:`~gen_pyg.nn.NeuralProcess` arguments of this config."""
+        return {"latent_channels": self.latent_channels,
+                "encoder_hidden_channels": self.encoder_hidden_channels,
+                "decoder_hidden_channels": self.decoder_hidden_channels}
+
 
 @dataclass
 class DataConfig:
-    """Which data and meshes (:func:`build_datasets`, :func:`build_meshes`).
+    """Which data and meshes; :obj:`None` fields take the task's defaults when the config is
+    made, so that a stored config is explicit.
 
     Args:
-        dataset (str): ``"poisson_square"``. (default: :obj:`"poisson_square"`)
-        root (str): dataset folder (generated there once, then read). (default:
-            :obj:`"data/poisson_square"`)
-        num_houses (int): houses in all. (default: :obj:`250`)
-        num_test_houses (int): test houses. (default: :obj:`50`)
-        num_val_houses (int): validation houses, taken from the others. (default: :obj:`0`)
-        n (int): solver grid nodes per axis. (default: :obj:`101`)
-        seed (int): seed of the house generator. (default: :obj:`0`)
-        mesh (str): ``"grid"``. (default: :obj:`"grid"`)
-        mesh_sizes (list of int): grid sizes :math:`k` (:math:`k \\times k` nodes), one set of
-            weights for all. (default: :obj:`[2, 3, 4, 5, 6, 7]`, the paper's)
+        task (str): a task of :data:`~gen_pyg.training.TASKS`. (default: :obj:`"poisson_square"`)
+        root (str or None): dataset folder (generated there once, then read).
+            (default: ``"data/<task>"``)
+        num_instances (int or None): instances in all: houses, objects, mazes; the splits
+            never share one. (default: the task's)
+        num_test_instances (int or None): test instances. (default: the task's)
+        num_val_instances (int): validation instances, taken from the others. (default: :obj:`0`)
+        seed (int): seed of the data generator. (default: :obj:`0`)
+        mesh_sizes (list of int or None): the meshes trained on, one set of weights for all
+            (grid sizes :math:`k` for :math:`k \\times k` grids; latitude-longitude orders on
+            the sphere). (default: the task's)
+        options (dict): the task's own data settings (e.g. ``{"n": 101}``, the Poisson
+            solver's grid); unknown keys are an error. (default: the task's)
     """
 
-    dataset: str = "poisson_square"
-    root: str = "data/poisson_square"
-    num_houses: int = 250
-    num_test_houses: int = 50
-    num_val_houses: int = 0
-    n: int = 101
+    task: str = "poisson_square"
+    root: str | None = None
+    num_instances: int | None = None
+    num_test_instances: int | None = None
+    num_val_instances: int = 0
     seed: int = 0
-    mesh: str = "grid"
-    mesh_sizes: list[int] = field(default_factory=lambda: [2, 3, 4, 5, 6, 7])
+    mesh_sizes: list[int] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.dataset not in DATASETS:
-            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
-        if self.mesh not in MESHES:
-            raise ValueError(f"mesh must be one of {MESHES}, got {self.mesh!r}")
-        for name in ("num_houses", "num_test_houses"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.num_val_houses < 0:
-            raise ValueError(f"num_val_houses must be >= 0, got {self.num_val_houses!r}")
-        if self.num_test_houses + self.num_val_houses >= self.num_houses:
+        from gen_pyg.training.tasks import get_task
+
+        task = get_task(self.task)
+        if self.root is None:
+            self.root = f"data/{self.task}"
+        if self.num_instances is None:
+            self.num_instances = task.num_instances
+        if self.num_test_instances is None:
+            self.num_test_instances = task.num_test_instances
+        if self.mesh_sizes is None:
+            self.mesh_sizes = list(task.mesh_sizes)
+        unknown = sorted(set(self.options) - set(task.options))
+        if unknown:
+            raise ValueError(f"options: the task {self.task!r} has no data option(s) "
+                             f"{', '.join(unknown)} (it has {sorted(task.options) or 'none'})")
+        self.options = {**task.options, **self.options}
+        _positive_int(self.num_instances, "num_instances")
+        _positive_int(self.num_test_instances, "num_test_instances")
+        _positive_int(self.num_val_instances, "num_val_instances", 0)
+        _positive_int(self.seed, "seed", 0)
+        if self.num_test_instances + self.num_val_instances >= self.num_instances:
             raise ValueError(
-                f"num_test_houses + num_val_houses ({self.num_test_houses} + "
-                f"{self.num_val_houses}) must leave training houses out of num_houses="
-                f"{self.num_houses}")
-        if not self.mesh_sizes or any(not isinstance(k, int) or k < 2 for k in self.mesh_sizes):
-            raise ValueError(f"mesh_sizes must be integers >= 2, got {self.mesh_sizes!r}")
-        if not isinstance(self.n, int) or self.n < 3:
-            raise ValueError(f"n must be an integer >= 3, got {self.n!r}")
+                f"num_test_instances + num_val_instances ({self.num_test_instances} + "
+                f"{self.num_val_instances}) must leave training instances out of "
+                f"num_instances={self.num_instances}")
+        if not isinstance(self.mesh_sizes, list) or any(
+                isinstance(k, bool) or not isinstance(k, int) or k < task.min_mesh_size
+                for k in self.mesh_sizes):
+            raise ValueError(f"mesh_sizes must be a list of integers >= {task.min_mesh_size}, "
+                             f"got {self.mesh_sizes!r}")
+        if task.mesh_sizes and not self.mesh_sizes:
+            raise ValueError(f"mesh_sizes must name at least one mesh for {self.task!r}")
 
 
 @dataclass
@@ -151,20 +181,37 @@ class ExperimentConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def __post_init__(self) -> None:
+        from gen_pyg.training.tasks import get_task
+
+        task = get_task(self.data.task)
+        if self.train.group_by == "house" and task.group_by != "house":
+            # TrainConfig's default grouping is the Poisson tasks'; other tasks group their own
+            self.train = replace(self.train, group_by=task.group_by)
+        task.check(self)
+
+    @property
+    def task(self) -> Any:
+        """The :class:`~gen_pyg.training.Task` named by ``data.task``."""
+        from gen_pyg.training.tasks import get_task
+
+        return get_task(self.data.task)
+
     def metadata(self) -> dict[str, Any]:
         """The model and data parts, as the trainer stores them next to its config."""
         return {"model": asdict(self.model), "data": asdict(self.data)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": asdict(self.model), "data": asdict(self.data),
-                "train": self.train.to_dict()}
+        return {**self.metadata(), "train": self.train.to_dict()}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ExperimentConfig:
         parts = {"model": ModelConfig, "data": DataConfig}
         kwargs: dict[str, Any] = {}
         for name, klass in parts.items():
-            given = dict(values.get(name, {}))
+            given = values.get(name, {})
+            if not isinstance(given, dict):
+                raise ValueError(f"{name} settings must be a dict, got {type(given).__name__}")
             unknown = set(given) - {f.name for f in fields(klass)}
             if unknown:
                 raise ValueError(f"unknown {name} setting(s): {', '.join(sorted(unknown))}")
@@ -174,61 +221,53 @@ class ExperimentConfig:
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> ExperimentConfig:
-        """The experiment of a run folder (its ``config.json``)."""
-        path = Path(run_dir) / "config.json"
-        if not path.exists():
-            raise ValueError(f"{run_dir} is not a run folder (no config.json)")
-        saved = json.loads(path.read_text())
-        return cls.from_dict({**saved.get("metadata", {}), "train": saved.get("train", {})})
+        """The experiment of a run folder (its ``config.json``); a data root stored relative
+        to the run folder is made absolute."""
+        saved = read_run_config(run_dir)
+        meta = saved.get("metadata", {})
+        if "model" not in meta or "data" not in meta:
+            raise ValueError(f"{run_dir} was not written by an experiment (its config.json has "
+                             "no model and data settings: a Trainer run of your own); load "
+                             "its checkpoint.pt into your model with "
+                             "gen_pyg.training.load_model_weights")
+        exp = cls.from_dict({**meta, "train": saved.get("train", {})})
+        root = Path(str(exp.data.root))
+        if not root.is_absolute():
+            exp.data.root = str((Path(run_dir) / root).resolve())
+        return exp
 
 
-def build_model(cfg: ModelConfig, in_channels: list[int] | None = None,
-                out_channels: int = 1) -> torch.nn.Module:
-    """The model of :obj:`cfg` for the Poisson data (two input functions: heaters and walls)."""
-    from gen_pyg.nn import GEN, InputOffset, NeuralProcess, get_representation
+def build_model(cfg: ModelConfig, task: str = "poisson_square") -> torch.nn.Module:
+    """The model of :obj:`cfg` for :obj:`task` (its channels, space and readout)."""
+    from gen_pyg.training.tasks import get_task
 
-    ins = in_channels if in_channels is not None else [1, 1]
-    model: torch.nn.Module
-    if cfg.kind == "neural_process":
-        model = NeuralProcess(in_channels=ins, out_channels=out_channels,
-                              latent_channels=cfg.latent_channels,
-                              encoder_hidden_channels=cfg.encoder_hidden_channels,
-                              decoder_hidden_channels=cfg.decoder_hidden_channels)
-    else:
-        kwargs: dict[str, Any] = {}
-        if cfg.representation == "soft_nearest":
-            kwargs = {"k": cfg.k, "log_temperature": cfg.log_temperature}
-        rep = get_representation(cfg.representation, **kwargs)
-        model = GEN(in_channels=ins, out_channels=out_channels, representation=rep,
-                    latent_channels=cfg.latent_channels, num_steps=cfg.num_steps,
-                    aggr=cfg.aggr, encoder_aggr=cfg.encoder_aggr,
-                    relative_pos=cfg.relative_pos, norm=_GEN_NORM[cfg.norm],
-                    encoder_hidden_channels=cfg.encoder_hidden_channels,
-                    decoder_hidden_channels=cfg.decoder_hidden_channels)
-    if cfg.offset_function is not None:
-        if not 0 <= cfg.offset_function < len(ins) or ins[cfg.offset_function] != out_channels:
-            raise ValueError(f"offset_function must name an input function with "
-                             f"out_channels={out_channels} channels (in_channels={ins}), got "
-                             f"{cfg.offset_function!r}")
-        model = InputOffset(model, function=cfg.offset_function)
-    return model
+    return get_task(task).build_model(cfg)
 
 
-def build_meshes(cfg: DataConfig) -> dict[str, Data]:
-    """The meshes of :obj:`cfg`, named ``"kxk"``."""
-    from gen_pyg.mesh import grid
+def build_meshes(cfg: DataConfig, sizes: list[int] | None = None) -> dict[str, Data] | None:
+    """The named meshes of :obj:`cfg` (or of :obj:`sizes`), :obj:`None` when the task's
+    examples carry their own."""
+    from gen_pyg.training.tasks import get_task
 
-    return {f"{k}x{k}": grid(k) for k in cfg.mesh_sizes}
+    return get_task(cfg.task).build_meshes(cfg if sizes is None else replace(cfg, mesh_sizes=sizes))
 
 
 def build_datasets(cfg: DataConfig, log: bool = True) -> dict[str, Any]:
-    """The ``"train"``, ``"test"`` (and ``"val"`` when :obj:`cfg.num_val_houses` > 0) splits,
-    generated into :obj:`cfg.root` on first use."""
-    from gen_pyg.datasets import PoissonSquare
+    """The ``"train"``, ``"test"`` (and ``"val"`` when :obj:`cfg.num_val_instances` > 0)
+    splits, generated into :obj:`cfg.root` on first use."""
+    from gen_pyg.training.tasks import get_task
 
-    common: dict[str, Any] = {
-        "num_houses": cfg.num_houses, "num_test_houses": cfg.num_test_houses,
-        "num_val_houses": cfg.num_val_houses, "n": cfg.n, "seed": cfg.seed, "log": log,
-    }
-    splits = ["train", "test"] + (["val"] if cfg.num_val_houses else [])
-    return {s: PoissonSquare(cfg.root, split=s, **common) for s in splits}
+    return get_task(cfg.task).build_datasets(cfg, log)
+
+
+def build_trainer(exp: ExperimentConfig, model: torch.nn.Module, splits: dict[str, Any],
+                  **kwargs: Any) -> Any:
+    """A :class:`~gen_pyg.training.Trainer` of :obj:`model` on :obj:`splits` with the task's
+    loss, metrics and meshes and :obj:`exp`'s settings (``kwargs``: ``run_dir``, ``device``,
+    ``callbacks``...)."""
+    from gen_pyg.training.trainer import Trainer
+
+    task = exp.task
+    return Trainer(model, splits["train"], meshes=build_meshes(exp.data),
+                   config=exp.train, val_dataset=splits.get("val"), metadata=exp.metadata(),
+                   loss=task.loss, metrics=list(task.metrics), **kwargs)

@@ -1,0 +1,240 @@
+"""The ``gen-pyg`` command line: a thin layer over :mod:`gen_pyg.training`.
+
+Every argument is checked before any work starts; a user mistake (unknown flag, bad value,
+missing folder, a run folder of another configuration) prints one line and exits with status 2,
+like argparse. An interrupted training (Ctrl-C, SIGTERM) writes its checkpoint and exits with
+128 + the signal number; the same command resumes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gen_pyg.cli._args import (
+    UsageError,
+    _device,
+    _finite_float,
+    _mesh_size,
+    _nonneg_int,
+    _num_steps,
+    _positive_float,
+    _positive_int,
+    _run_folder,
+)
+from gen_pyg.cli._commands import (
+    _cmd_bench,
+    _cmd_demo,
+    _cmd_env,
+    _cmd_evaluate,
+    _cmd_generate,
+    _cmd_plot,
+    _cmd_spring,
+    _cmd_train,
+    benchmarks_folder,
+)
+
+__all__ = ["UsageError", "benchmarks_folder", "build_parser", "main"]
+
+EXAMPLES = """examples:
+  gen-pyg demo                                  GEN vs Neural Process, figures in runs/demo
+  gen-pyg demo --quick                          the same in seconds (in runs/demo-quick)
+  gen-pyg generate --out data/poisson           generate and solve the Poisson houses once
+  gen-pyg train --out runs/gen --epochs 60      train a GEN on meshes 2x2..7x7 (rerun resumes)
+  gen-pyg train --out runs/np --model neural_process
+  gen-pyg train --task poisson_sphere --out runs/sphere
+  torchrun --nproc_per_node=2 -m gen_pyg.cli train --out runs/ddp
+  gen-pyg evaluate runs/gen --mesh-sizes 2 7 10 14
+  gen-pyg evaluate --pretrained poisson_square  a shipped model on freshly generated data
+  gen-pyg plot runs/gen runs/np --out curves.png
+  gen-pyg bench poisson_square --quick
+"""
+
+
+# ----------------------------------------------------------------------------- parser
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    from gen_pyg.training import TASKS
+
+    g = p.add_argument_group("data (defaults: the task's; a folder made by gen-pyg generate "
+                             "gives its own)")
+    g.add_argument("--task", choices=sorted(TASKS), default="poisson_square",
+                   help="the task: " + "; ".join(f"{t.name}: {t.description}"
+                                                 for t in TASKS.values()))
+    g.add_argument("--instances", type=_positive_int, default=None,
+                   help="instances in all (houses, objects, mazes; poisson_square: 250)")
+    g.add_argument("--test-instances", type=_positive_int, default=None,
+                   help="test instances, never trained on (poisson_square: 50)")
+    g.add_argument("--val-instances", type=_nonneg_int, default=None,
+                   help="validation instances, for early stopping (default 0)")
+    g.add_argument("--data-seed", type=_nonneg_int, default=None,
+                   help="seed of the data generator (default 0)")
+    g.add_argument("--data-option", action="append", metavar="KEY=VALUE",
+                   help="a task's own data setting, e.g. n=51 (poisson_square's solver grid); "
+                        "repeat for several")
+    g.add_argument("--mesh-sizes", type=_mesh_size, nargs="+", default=None,
+                   help="meshes trained on, one set of weights: grid sizes k (k x k nodes) or "
+                        "latitude-longitude orders on the sphere (default: the task's, "
+                        "2 3 4 5 6 7 for the Poisson tasks)")
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    from gen_pyg.training import ModelConfig, TrainConfig
+
+    m, t = ModelConfig(), TrainConfig()
+    g = p.add_argument_group("model")
+    g.add_argument("--model", choices=("gen", "neural_process"), default=m.kind)
+    g.add_argument("--representation", choices=("soft_nearest", "bilinear", "barycentric"),
+                   default=m.representation)
+    g.add_argument("--k", type=_positive_int, default=None,
+                   help="sparse soft nearest neighbours over the k nearest nodes")
+    g.add_argument("--log-temperature", type=_finite_float, default=m.log_temperature)
+    g.add_argument("--latent", type=_positive_int, default=m.latent_channels,
+                   help="node state size")
+    g.add_argument("--steps", type=_num_steps, default=None,
+                   help="message-passing rounds (default: the mesh diameter, 2(k-1))")
+    g.add_argument("--aggr", choices=("sum", "mean", "max"), default=m.aggr)
+    g.add_argument("--encoder-aggr", choices=("sum", "mean", "max", "min"),
+                   default=m.encoder_aggr, help="aggregation of the samples onto the nodes")
+    g.add_argument("--relative-pos", action="store_true",
+                   help="encode and decode every (point, node) pair with the point's offset "
+                        "from the node (GEN relative_pos=True)")
+    g.add_argument("--encoder-hidden", type=_positive_int, default=m.encoder_hidden_channels,
+                   help="hidden width of the encoders")
+    g.add_argument("--decoder-hidden", type=_positive_int, default=m.decoder_hidden_channels,
+                   help="hidden width of the decoders")
+    g.add_argument("--norm", choices=("post", "pre", "none"), default=m.norm,
+                   help="layer normalisation of the message passing: post (the paper's), pre "
+                        "(keeps training on fine meshes, which need many rounds) or none")
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=_positive_int, default=t.epochs)
+    g.add_argument("--lr", type=_positive_float, default=t.lr)
+    g.add_argument("--schedule", choices=("constant", "cosine", "plateau"), default=t.schedule)
+    g.add_argument("--warmup-steps", type=_nonneg_int, default=0)
+    g.add_argument("--grad-clip", type=_positive_float, default=None)
+    g.add_argument("--groups-per-step", type=_positive_int, default=1,
+                   help="groups (houses, objects, ...) per optimiser step and process")
+    g.add_argument("--augment", choices=("none", "square"), default=t.augment,
+                   help="'square': random symmetry of the square per group and step (tasks on "
+                        "the square)")
+    g.add_argument("--patience", type=_positive_int, default=None,
+                   help="early stopping patience in epochs (needs --val-houses)")
+    g.add_argument("--seed", type=_nonneg_int, default=t.seed)
+    g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default=t.precision,
+                   help="mixed precision under torch.autocast (bf16 on CPU or GPU, fp16 on GPU)")
+    g.add_argument("--tensorboard", action="store_true", help="also log to TensorBoard")
+    g.add_argument("--backend", choices=("gloo", "nccl"), default=None,
+                   help="torch.distributed backend under torchrun (default: nccl on CUDA)")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``gen-pyg`` (exposed for documentation and tests)."""
+    from gen_pyg import __version__
+
+    parser = _Parser(prog="gen-pyg", description="Graph Element Networks in PyTorch Geometric.",
+                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gen_pyg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("env", help="print versions of gen_pyg and its dependencies")
+    p.set_defaults(func=_cmd_env)
+
+    p = sub.add_parser("demo", help="train and evaluate GEN vs Neural Process on generated data")
+    from gen_pyg.demo import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("generate", help="generate a task's data into a folder, once")
+    p.add_argument("--out", type=Path, required=True, help="dataset folder")
+    p.add_argument("--quiet", action="store_true")
+    _add_data_options(p)
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser(
+        "train", help="train a model (rerun the same command to resume)",
+        epilog="example: gen-pyg train --out runs/gen --epochs 60 --schedule cosine",
+    )
+    p.add_argument("--out", type=Path, required=True, help="run folder")
+    p.add_argument("--data", type=Path, default=None,
+                   help="dataset folder (default: OUT/data; generated on first use)")
+    p.add_argument("--device", type=_device, default=None, help="e.g. cpu, cuda, cuda:1")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_data_options(p)
+    _add_train_options(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="test metrics of a trained run (or a pretrained model) "
+                                        "per mesh",
+                       epilog="examples: gen-pyg evaluate runs/gen --mesh-sizes 7 10 14; "
+                              "gen-pyg evaluate --pretrained poisson_square")
+    p.add_argument("run", type=_run_folder, nargs="?", default=None,
+                   help="run folder written by gen-pyg train")
+    p.add_argument("--pretrained", default=None,
+                   help="a model shipped with the package (gen_pyg.pretrained.available())")
+    p.add_argument("--data", type=Path, default=None,
+                   help="dataset folder (default: the run's; data/TASK for --pretrained)")
+    p.add_argument("--mesh-sizes", type=_mesh_size, nargs="+", default=None,
+                   help="meshes to test on (default: those trained on)")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--symmetrize", default="none", choices=("none", "square"),
+                   help="'square': average the predictions over the square's 8 rotations and "
+                        "reflections (8 forward passes; gen_pyg.nn.SymmetryAverage)")
+    p.add_argument("--device", type=_device, default=None)
+    p.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("plot", help="learning curves of one or more run folders")
+    p.add_argument("runs", type=_run_folder, nargs="+")
+    p.add_argument("--out", type=Path, default=None, help="figure file (default RUN/...png)")
+    p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser("bench", help="run a benchmark script (NAME, 'all' or 'list')")
+    p.add_argument("name")
+    p.add_argument("--quick", action="store_true", help="seconds instead of the full run")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help="passed on to the script")
+    p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("spring", help="learn spring-mass chain dynamics and roll out")
+    p.add_argument("--epochs", type=_positive_int, default=40)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--num-train", type=_positive_int, default=2000)
+    p.add_argument("--num-test", type=_positive_int, default=200)
+    p.add_argument("--steps", type=_positive_int, default=500, help="rollout steps")
+    p.add_argument("--chains", type=_positive_int, default=20, help="chains per rollout set")
+    p.add_argument("--seed", type=_nonneg_int, default=0)
+    p.add_argument("--out", default="runs/spring", help="output directory")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_spring)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gen-pyg`` console script."""
+    from gen_pyg.training import TrainingInterrupted
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except TrainingInterrupted as exc:
+        print(f"gen-pyg: {exc}; run the same command again to resume", file=sys.stderr)
+        return 128 + exc.signum
+    except (ValueError, TypeError) as exc:  # the library's checks name the bad setting
+        if os.environ.get("GEN_PYG_DEBUG"):
+            raise
+        print(f"gen-pyg {args.command}: error: {exc} (GEN_PYG_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 2
+    return code
+

@@ -1,0 +1,72 @@
+"""Data augmentations of the training engine: callables ``augment(batch, generator) -> batch``.
+
+The :class:`~gen_pyg.training.Trainer` calls its augmentation on every group of every step with
+a :class:`torch.Generator` seeded from the run's seed, the epoch, the step and the group (the
+epoch plan), so that augmented runs resume exactly and every process of a data-parallel run
+agrees. An augmentation returns a new batch (a shallow copy is enough) and must not change the
+one it is given: the engine collates each group once and reuses it every epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from gen_pyg.ops.symmetry import square_symmetry
+
+__all__ = ["AUGMENTATIONS", "Augmentation", "SquareSymmetry", "get_augmentation"]
+
+#: ``augment(batch, generator) -> batch``
+Augmentation = Callable[[Any, torch.Generator], Any]
+
+
+class SquareSymmetry:
+    """One of the 8 rotations and reflections of the square :math:`[lo, hi]^2`, drawn
+    uniformly, applied to the points :obj:`keys` of a batch (the mesh is kept: use meshes that
+    share the symmetry, such as grids). The Poisson problem in a square house is invariant under
+    these maps, so they turn every house into 8.
+
+    Args:
+        keys (sequence of str, optional): the batch's point attributes to move.
+            (default: :obj:`("input_pos", "query_pos")`)
+        lo (float, optional): lower corner of the square. (default: :obj:`0.0`)
+        hi (float, optional): upper corner of the square. (default: :obj:`1.0`)
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> b = Data(input_pos=torch.tensor([[0.25, 0.5]]), query_pos=torch.tensor([[0.5, 0.5]]))
+        >>> out = SquareSymmetry()(b, torch.Generator().manual_seed(1))
+        >>> out.query_pos.tolist()  # the centre is fixed by every symmetry
+        [[0.5, 0.5]]
+    """
+
+    def __init__(self, keys: Sequence[str] = ("input_pos", "query_pos"), lo: float = 0.0,
+                 hi: float = 1.0) -> None:
+        if not lo < hi:
+            raise ValueError(f"lo must be below hi, got lo={lo!r}, hi={hi!r}")
+        self.keys = tuple(keys)
+        self.lo, self.hi = float(lo), float(hi)
+
+    def __call__(self, batch: Any, generator: torch.Generator) -> Any:
+        index = int(torch.randint(8, (1,), generator=generator))
+        return square_symmetry(batch, index, keys=self.keys, lo=self.lo, hi=self.hi)
+
+    def __repr__(self) -> str:
+        return f"SquareSymmetry(keys={list(self.keys)}, lo={self.lo}, hi={self.hi})"
+
+
+#: Augmentations by the name :attr:`TrainConfig.augment <gen_pyg.training.TrainConfig>` holds.
+AUGMENTATIONS: dict[str, Callable[[], Augmentation] | None] = {
+    "none": None,
+    "square": SquareSymmetry,
+}
+
+
+def get_augmentation(name: str) -> Augmentation | None:
+    """The augmentation registered as :obj:`name` (:obj:`None` for ``"none"``)."""
+    if name not in AUGMENTATIONS:
+        raise ValueError(f"augment must be one of {tuple(AUGMENTATIONS)}, got {name!r}")
+    factory = AUGMENTATIONS[name]
+    return factory() if factory is not None else None

@@ -1,0 +1,171 @@
+"""Tasks by name: what a dataset, its model, its meshes, its loss and its metrics are.
+
+A :class:`Task` is data: the :class:`~gen_pyg.training.Trainer`, the ``gen-pyg`` command and
+the benchmarks take one from :data:`TASKS` by name (``gen-pyg train --task poisson_sphere``).
+:func:`register_task` adds a user's own, after which the command line knows it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch_geometric.data import Data
+
+if TYPE_CHECKING:
+    from gen_pyg.training.experiment import DataConfig, ExperimentConfig, ModelConfig
+
+__all__ = ["TASKS", "Task", "get_task", "register_task"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task: how to build its datasets, meshes and model, and what to optimise and report.
+
+    Args:
+        name (str): the registry key.
+        description (str): one line for ``gen-pyg train --help`` and tables.
+        datasets (callable): ``datasets(data_config, log) -> {"train": ..., "test": ...,
+            ["val": ...]}``.
+        model (callable): ``model(model_config) -> torch.nn.Module``.
+        meshes (callable): ``meshes(data_config) -> {name: mesh}``, or :obj:`None` when the
+            examples carry their own meshes.
+        loss (str): the :data:`~gen_pyg.training.OBJECTIVES` name training minimises.
+        metrics (tuple of str): what evaluation reports, the first one watched.
+        group_by (str or None): the example attribute grouping examples into steps.
+        instance (str): what one instance is called (``"house"``, ``"object"``, ...).
+        num_instances (int): default instances in all. num_test_instances (int): default test
+            instances.
+        mesh_sizes (tuple of int): default meshes trained on (empty when the examples carry
+            their own). min_mesh_size (int): the smallest allowed.
+        options (dict): the task's own data settings and their defaults.
+        augmentations (tuple of str): the augmentations that keep the task's answers valid.
+        representations (tuple of str): the GEN representation functions the task supports.
+    """
+
+    name: str
+    description: str
+    datasets: Callable[[DataConfig, bool], dict[str, Any]]
+    model: Callable[[ModelConfig], torch.nn.Module]
+    meshes: Callable[[DataConfig], dict[str, Data] | None]
+    loss: str = "mse"
+    metrics: tuple[str, ...] = ("mse",)
+    group_by: str | None = "house"
+    instance: str = "house"
+    num_instances: int = 250
+    num_test_instances: int = 50
+    mesh_sizes: tuple[int, ...] = ()
+    min_mesh_size: int = 2
+    options: dict[str, Any] = field(default_factory=dict)
+    augmentations: tuple[str, ...] = ("none",)
+    representations: tuple[str, ...] = ("soft_nearest", "bilinear", "barycentric")
+
+    def build_datasets(self, cfg: DataConfig, log: bool = True) -> dict[str, Any]:
+        return self.datasets(cfg, log)
+
+    def build_model(self, cfg: ModelConfig) -> torch.nn.Module:
+        if cfg.kind == "gen" and cfg.representation not in self.representations:
+            raise ValueError(f"representation={cfg.representation!r} does not work for the "
+                             f"task {self.name!r} (choose from {self.representations})")
+        return self.model(cfg)
+
+    def build_meshes(self, cfg: DataConfig) -> dict[str, Data] | None:
+        return self.meshes(cfg)
+
+    def check(self, exp: ExperimentConfig) -> None:
+        """Raise a :class:`ValueError` for settings that do not fit this task."""
+        if exp.train.augment not in self.augmentations:
+            raise ValueError(f"augment={exp.train.augment!r} does not keep the answers of the "
+                             f"task {self.name!r} valid (choose from {self.augmentations})")
+        if exp.model.kind == "gen" and exp.model.representation not in self.representations:
+            self.build_model(exp.model)  # raises, naming the representation
+
+
+# ----------------------------------------------------------------- Poisson on the square
+def _square_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
+    from gen_pyg.datasets import PoissonSquare
+
+    common: dict[str, Any] = {
+        "num_houses": cfg.num_instances, "num_test_houses": cfg.num_test_instances,
+        "num_val_houses": cfg.num_val_instances, "n": cfg.options["n"], "seed": cfg.seed,
+        "log": log}
+    splits = ["train", "test"] + (["val"] if cfg.num_val_instances else [])
+    return {s: PoissonSquare(str(cfg.root), split=s, **common) for s in splits}
+
+
+def _square_model(cfg: ModelConfig) -> torch.nn.Module:
+    from gen_pyg.nn import GEN, NeuralProcess
+
+    if cfg.kind == "neural_process":
+        return NeuralProcess(in_channels=[1, 1], out_channels=1, **cfg.np_kwargs())
+    return GEN(in_channels=[1, 1], out_channels=1, **cfg.gen_kwargs())
+
+
+def _grids(cfg: DataConfig) -> dict[str, Data]:
+    from gen_pyg.mesh import grid
+
+    return {f"{k}x{k}": grid(k) for k in cfg.mesh_sizes or ()}
+
+
+# ----------------------------------------------------------------- Poisson on the sphere
+def _sphere_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
+    from gen_pyg.datasets import PoissonSphere
+
+    common: dict[str, Any] = {
+        "num_houses": cfg.num_instances, "num_test_houses": cfg.num_test_instances,
+        "num_val_houses": cfg.num_val_instances, "seed": cfg.seed, "log": log,
+        "num_scenarios": cfg.options["scenarios"]}
+    splits = ["train", "test"] + (["val"] if cfg.num_val_instances else [])
+    return {s: PoissonSphere(str(cfg.root), split=s, **common) for s in splits}
+
+
+def _sphere_model(cfg: ModelConfig) -> torch.nn.Module:
+    from gen_pyg.nn import GEN, NeuralProcess, SoftNearest
+
+    if cfg.kind == "neural_process":
+        return NeuralProcess(in_channels=1, out_channels=1, pos_dim=3, **cfg.np_kwargs())
+    kwargs = cfg.gen_kwargs()
+    kwargs["representation"] = SoftNearest(metric="geodesic", k=cfg.k,
+                                           log_temperature=cfg.log_temperature)
+    return GEN(in_channels=1, out_channels=1, pos_dim=3, **kwargs)
+
+
+def _latlong(cfg: DataConfig) -> dict[str, Data]:
+    from gen_pyg.mesh import sphere_latlong
+
+    return {f"latlong {k}": sphere_latlong(k) for k in cfg.mesh_sizes or ()}
+
+
+#: The tasks the command line and the benchmarks know, by name.
+TASKS: dict[str, Task] = {}
+
+
+def register_task(task: Task, replace: bool = False) -> Task:
+    """Add :obj:`task` to :data:`TASKS` (a name already there is refused unless
+    :obj:`replace`)."""
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a Task, got {type(task).__name__}")
+    if task.name in TASKS and not replace:
+        raise ValueError(f"a task named {task.name!r} is registered already; pass replace=True")
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    """The registered task :obj:`name`."""
+    if name not in TASKS:
+        raise ValueError(f"task must be one of {sorted(TASKS)}, got {name!r}")
+    return TASKS[name]
+
+
+register_task(Task(
+    "poisson_square", "heat in a square house from heaters and walls (the paper's section 4.1)",
+    _square_splits, _square_model, _grids, mesh_sizes=(2, 3, 4, 5, 6, 7),
+    options={"n": 101}, augmentations=("none", "square")))
+register_task(Task(
+    "poisson_sphere", "Poisson's equation on the sphere (the paper's figure 4, appendix A.3)",
+    _sphere_splits, _sphere_model, _latlong, num_instances=100, num_test_instances=20,
+    mesh_sizes=(2, 3, 4, 5, 6, 7), options={"scenarios": 32},
+    representations=("soft_nearest",)))
