@@ -181,7 +181,8 @@ def polygon_signed_distance(
 
     Example:
         >>> square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
-        >>> sd, closest, normal = polygon_signed_distance(np.array([[2.0, 0.5], [0.5, 0.4]]), square)
+        >>> points = np.array([[2.0, 0.5], [0.5, 0.4]])
+        >>> sd, closest, normal = polygon_signed_distance(points, square)
         >>> sd.tolist(), closest[0].tolist(), normal[0].tolist()
         ([1.0, -0.4], [1.0, 0.5], [1.0, 0.0])
     """
@@ -247,7 +248,7 @@ def quasi_static_twist(
         >>> twist, vn, stick = quasi_static_twist(np.array([[-1.0, 0.0]]), np.array([[1.0, 0.0]]),
         ...                                       np.array([[1.0, 0.0]]), 0.5, 0.3)
         >>> (twist / vn[:, None]).tolist(), stick.tolist()
-        [[[1.0, 0.0, 0.0]], [True]]
+        ([[1.0, 0.0, 0.0]], [True])
     """
     n, d = normal, direction
     t = np.stack([-n[:, 1], n[:, 0]], axis=1)
@@ -330,7 +331,7 @@ class PushObject:
     def grid(self) -> tuple[Float64Array, Float64Array]:
         """Pixel-centre coordinates ``(x [R], y [R])`` of the picture box (cm)."""
         h, r = self.physics.box_half_width, self.physics.resolution
-        centres = -h + (np.arange(r) + 0.5) * (2 * h / r)
+        centres: Float64Array = -h + (np.arange(r) + 0.5) * (2 * h / r)
         return centres, centres
 
     @cached_property
@@ -441,8 +442,8 @@ def simulate_pushes(
         >>> square = np.array([[-5.0, -5.0], [5.0, -5.0], [5.0, 5.0], [-5.0, 5.0]])
         >>> res = simulate_pushes(PushObject(square), np.array([[-5.5, 0.0]]),
         ...                       np.array([[5.0, 0.0]]))
-        >>> np.round(res.pose_change, 6).tolist()
-        [[5.0, 0.0, 0.0]]
+        >>> np.round(res.pose_change, 6) + 0.0
+        array([[5., 0., 0.]])
     """
     physics = obj.physics if physics is None else physics
     start = as_float64(start, "start")
@@ -534,8 +535,8 @@ def _side_chain(kind: str, a: float) -> Float64Array:
         radius = (a * a + s * s) / (2 * s)
         half = math.asin(a / radius)
         angles = np.linspace(-half, half, 11)
-        arc = np.stack([a + depth - s + radius - radius * np.cos(angles), radius * np.sin(angles)], 1)
-        return arc
+        x = a + depth - s + radius * (1.0 - np.cos(angles))
+        return np.stack([x, radius * np.sin(angles)], 1)
     raise ValueError(f"unknown side kind {kind!r}; expected one of {SIDE_KINDS}")
 
 
