@@ -331,7 +331,7 @@ class PushObject:
     def grid(self) -> tuple[Float64Array, Float64Array]:
         """Pixel-centre coordinates ``(x [R], y [R])`` of the picture box (cm)."""
         h, r = self.physics.box_half_width, self.physics.resolution
-        centres: Float64Array = -h + (np.arange(r) + 0.5) * (2 * h / r)
+        centres = (-h + (np.arange(r) + 0.5) * (2 * h / r)).astype(np.float64)
         return centres, centres
 
     @cached_property
@@ -423,7 +423,7 @@ def simulate_pushes(
 
     All pushes of the object run at once (numpy, vectorised over the pushes). The pusher moves
     from ``start`` along ``displacement`` in ``ceil(|displacement| / step)`` equal steps; each
-    push starts from the object's initial pose.
+    push starts from the object's initial pose and is independent of the others.
 
     Args:
         obj (PushObject): The object.
@@ -462,8 +462,11 @@ def simulate_pushes(
                          f"from the outline, radius {r_p})")
     batch = start.shape[0]
     length = np.linalg.norm(displacement, axis=1)
-    num_steps = max(1, int(np.ceil(length.max() / physics.step))) if batch else 0
-    ds = displacement / num_steps  # each push in equal steps
+    # each push in equal steps of at most ``step`` (its own count, so that a push's result does
+    # not depend on the other pushes of the batch)
+    steps_of = np.maximum(1, np.ceil(length / physics.step - 1e-9)).astype(np.int64)
+    num_steps = int(steps_of.max()) if batch else 0
+    ds = displacement / steps_of[:, None]
     cap = 4.0 * np.linalg.norm(ds, axis=1)
     pos = np.tile(cof, (batch, 1))  # the centre of friction, world frame
     theta = np.zeros(batch)
@@ -480,7 +483,7 @@ def simulate_pushes(
     if poses is not None:
         poses[:, 0] = reference()
     for k in range(num_steps):
-        pusher += ds
+        pusher += np.where((k < steps_of)[:, None], ds, 0.0)
         active = np.arange(batch)
         for _ in range(1 + physics.max_corrections):
             local = _rotate(pusher[active] - pos[active], -theta[active])
