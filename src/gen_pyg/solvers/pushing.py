@@ -113,7 +113,7 @@ class PushingPhysics:
         pusher_radius (float, optional): Radius :math:`r_p` of the pusher's disc in cm.
             (default: ``0.5``)
         push_length (float, optional): Distance the pusher travels, in cm. (default: ``5.0``)
-        step (float, optional): Pusher travel per integration step, in cm. (default: ``0.01``)
+        step (float, optional): Pusher travel per integration step, in cm. (default: ``0.02``)
         max_gap (float, optional): Pushes of :func:`sample_pushes` start up to this far (cm)
             from first contact. (default: ``1.0``)
         box_half_width (float, optional): The picture covers
@@ -136,7 +136,7 @@ class PushingPhysics:
     weight_radius: float = 1.0
     pusher_radius: float = 0.5
     push_length: float = 5.0
-    step: float = 0.01
+    step: float = 0.02
     max_gap: float = 1.0
     box_half_width: float = 10.0
     resolution: int = 200
@@ -188,15 +188,19 @@ def polygon_signed_distance(
     """
     a = polygon
     e = np.roll(polygon, -1, axis=0) - a
-    len2 = np.einsum("ij,ij->i", e, e)
-    w = points[:, None, :] - a[None]
-    t = np.clip(np.einsum("bij,ij->bi", w, e) / len2, 0.0, 1.0)
-    diff = w - t[..., None] * e[None]
-    d2 = np.einsum("bij,bij->bi", diff, diff)
+    len2 = e[:, 0] * e[:, 0] + e[:, 1] * e[:, 1]
+    # [B, E] work in separate x / y planes (several times faster than [B, E, 2] einsums)
+    wx = points[:, 0:1] - a[:, 0]
+    wy = points[:, 1:2] - a[:, 1]
+    t = (wx * e[:, 0] + wy * e[:, 1]) * (1.0 / len2)
+    np.clip(t, 0.0, 1.0, out=t)
+    wx -= t * e[:, 0]
+    wy -= t * e[:, 1]
+    d2 = wx * wx + wy * wy
     k = np.argmin(d2, axis=1)
     rows = np.arange(points.shape[0])
     dist = np.sqrt(d2[rows, k])
-    offset = diff[rows, k]
+    offset = np.stack([wx[rows, k], wy[rows, k]], axis=1)
     closest = points - offset
     # inside or outside from the closest feature (robust where a crossing ray would graze a
     # vertex): the side of the closest edge, or at a vertex the side of the sum of the

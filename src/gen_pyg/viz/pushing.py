@@ -36,7 +36,7 @@ def _outlines(record: PushingRecord) -> list[NDArray[np.float64]]:
     xs = x0 + (np.arange(width) + 0.5) * (x1 - x0) / width
     ys = y0 + (np.arange(height) + 0.5) * (y1 - y0) / height
     lines = contourpy.contour_generator(xs, ys, (record.picture > 0).astype(float)).lines(0.5)
-    return [np.asarray(line, dtype=np.float64) for line in lines]  # type: ignore[union-attr]
+    return [np.asarray(line, dtype=np.float64) for line in lines]
 
 
 def _moved(points: NDArray[np.float64], change: NDArray[np.float64]) -> NDArray[np.float64]:
