@@ -616,12 +616,15 @@ def sample_pushes(
         ``(start [B, 2], displacement [B, 2])`` in cm.
     """
     physics = obj.physics if physics is None else physics
+    if isinstance(num_pushes, bool) or not isinstance(num_pushes, int) or num_pushes < 1:
+        raise ValueError(f"'num_pushes' must be an int >= 1 (got {num_pushes!r})")
     angle = rng.uniform(0.0, 2 * math.pi, num_pushes)
     direction = np.stack([np.cos(angle), np.sin(angle)], 1)
-    pos, _ = obj.mass_elements
-    body = polygon_signed_distance(pos, obj.polygon)[0] < 0
-    cell = 2 * physics.box_half_width / physics.resolution
-    target = pos[body][rng.integers(0, int(body.sum()), num_pushes)]
+    xs, ys = obj.grid
+    rows, cols = np.nonzero(obj.picture > 0)
+    cell = 2 * obj.physics.box_half_width / obj.physics.resolution
+    pick = rng.integers(0, rows.size, num_pushes)
+    target = np.stack([xs[cols[pick]], ys[rows[pick]]], 1)
     target = target + rng.uniform(-0.5 * cell, 0.5 * cell, target.shape)
     gap = rng.uniform(0.0, physics.max_gap, num_pushes)
     r_p = physics.pusher_radius
