@@ -3,6 +3,16 @@
 from gen_pyg.solvers.bilinear_interpolate import bilinear_interpolate
 from gen_pyg.solvers.box_coverage import box_coverage
 from gen_pyg.solvers.fd_poisson_solver import FDPoissonSolver
+from gen_pyg.solvers.pushing import (
+    PushingPhysics,
+    PushObject,
+    PushResult,
+    polygon_signed_distance,
+    quasi_static_twist,
+    sample_push_object,
+    sample_pushes,
+    simulate_pushes,
+)
 from gen_pyg.solvers.sphere_laplacian import sphere_laplacian, tangent_basis
 from gen_pyg.solvers.spring_chain import (
     chain_accelerations,
@@ -16,6 +26,9 @@ from gen_pyg.solvers.spring_chain import (
 
 __all__ = [
     "FDPoissonSolver",
+    "PushObject",
+    "PushResult",
+    "PushingPhysics",
     "bilinear_interpolate",
     "box_coverage",
     "chain_accelerations",
@@ -23,7 +36,12 @@ __all__ = [
     "chain_euler_rollout",
     "chain_exact_solution",
     "chain_stiffness_matrix",
+    "polygon_signed_distance",
+    "quasi_static_twist",
+    "sample_push_object",
+    "sample_pushes",
     "semi_implicit_euler",
+    "simulate_pushes",
     "sphere_laplacian",
     "spring_graph_energy",
     "tangent_basis",

@@ -1,0 +1,644 @@
+r"""Quasi-static planar pushing: a point-like (small disc) pusher moves an object on a table.
+
+The model is the standard one of slow robotic pushing. The table's friction on the object is
+described by its *limit surface* (Goyal, Ruina & Papadopoulos, 1991), the set of friction
+wrenches the support can produce while the object slides; here it is the ellipsoid
+
+.. math::
+    \Big(\frac{f_x}{f_{\max}}\Big)^2 + \Big(\frac{f_y}{f_{\max}}\Big)^2
+    + \Big(\frac{m}{m_{\max}}\Big)^2 = 1, \qquad
+    f_{\max} = \mu_s g \sum_i m_i, \quad m_{\max} = \mu_s g \sum_i m_i\, |r_i - r_o|,
+
+about the centre of friction :math:`r_o` (the centre of mass when the support pressure follows
+the mass distribution), with the object's twist :math:`(v_x, v_y, \omega)` normal to it
+(maximum dissipation). With :math:`c = m_{\max} / f_{\max}` (the mass-weighted mean distance
+from :math:`r_o`, a length), a contact force :math:`f` at :math:`p` (relative to :math:`r_o`)
+gives the twist
+
+.. math::
+    (v_x, v_y, \omega) \propto \big(f_x,\ f_y,\ (p \times f) / c^2\big),
+
+so the kinematics depend on the pressure only through :math:`r_o` and :math:`c`, and not on
+:math:`\mu_s`, which only scales the forces. The contact point moves with
+:math:`v_c = M f`, :math:`M = I + u u^\top / c^2`, :math:`u = (-p_y, p_x)`. The pusher-object
+friction :math:`\mu_c` bounds :math:`f` to the friction cone :math:`n \pm \mu_c t` (inward
+normal :math:`n`, tangent :math:`t`); its image under :math:`M` is the *motion cone*
+(Mason, 1986; Lynch & Mason, 1992). A pusher velocity :math:`d` inside the motion cone
+sticks (the contact point moves with the pusher, :math:`f = M^{-1} d`); outside it, the
+pusher slides along the object and the force lies on the cone edge on the side of
+:math:`d`. In both cases the twist is scaled so that the contact point's normal speed equals
+the pusher's.
+
+Each step of :func:`simulate_pushes` moves the pusher by ``step`` along its straight line,
+finds its penetration :math:`\delta = r_p - \operatorname{sd}` into the object (``sd`` the
+signed distance of its centre to the outline), and moves the object by the twist of the
+model scaled to a normal contact displacement :math:`\delta`, so the pusher stays on the
+boundary and never enters; when :math:`\delta \le 0` (no contact, or the pusher moving away)
+the object stays. The pose is integrated with the midpoint rule.
+
+Why quasi-static: real pushing experiments such as Omnipush (Bauza et al., 2019) push slowly
+(a few cm/s), so inertia is negligible against friction and the limit-surface model is the
+standard model of that regime. Known approximations: the ellipsoidal limit surface (the exact
+one is not an ellipsoid; errors of a few percent in the twist direction), the support
+pressure taken proportional to the mass above each point of the base (a rigid object's
+pressure distribution is statically indeterminate), a single contact (the closest boundary
+point; a pusher wedged in a narrow notch touches two faces), Coulomb friction with constant
+coefficients, and no table-edge, tilting or impact effects.
+
+Units: centimetres, grams, radians. Positions are in the world frame, which is the object's
+frame at the start of a push (its *reference point*, the core centre, at the origin).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gen_pyg.solvers._arrays import as_float64
+
+__all__ = [
+    "PICTURE_CLASSES",
+    "PushObject",
+    "PushResult",
+    "PushingPhysics",
+    "polygon_signed_distance",
+    "quasi_static_twist",
+    "sample_push_object",
+    "sample_pushes",
+    "simulate_pushes",
+]
+
+Float64Array = NDArray[np.float64]
+
+#: The picture's pixel classes, in the order of their one-hot columns.
+PICTURE_CLASSES = ("nothing", "body", "light weight", "heavy weight")
+#: Side-piece kinds of :func:`sample_push_object`.
+SIDE_KINDS = ("none", "flat", "triangle", "circle", "concave")
+
+
+def _check_number(name: str, value: object, *, positive: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise TypeError(f"'{name}' must be a number, got {type(value).__name__}")
+    out = float(value)
+    if not math.isfinite(out) or out < 0 or (positive and out == 0):
+        raise ValueError(f"'{name}' must be finite and {'positive' if positive else 'non-negative'}"
+                         f" (got {value!r})")
+    return out
+
+
+@dataclass(frozen=True)
+class PushingPhysics:
+    r"""The physical and numerical parameters of the pushing simulation (cm, g, rad).
+
+    The defaults are the stand-in's: values of the order of a laboratory pushing setup such as
+    Omnipush, not measurements of it.
+
+    Args:
+        mu_s (float, optional): Object-table friction :math:`\mu_s`. With the ellipsoidal
+            limit surface it only scales the friction forces and leaves the motion unchanged;
+            it is kept to state the model fully. (default: ``0.35``)
+        mu_c (float, optional): Pusher-object friction :math:`\mu_c` (half-angle
+            :math:`\arctan \mu_c` of the friction cone). (default: ``0.25``)
+        density (float, optional): Areal density of the object's body in g/cm².
+            (default: ``1.0``)
+        light_mass (float, optional): Mass of a light weight in g. (default: ``50.0``)
+        heavy_mass (float, optional): Mass of a heavy weight in g. (default: ``150.0``)
+        weight_radius (float, optional): Radius in cm of the discs the weights occupy.
+            (default: ``1.0``)
+        pusher_radius (float, optional): Radius :math:`r_p` of the pusher's disc in cm.
+            (default: ``0.5``)
+        push_length (float, optional): Distance the pusher travels, in cm. (default: ``5.0``)
+        step (float, optional): Pusher travel per integration step, in cm. (default: ``0.02``)
+        max_gap (float, optional): Pushes of :func:`sample_pushes` start up to this far (cm)
+            from first contact. (default: ``1.0``)
+        box_half_width (float, optional): The picture covers
+            :math:`[-h, h]^2` cm around the reference point. (default: ``10.0``)
+        resolution (int, optional): Picture (and pressure raster) pixels per side.
+            (default: ``200``)
+        max_corrections (int, optional): Extra contact passes per step: where the pusher
+            still overlaps the object after a step's move (a disc touching two faces of a
+            notch), the overlap is resolved again with the then closest face, up to this many
+            times. (default: ``4``)
+        tolerance (float, optional): Overlaps (cm) below this count as contact without
+            penetration. (default: ``1e-6``)
+    """
+
+    mu_s: float = 0.35
+    mu_c: float = 0.25
+    density: float = 1.0
+    light_mass: float = 50.0
+    heavy_mass: float = 150.0
+    weight_radius: float = 1.0
+    pusher_radius: float = 0.5
+    push_length: float = 5.0
+    step: float = 0.02
+    max_gap: float = 1.0
+    box_half_width: float = 10.0
+    resolution: int = 200
+    max_corrections: int = 4
+    tolerance: float = 1e-6
+
+    def __post_init__(self) -> None:
+        for name in ("mu_s", "density", "light_mass", "heavy_mass", "push_length", "step",
+                     "box_half_width"):
+            _check_number(name, getattr(self, name))
+        for name in ("mu_c", "weight_radius", "pusher_radius", "max_gap"):
+            _check_number(name, getattr(self, name), positive=False)
+        for name, low in (("resolution", 2), ("max_corrections", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"'{name}' must be an int >= {low} (got {value!r})")
+        _check_number("tolerance", self.tolerance)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as a JSON-serialisable dict."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def polygon_signed_distance(
+    points: Float64Array, polygon: Float64Array
+) -> tuple[Float64Array, Float64Array, Float64Array]:
+    r"""Signed distance from points to a simple polygon, with the closest boundary point and
+    the outward normal there.
+
+    The distance is negative inside. The normal is the unit vector from the
+    closest point towards the point (away from it when the point is inside), the edge's own
+    normal when the point is on the boundary; at a convex vertex it turns continuously, as the
+    contact normal of a disc rolling round the corner does.
+
+    Args:
+        points (numpy.ndarray): Points, shape ``[B, 2]``.
+        polygon (numpy.ndarray): Vertices in counter-clockwise order, shape ``[V, 2]``,
+            ``V >= 3``, the last joined to the first.
+
+    Returns:
+        ``(sd, closest, normal)`` of shapes ``[B]``, ``[B, 2]``, ``[B, 2]``.
+
+    Example:
+        >>> square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+        >>> points = np.array([[2.0, 0.5], [0.5, 0.4]])
+        >>> sd, closest, normal = polygon_signed_distance(points, square)
+        >>> sd.tolist(), closest[0].tolist(), normal[0].tolist()
+        ([1.0, -0.4], [1.0, 0.5], [1.0, 0.0])
+    """
+    a = polygon
+    e = np.roll(polygon, -1, axis=0) - a
+    len2 = e[:, 0] * e[:, 0] + e[:, 1] * e[:, 1]
+    # [B, E] work in separate x / y planes (several times faster than [B, E, 2] einsums)
+    wx = points[:, 0:1] - a[:, 0]
+    wy = points[:, 1:2] - a[:, 1]
+    t = (wx * e[:, 0] + wy * e[:, 1]) * (1.0 / len2)
+    np.clip(t, 0.0, 1.0, out=t)
+    wx -= t * e[:, 0]
+    wy -= t * e[:, 1]
+    d2 = wx * wx + wy * wy
+    k = np.argmin(d2, axis=1)
+    rows = np.arange(points.shape[0])
+    dist = np.sqrt(d2[rows, k])
+    offset = np.stack([wx[rows, k], wy[rows, k]], axis=1)
+    closest = points - offset
+    # inside or outside from the closest feature (robust where a crossing ray would graze a
+    # vertex): the side of the closest edge, or at a vertex the side of the sum of the
+    # normals of its two edges (the pseudo-normal)
+    normals = np.stack([e[:, 1], -e[:, 0]], axis=1) / np.sqrt(len2)[:, None]
+    tk = t[rows, k]
+    count = polygon.shape[0]
+    pseudo = np.where((tk <= 0.0)[:, None], normals[k] + normals[(k - 1) % count],
+                      np.where((tk >= 1.0)[:, None], normals[k] + normals[(k + 1) % count],
+                               normals[k]))
+    inside = np.einsum("ij,ij->i", offset, pseudo) < 0
+    edge_normal = normals[k]
+    on_boundary = dist < 1e-12
+    normal = np.where(on_boundary[:, None], edge_normal,
+                      offset / np.where(on_boundary, 1.0, dist)[:, None])
+    normal = np.where(inside[:, None] & ~on_boundary[:, None], -normal, normal)
+    sd = np.where(inside, -dist, dist)
+    return sd, closest, normal
+
+
+def quasi_static_twist(
+    contact: Float64Array,
+    normal: Float64Array,
+    direction: Float64Array,
+    c: float,
+    mu_c: float,
+) -> tuple[Float64Array, Float64Array, NDArray[np.bool_]]:
+    r"""The object's twist under a pusher, from the ellipsoidal limit surface and the motion
+    cone (see the module text).
+
+    Args:
+        contact (numpy.ndarray): Contact points :math:`p` relative to the centre of friction,
+            in the object's frame, shape ``[B, 2]``.
+        normal (numpy.ndarray): Unit inward normals :math:`n` of the object at the contacts
+            (the direction the pusher presses), shape ``[B, 2]``.
+        direction (numpy.ndarray): Pusher velocities :math:`d` in the object's frame,
+            shape ``[B, 2]``.
+        c (float): The limit-surface length :math:`c = m_{\max} / f_{\max}`.
+        mu_c (float): Pusher-object friction coefficient.
+
+    Returns:
+        ``(twist, normal_speed, sticking)``: the twist :math:`(v_x, v_y, \omega)` about the
+        centre of friction in the object's frame for a contact force with unit normal
+        component, ``[B, 3]``; the normal speed :math:`n \cdot v_c` of the contact point it
+        gives, ``[B]`` (divide the twist by it for a unit normal push); and whether the
+        contact sticks, ``[B]``.
+
+    Example:
+        >>> twist, vn, stick = quasi_static_twist(np.array([[-1.0, 0.0]]), np.array([[1.0, 0.0]]),
+        ...                                       np.array([[1.0, 0.0]]), 0.5, 0.3)
+        >>> (twist / vn[:, None]).tolist(), stick.tolist()
+        ([[1.0, 0.0, 0.0]], [True])
+    """
+    n, d = normal, direction
+    t = np.stack([-n[:, 1], n[:, 0]], axis=1)
+    u = np.stack([-contact[:, 1], contact[:, 0]], axis=1)
+    c2 = c * c
+    denom = c2 + np.einsum("ij,ij->i", u, u)
+    f_d = d - u * (np.einsum("ij,ij->i", u, d) / denom)[:, None]  # M^{-1} d
+    fn = np.einsum("ij,ij->i", n, f_d)
+    ft = np.einsum("ij,ij->i", t, f_d)
+    sticking = (fn > 0) & (np.abs(ft) <= mu_c * fn)
+    side = np.where(ft >= 0, 1.0, -1.0)
+    f_edge = n + (mu_c * side)[:, None] * t
+    f = np.where(sticking[:, None], f_d / np.where(sticking, fn, 1.0)[:, None], f_edge)
+    uf = np.einsum("ij,ij->i", u, f)
+    twist = np.concatenate([f, (uf / c2)[:, None]], axis=1)
+    v_contact = f + u * (uf / c2)[:, None]
+    return twist, np.einsum("ij,ij->i", n, v_contact), sticking
+
+
+def _rotate(v: Float64Array, angle: Float64Array) -> Float64Array:
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.stack([cos * v[:, 0] - sin * v[:, 1], sin * v[:, 0] + cos * v[:, 1]], axis=1)
+
+
+@dataclass(frozen=True, eq=False)
+class PushObject:
+    r"""An object to push: a polygon body of uniform areal density with disc (or point)
+    weights on it.
+
+    Coordinates are cm in the object's frame, whose origin is the reference point whose
+    motion the pose change reports (the core centre of :func:`sample_push_object`).
+
+    Args:
+        polygon (numpy.ndarray): Outline, counter-clockwise, shape ``[V, 2]``.
+        weight_pos (numpy.ndarray, optional): Weight centres, shape ``[W, 2]``.
+            (default: none)
+        weight_mass (numpy.ndarray, optional): Weight masses in g, shape ``[W]``.
+            (default: none)
+        weight_heavy (numpy.ndarray, optional): Whether each weight is drawn as heavy,
+            shape ``[W]``. (default: ``weight_mass`` above the mean of the physics' light and
+            heavy masses)
+        physics (PushingPhysics, optional): Density, weight radius (``0``: point masses, on
+            no pixel) and raster. (default: ``PushingPhysics()``)
+    """
+
+    polygon: Float64Array
+    weight_pos: Float64Array = field(default_factory=lambda: np.zeros((0, 2)))
+    weight_mass: Float64Array = field(default_factory=lambda: np.zeros(0))
+    weight_heavy: NDArray[np.bool_] | None = None
+    physics: PushingPhysics = field(default_factory=PushingPhysics)
+
+    def __post_init__(self) -> None:
+        poly = as_float64(self.polygon, "polygon")
+        if poly.ndim != 2 or poly.shape[1] != 2 or poly.shape[0] < 3:
+            raise ValueError(f"'polygon' must have shape [V >= 3, 2] (got {poly.shape})")
+        area = 0.5 * float(np.sum(poly[:, 0] * np.roll(poly[:, 1], -1)
+                                  - np.roll(poly[:, 0], -1) * poly[:, 1]))
+        if area <= 0:
+            raise ValueError("'polygon' must be counter-clockwise with a positive area")
+        pos = as_float64(self.weight_pos, "weight_pos").reshape(-1, 2)
+        mass = as_float64(self.weight_mass, "weight_mass").reshape(-1)
+        if pos.shape[0] != mass.shape[0]:
+            raise ValueError(f"'weight_pos' [{pos.shape[0]}, 2] and 'weight_mass' "
+                             f"[{mass.shape[0]}] must describe as many weights")
+        if np.any(mass <= 0):
+            raise ValueError("'weight_mass' must be positive")
+        if self.weight_heavy is None:
+            threshold = 0.5 * (self.physics.light_mass + self.physics.heavy_mass)
+            heavy = mass > threshold
+        else:
+            heavy = np.asarray(self.weight_heavy, dtype=bool).reshape(-1)
+            if heavy.shape != mass.shape:
+                raise ValueError(f"'weight_heavy' must have shape [{mass.shape[0]}]")
+        object.__setattr__(self, "polygon", poly)
+        object.__setattr__(self, "weight_pos", pos)
+        object.__setattr__(self, "weight_mass", mass)
+        object.__setattr__(self, "weight_heavy", heavy)
+
+    @cached_property
+    def grid(self) -> tuple[Float64Array, Float64Array]:
+        """Pixel-centre coordinates ``(x [R], y [R])`` of the picture box (cm)."""
+        h, r = self.physics.box_half_width, self.physics.resolution
+        centres = (-h + (np.arange(r) + 0.5) * (2 * h / r)).astype(np.float64)
+        return centres, centres
+
+    @cached_property
+    def picture(self) -> NDArray[np.uint8]:
+        """The top-down picture, ``[R, R]`` class indices into :data:`PICTURE_CLASSES`;
+        ``picture[i, j]`` is the pixel at ``(x_j, y_i)`` (row 0 at the bottom)."""
+        xs, ys = self.grid
+        px, py = np.meshgrid(xs, ys)
+        pts = np.stack([px.ravel(), py.ravel()], axis=1)
+        sd = polygon_signed_distance(pts, self.polygon)[0]
+        out = np.where(sd < 0, 1, 0).astype(np.uint8)
+        for p, heavy in zip(self.weight_pos, self.weight_heavy, strict=True):  # type: ignore[arg-type]
+            disc = np.sum((pts - p) ** 2, axis=1) <= self.physics.weight_radius ** 2
+            out[disc] = 3 if heavy else 2
+        return out.reshape(py.shape)
+
+    @cached_property
+    def mass_elements(self) -> tuple[Float64Array, Float64Array]:
+        """The support's mass elements ``(positions [K, 2], masses [K])``: body pixels at
+        the areal density, each weight spread evenly over its disc's pixels (a point mass when
+        its radius is zero or it covers no pixel)."""
+        xs, ys = self.grid
+        px, py = np.meshgrid(xs, ys)
+        pts = np.stack([px.ravel(), py.ravel()], axis=1)
+        cell = (2 * self.physics.box_half_width / self.physics.resolution) ** 2
+        body = polygon_signed_distance(pts, self.polygon)[0] < 0
+        positions = [pts[body]]
+        masses = [np.full(int(body.sum()), self.physics.density * cell)]
+        for p, m in zip(self.weight_pos, self.weight_mass, strict=True):
+            disc = np.sum((pts - p) ** 2, axis=1) <= self.physics.weight_radius ** 2
+            if disc.any():
+                positions.append(pts[disc])
+                masses.append(np.full(int(disc.sum()), m / disc.sum()))
+            else:
+                positions.append(p[None])
+                masses.append(np.array([m]))
+        return np.concatenate(positions), np.concatenate(masses)
+
+    @cached_property
+    def center_of_friction(self) -> Float64Array:
+        """The centre of friction :math:`r_o` (cm, object frame): the centre of mass."""
+        pos, mass = self.mass_elements
+        out: Float64Array = mass @ pos / mass.sum()
+        return out
+
+    @cached_property
+    def limit_surface_length(self) -> float:
+        r""":math:`c = m_{\max} / f_{\max} = \sum_i m_i |r_i - r_o| / \sum_i m_i` in cm."""
+        pos, mass = self.mass_elements
+        dist = np.linalg.norm(pos - self.center_of_friction, axis=1)
+        return float(mass @ dist / mass.sum())
+
+    @property
+    def total_mass(self) -> float:
+        """Body plus weights, in g."""
+        return float(self.mass_elements[1].sum())
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What :func:`simulate_pushes` returns (cm, rad, world frame = the object's initial frame).
+
+    Attributes:
+        pose_change: ``[B, 3]`` change ``(dx, dy, dtheta)`` of the object's reference point
+            and orientation (counter-clockwise positive).
+        pusher_end: ``[B, 2]`` final pusher positions.
+        sticking_fraction: ``[B]`` fraction of the in-contact steps that stuck.
+        clearance: ``[B, S]`` signed distance minus pusher radius after every step (``>= 0``
+            up to the integration error when the pusher stays out), or ``None``.
+        poses: ``[B, S + 1, 3]`` reference-point poses after every step, or ``None``.
+    """
+
+    pose_change: Float64Array
+    pusher_end: Float64Array
+    sticking_fraction: Float64Array
+    clearance: Float64Array | None = None
+    poses: Float64Array | None = None
+
+
+def simulate_pushes(
+    obj: PushObject,
+    start: Float64Array,
+    displacement: Float64Array,
+    *,
+    physics: PushingPhysics | None = None,
+    return_trajectory: bool = False,
+) -> PushResult:
+    r"""Push one object, starting from rest at the origin, once per row of ``start``.
+
+    All pushes of the object run at once (numpy, vectorised over the pushes). The pusher moves
+    from ``start`` along ``displacement`` in ``ceil(|displacement| / step)`` equal steps; each
+    push starts from the object's initial pose and is independent of the others.
+
+    Args:
+        obj (PushObject): The object.
+        start (numpy.ndarray): Pusher start positions in cm, ``[B, 2]``, outside the object
+            by at least the pusher radius.
+        displacement (numpy.ndarray): Pusher displacements in cm, ``[B, 2]``.
+        physics (PushingPhysics, optional): ``mu_c``, ``pusher_radius`` and ``step``.
+            (default: ``obj.physics``)
+        return_trajectory (bool, optional): Also return the clearance and the poses after
+            every step (costs a second distance evaluation per step). (default: ``False``)
+
+    Returns:
+        PushResult: the pose changes and diagnostics.
+
+    Example:
+        >>> square = np.array([[-5.0, -5.0], [5.0, -5.0], [5.0, 5.0], [-5.0, 5.0]])
+        >>> res = simulate_pushes(PushObject(square), np.array([[-5.5, 0.0]]),
+        ...                       np.array([[5.0, 0.0]]))
+        >>> np.round(res.pose_change, 6) + 0.0
+        array([[5., 0., 0.]])
+    """
+    physics = obj.physics if physics is None else physics
+    start = as_float64(start, "start")
+    displacement = as_float64(displacement, "displacement")
+    if start.ndim != 2 or start.shape[1] != 2 or displacement.shape != start.shape:
+        raise ValueError(f"'start' and 'displacement' must both be [B, 2] (got {start.shape} "
+                         f"and {displacement.shape})")
+    cof = obj.center_of_friction
+    c = obj.limit_surface_length
+    poly = obj.polygon - cof
+    r_p, mu_c = physics.pusher_radius, physics.mu_c
+    sd0 = polygon_signed_distance(start - cof, poly)[0]
+    if np.any(sd0 < r_p - 1e-9):
+        bad = int(np.argmax(sd0 < r_p - 1e-9))
+        raise ValueError(f"'start'[{bad}] overlaps the object (pusher centre {sd0[bad]:.4g} cm "
+                         f"from the outline, radius {r_p})")
+    batch = start.shape[0]
+    length = np.linalg.norm(displacement, axis=1)
+    # each push in equal steps of at most ``step`` (its own count, so that a push's result does
+    # not depend on the other pushes of the batch)
+    steps_of = np.maximum(1, np.ceil(length / physics.step - 1e-9)).astype(np.int64)
+    num_steps = int(steps_of.max()) if batch else 0
+    ds = displacement / steps_of[:, None]
+    cap = 4.0 * np.linalg.norm(ds, axis=1)
+    pos = np.tile(cof, (batch, 1))  # the centre of friction, world frame
+    theta = np.zeros(batch)
+    pusher = start.copy()
+    stuck = np.zeros(batch)
+    touched = np.zeros(batch)
+    clearance = np.zeros((batch, num_steps)) if return_trajectory else None
+    poses = np.zeros((batch, num_steps + 1, 3)) if return_trajectory else None
+
+    def reference() -> Float64Array:
+        return np.concatenate([pos + _rotate(np.tile(-cof, (batch, 1)), theta),
+                               theta[:, None]], axis=1)
+
+    if poses is not None:
+        poses[:, 0] = reference()
+    for k in range(num_steps):
+        pusher += np.where((k < steps_of)[:, None], ds, 0.0)
+        active = np.arange(batch)
+        for _ in range(1 + physics.max_corrections):
+            local = _rotate(pusher[active] - pos[active], -theta[active])
+            sd, closest, outward = polygon_signed_distance(local, poly)
+            depth = r_p - sd
+            inner = depth > physics.tolerance
+            hit = active[inner]
+            if not hit.size:
+                break
+            d_obj = _rotate(ds[hit], -theta[hit])
+            twist, vn, sticking = quasi_static_twist(closest[inner], -outward[inner], d_obj,
+                                                     c, mu_c)
+            scale = np.minimum(depth[inner] / np.maximum(vn, 1e-9), cap[hit] / np.maximum(
+                np.linalg.norm(twist[:, :2], axis=1), 1e-9))
+            dtheta = twist[:, 2] * scale
+            pos[hit] += _rotate(twist[:, :2] * scale[:, None], theta[hit] + 0.5 * dtheta)
+            theta[hit] += dtheta
+            if active.size == batch:  # statistics of the step's first contact only
+                stuck[hit] += sticking
+                touched[hit] += 1
+            active = hit
+        if clearance is not None and poses is not None:
+            local = _rotate(pusher - pos, -theta)
+            clearance[:, k] = polygon_signed_distance(local, poly)[0] - r_p
+            poses[:, k + 1] = reference()
+    return PushResult(
+        pose_change=reference(),
+        pusher_end=pusher,
+        sticking_fraction=stuck / np.maximum(touched, 1),
+        clearance=clearance,
+        poses=poses,
+    )
+
+
+def _side_chain(kind: str, a: float) -> Float64Array:
+    """Outline points strictly between the corners ``(a, -a)`` and ``(a, a)`` of the core's
+    +x side, for a side piece of ``kind`` (cm)."""
+    if kind == "none":
+        return np.zeros((0, 2))
+    if kind == "flat":
+        return np.array([[a + 1.5, -a], [a + 1.5, a]])
+    if kind == "triangle":
+        return np.array([[a + 2.5, 0.0]])
+    if kind == "circle":  # a convex circular arc of sagitta 2.5 on the side
+        s = 2.5
+        radius = (a * a + s * s) / (2 * s)
+        half = math.asin(a / radius)
+        angles = np.linspace(-half, half, 13)[1:-1]
+        return np.stack([a + s - radius + radius * np.cos(angles), radius * np.sin(angles)], 1)
+    if kind == "concave":  # a 2.5 cm deep piece whose outer edge is a concave arc (sagitta 1.2)
+        depth, s = 2.5, 1.2
+        radius = (a * a + s * s) / (2 * s)
+        half = math.asin(a / radius)
+        angles = np.linspace(-half, half, 11)
+        x = a + depth - s + radius * (1.0 - np.cos(angles))
+        return np.stack([x, radius * np.sin(angles)], 1)
+    raise ValueError(f"unknown side kind {kind!r}; expected one of {SIDE_KINDS}")
+
+
+def sample_push_object(
+    rng: np.random.Generator,
+    physics: PushingPhysics | None = None,
+    *,
+    core_half_width: float = 3.0,
+    sides: tuple[str, str, str, str] | None = None,
+) -> PushObject:
+    r"""A random object in the spirit of Omnipush: a square core with a side piece on each of
+    its four sides and 0-2 weights.
+
+    Each side draws a piece from :data:`SIDE_KINDS` (none, a flat 1.5 cm slab, a 2.5 cm
+    triangle, a convex circular arc, a slab with a concave circular outer edge). The number of
+    weights is uniform in {0, 1, 2}; each sits on a distinct one of four slots inside the core,
+    near the middle of a side, and is light or heavy with probability 1/2.
+
+    Args:
+        rng (numpy.random.Generator): The random source.
+        physics (PushingPhysics, optional): Masses, radii and raster.
+            (default: ``PushingPhysics()``)
+        core_half_width (float, optional): Half the core's side in cm. (default: ``3.0``)
+        sides (tuple of str, optional): Fix the side kinds (+x, +y, -x, -y) instead of
+            drawing them. (default: ``None``)
+
+    Example:
+        >>> obj = sample_push_object(np.random.default_rng(0))
+        >>> obj.picture.shape, obj.polygon.shape[1]
+        ((200, 200), 2)
+    """
+    physics = PushingPhysics() if physics is None else physics
+    a = _check_number("core_half_width", core_half_width)
+    kinds = sides if sides is not None else tuple(
+        SIDE_KINDS[i] for i in rng.integers(0, len(SIDE_KINDS), 4))
+    outline = []
+    for k, kind in enumerate(kinds):
+        chain = np.concatenate([np.array([[a, -a]]), _side_chain(kind, a)])
+        outline.append(_rotate(chain, np.full(len(chain), k * math.pi / 2)))
+    polygon = np.concatenate(outline)
+    num_weights = int(rng.integers(0, 3))
+    slots = rng.permutation(4)[:num_weights]
+    inset = a - physics.weight_radius - 0.3
+    weight_pos = np.stack([inset * np.cos(slots * math.pi / 2),
+                           inset * np.sin(slots * math.pi / 2)], 1).reshape(-1, 2)
+    heavy = rng.random(num_weights) < 0.5
+    mass = np.where(heavy, physics.heavy_mass, physics.light_mass)
+    return PushObject(polygon, weight_pos, mass, heavy, physics)
+
+
+def sample_pushes(
+    obj: PushObject, rng: np.random.Generator, num_pushes: int,
+    physics: PushingPhysics | None = None,
+) -> tuple[Float64Array, Float64Array]:
+    r"""Random straight pushes that reach the object.
+
+    Each push draws a direction uniformly on the circle and a target point uniformly on the
+    object's body; its line passes through the target and it starts a gap drawn uniformly in
+    ``[0, max_gap]`` before its first contact (found by marching along the line in 1 mm steps
+    and bisecting).
+
+    Args:
+        obj (PushObject): The object.
+        rng (numpy.random.Generator): The random source.
+        num_pushes (int): How many pushes.
+        physics (PushingPhysics, optional): ``push_length``, ``max_gap``, ``pusher_radius``.
+            (default: ``obj.physics``)
+
+    Returns:
+        ``(start [B, 2], displacement [B, 2])`` in cm.
+    """
+    physics = obj.physics if physics is None else physics
+    if isinstance(num_pushes, bool) or not isinstance(num_pushes, int) or num_pushes < 1:
+        raise ValueError(f"'num_pushes' must be an int >= 1 (got {num_pushes!r})")
+    angle = rng.uniform(0.0, 2 * math.pi, num_pushes)
+    direction = np.stack([np.cos(angle), np.sin(angle)], 1)
+    xs, ys = obj.grid
+    rows, cols = np.nonzero(obj.picture > 0)
+    cell = 2 * obj.physics.box_half_width / obj.physics.resolution
+    pick = rng.integers(0, rows.size, num_pushes)
+    target = np.stack([xs[cols[pick]], ys[rows[pick]]], 1)
+    target = target + rng.uniform(-0.5 * cell, 0.5 * cell, target.shape)
+    gap = rng.uniform(0.0, physics.max_gap, num_pushes)
+    r_p = physics.pusher_radius
+    # march back from the target: the first sample (from far away) within reach of the body
+    span = 2 * physics.box_half_width
+    ts = np.arange(-span, 0.0 + 1e-9, 0.1)
+    pts = (target[:, None, :] + ts[None, :, None] * direction[:, None, :]).reshape(-1, 2)
+    reach = (polygon_signed_distance(pts, obj.polygon)[0] <= r_p).reshape(num_pushes, -1)
+    first = np.argmax(reach, axis=1)
+    lo, hi = ts[np.maximum(first - 1, 0)], ts[first]
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        inside = polygon_signed_distance(target + mid[:, None] * direction, obj.polygon)[0] <= r_p
+        hi = np.where(inside, mid, hi)
+        lo = np.where(inside, lo, mid)
+    start = target + (lo - gap)[:, None] * direction
+    return start, physics.push_length * direction
