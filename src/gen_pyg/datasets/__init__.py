@@ -1,5 +1,6 @@
 """PyG datasets and the generators that make their data offline."""
 
+from gen_pyg.datasets.mazes import Mazes
 from gen_pyg.datasets.poisson_house import (
     PoissonHouse,
     generate_poisson_houses,
@@ -21,6 +22,7 @@ from gen_pyg.datasets.poisson_square import PoissonSquare
 from gen_pyg.datasets.spring_mass import SpringMass, chain_edge_index, spring_chain_graph
 
 __all__ = [
+    "Mazes",
     "PoissonHouse",
     "PoissonSphere",
     "PoissonSquare",
