@@ -1,5 +1,6 @@
 """PyG datasets and the generators that make their data offline."""
 
+from gen_pyg.datasets.mazes import Mazes
 from gen_pyg.datasets.poisson_house import (
     PoissonHouse,
     generate_poisson_houses,
@@ -28,6 +29,7 @@ from gen_pyg.datasets.pushing import (
 from gen_pyg.datasets.spring_mass import SpringMass, chain_edge_index, spring_chain_graph
 
 __all__ = [
+    "Mazes",
     "PoissonHouse",
     "PoissonSphere",
     "PoissonSquare",

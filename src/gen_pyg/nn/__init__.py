@@ -15,10 +15,15 @@ from gen_pyg.nn.function_heads import FunctionHeads
 from gen_pyg.nn.mlp import mlp
 from gen_pyg.nn.models import (
     GEN,
+    ImageEmbedder,
     InputOffset,
     InteractionNetwork,
     NeuralProcess,
+    PoseImageEncoder,
+    SceneRetrieval,
     SymmetryAverage,
+    retrieval_accuracy,
+    retrieval_loss,
 )
 from gen_pyg.nn.representation import (
     Representation,
@@ -35,11 +40,14 @@ __all__ = [
     "Bilinear",
     "FunctionHeads",
     "GENConv",
+    "ImageEmbedder",
     "InputOffset",
     "InteractionConv",
     "InteractionNetwork",
     "NeuralProcess",
+    "PoseImageEncoder",
     "Representation",
+    "SceneRetrieval",
     "SoftNearest",
     "SpatialAggregation",
     "SpatialDecoder",
@@ -49,5 +57,7 @@ __all__ = [
     "mlp",
     "register_representation",
     "representation_names",
+    "retrieval_accuracy",
+    "retrieval_loss",
     "unregister_representation",
 ]

@@ -1,10 +1,29 @@
 """Models built from the operators in :mod:`gen_pyg.nn.conv`: the Graph Element Network, the
-Neural Process baseline, a per-node interaction network, and wrappers of them."""
+Neural Process baseline, a per-node interaction network, the scene-retrieval model, and
+wrappers of them."""
 
 from gen_pyg.nn.models.gen import GEN
 from gen_pyg.nn.models.input_offset import InputOffset
 from gen_pyg.nn.models.interaction_network import InteractionNetwork
 from gen_pyg.nn.models.neural_process import NeuralProcess
+from gen_pyg.nn.models.scene import (
+    ImageEmbedder,
+    PoseImageEncoder,
+    SceneRetrieval,
+    retrieval_accuracy,
+    retrieval_loss,
+)
 from gen_pyg.nn.models.symmetry_average import SymmetryAverage
 
-__all__ = ["GEN", "InputOffset", "InteractionNetwork", "NeuralProcess", "SymmetryAverage"]
+__all__ = [
+    "GEN",
+    "ImageEmbedder",
+    "InputOffset",
+    "InteractionNetwork",
+    "NeuralProcess",
+    "PoseImageEncoder",
+    "SceneRetrieval",
+    "SymmetryAverage",
+    "retrieval_accuracy",
+    "retrieval_loss",
+]
