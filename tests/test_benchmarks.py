@@ -4,6 +4,7 @@ them rots): each writes a ``*_quick.json`` record with numbers and its figures w
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import math
@@ -123,9 +124,11 @@ def test_bench_all_quick(tmp_path: Path) -> None:
         path = tmp_path / f"{stem}_quick.json"
         assert path.is_file(), (script, written)
         record = json.loads(path.read_text())
-        if stem != "poisson_square":  # that script marks its quick runs by name only
-            assert record["quick"] is True, script
-        assert "--quick" in record.get("command", "--quick"), script
+        # the harness's header, the same in every record
+        assert record["quick"] is True, script
+        assert record["command"].startswith(f"python benchmarks/{script}"), script
+        assert "--quick" in record["command"], script
+        assert record["machine"]["threads"] >= 1 and record["started"] <= record["finished"]
         for i, check in enumerate(CHECKS[stem]):
             assert check(record), f"{script}: check {i} failed"
         assert any(n.startswith(stem) and n.endswith(".png") for n in written), script
@@ -214,7 +217,7 @@ def _load_benchmark(name: str) -> Any:
 
 
 def test_poisson_square_targets_worked_by_hand() -> None:
-    ps = _load_benchmark("poisson_square")
+    ps = _load_benchmark("_poisson")
 
     def summary(mses: dict[str, float]) -> dict[str, dict[str, float]]:
         return {k: {"mse_mean": v, "rmse_mean": math.sqrt(v)} for k, v in mses.items()}
@@ -259,3 +262,163 @@ def test_size_generalization_num_steps_is_applied_and_recorded(tmp_path: Path) -
     # 2x2 has diameter 2: one round instead of two changes every seed's error there
     assert all(a["2x2"] != b["2x2"] for a, b in zip(diam["per_seed"], one["per_seed"],
                                                     strict=True))
+
+
+# --------------------------------------------------------------------------------------------
+# The harness, the recipes file and the "the paper vs gen_pyg" tables
+# --------------------------------------------------------------------------------------------
+def test_every_script_uses_the_harness_and_keeps_no_copy_of_it() -> None:
+    """Threads, result paths, git commit, load and the record header come from _harness; no
+    script imports another script's helpers."""
+    scripts = [Path(s).stem for s in _scripts()]
+    own_copies = ("GEN_PYG_BENCH_RESULTS", "set_num_threads", "getloadavg", "rev-parse",
+                  "import poisson_square", "from poisson_square", "_common")
+    for stem in scripts:
+        text = (BENCHMARKS / f"{stem}.py").read_text()
+        assert "import _harness as " in text, stem
+        assert ".header(" in text and ".write_record(" in text, stem
+        found = [c for c in own_copies if c in text]
+        # size_generalization's quick mode trains poisson_square's quick run first
+        if stem == "size_generalization":
+            found = [c for c in found if c != "import poisson_square"]
+        assert not found, (stem, found)
+
+
+def test_harness_summaries_worked_by_hand() -> None:
+    h = _load_benchmark("_harness")
+    # MSEs 0.01 and 0.04: RMSEs 0.1 and 0.2; sample std of two values is |a - b| / sqrt(2)
+    s = h.summarise_mse([{"test_mse": {"7x7": 0.01}}, {"test_mse": {"7x7": 0.04}}])["7x7"]
+    assert s["mse_mean"] == pytest.approx(0.025)
+    assert s["mse_std"] == pytest.approx(0.03 / math.sqrt(2))
+    assert s["rmse_mean"] == pytest.approx(0.15)
+    assert s["rmse_std"] == pytest.approx(0.1 / math.sqrt(2))
+    assert h.mean_std([3.0]) == (3.0, 0.0)
+    with pytest.raises(ValueError, match="values"):
+        h.mean_std([])
+    assert h.without(["--quick", "--seeds", "0", "1", "--jobs", "2"], "--seeds") == [
+        "--quick", "--jobs", "2"]
+
+
+def test_harness_names_quick_records_apart(tmp_path: Path) -> None:
+    h = _load_benchmark("_harness")
+    parser = h.parser("doc", name="bench", seeds=[0, 1])
+    assert h.result_name(parser.parse_args([])) == "bench"
+    assert h.result_name(parser.parse_args(["--quick"])) == "bench_quick"
+    # a chosen name is kept as it is: the user asked for it
+    assert h.result_name(parser.parse_args(["--quick", "--name", "mine"])) == "mine"
+    args = parser.parse_args(["--out", str(tmp_path), "--seeds", "3"])
+    assert args.seeds == [3] and h.out_dir(args) == tmp_path
+    record = h.header("bench.py", ["--seeds", "3"], quick=False, seeds=args.seeds)
+    assert record["command"] == "python benchmarks/bench.py --seeds 3"
+    assert record["seeds"] == [3] and record["quick"] is False
+    path = h.write_record("bench", record, tmp_path)
+    assert json.loads(path.read_text())["finished"] >= record["started"]
+    with pytest.raises(ValueError, match="threads"):
+        h.set_threads(0)
+
+
+#: TrainConfig fields added after some records were written, with the value the older runs used
+_ADDED_TRAIN = {"warmup_steps": 0}
+
+
+def _recorded_epochs(command: str) -> int | None:
+    words = command.split()
+    return int(words[words.index("--epochs") + 1]) if "--epochs" in words else None
+
+
+def test_every_committed_recipe_resolves_to_its_recorded_settings() -> None:
+    """The recipes moved from Python to recipes.toml: every recipe a committed record names
+    resolves, to the model and training settings that record was trained with."""
+    from gen_pyg.training.config import ADDED_FIELDS
+
+    recipes = _load_benchmark("_recipes").recipes()
+    checked = 0
+    for path in sorted(COMMITTED.glob("poisson_square*.json")):
+        record = json.loads(path.read_text())
+        epochs = _recorded_epochs(record["command"])
+        for name, rec in record["recipes"].items():
+            assert name in recipes, (path.name, name)
+            model = dataclasses.asdict(recipes[name].model)
+            train = recipes[name].train.to_dict()
+            if epochs is not None:  # the command overrode every recipe's epochs
+                train["epochs"] = epochs
+            saved_model = {**{k.removeprefix("model."): v for k, v in ADDED_FIELDS.items()
+                              if k.startswith("model.")}, **rec["model"]}
+            assert saved_model == model, (path.name, name)
+            assert {**_ADDED_TRAIN, **rec["train"]} == {**train, "seed": rec["train"]["seed"]}, (
+                path.name, name)
+            assert rec["what"] == recipes[name].what, (path.name, name)
+            checked += 1
+        np_model = {**{k.removeprefix("model."): v for k, v in ADDED_FIELDS.items()
+                       if k.startswith("model.")}, **record["neural_process"]["model"]}
+        assert np_model == dataclasses.asdict(_load_benchmark("_recipes").baseline().model)
+    assert checked >= 15
+
+
+def test_recipes_file_adds_recipes_and_names_bad_keys(tmp_path: Path) -> None:
+    r = _load_benchmark("_recipes")
+    mine = tmp_path / "mine.toml"
+    mine.write_text('[recipes.narrow]\nwhat = "demo with 16 latent channels"\n'
+                    'model = { latent_channels = 16 }\ntrain = { epochs = 5 }\n')
+    table = r.recipes(mine)
+    # overrides on top of the built-in defaults (the demo's recipe), the rest untouched
+    assert table["narrow"].model.latent_channels == 16
+    assert table["narrow"].model.representation == table["demo"].model.representation
+    assert table["narrow"].train.epochs == 5 and table["narrow"].train.schedule == "cosine"
+    assert "bilinear" in table
+    bad = {
+        '[recipes.x]\nwhat = "x"\nmodel = { latent_chanels = 16 }\n':
+            r"recipes\.x\.model\.latent_chanels",
+        '[recipes.x]\nwhat = "x"\ntrain = { epochs = "ten" }\n': r"recipes\.x\.train\.epochs",
+        '[recipes.x]\nwhat = "x"\ntrain = { progress = 1 }\n': r"recipes\.x\.train\.progress",
+        '[recipes.x]\nmodel = { k = 4 }\n': r"recipes\.x\.what",
+        '[recipes.x]\nwhat = "x"\nmodle = { k = 4 }\n': r"recipes\.x\.modle",
+        '[recipes.x]\nwhat = "x"\ntrain = { epochs = 0 }\n': r"recipes\.x.*epochs",
+        '[recipes.demo]\nwhat = "another demo"\n': r"recipes\.demo exists already",
+        '[recipe.x]\nwhat = "x"\n': "recipe",
+        'not toml = = 1\n': "not valid TOML",
+    }
+    for text, match in bad.items():
+        mine.write_text(text)
+        with pytest.raises(ValueError, match=match):
+            r.recipes(mine)
+
+
+def test_poisson_square_refuses_an_unknown_recipe_by_name(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    ps = _load_benchmark("poisson_square")
+    with pytest.raises(SystemExit):
+        ps.main(["--quick", "--recipes", "no_such_recipe"])
+    assert "no_such_recipe" in capsys.readouterr().err
+
+
+def test_paper_tables_say_not_yet_measured_with_the_command() -> None:
+    tables = _load_benchmark("tables")
+    for fn, script in ((tables.paper_pushing, "pushing.py"), (tables.paper_scenes, "scenes.py"),
+                       (tables.paper_poisson_sphere, "poisson_sphere.py"),
+                       (tables.paper_speed, "solver_speed.py")):
+        text = fn(None)
+        assert "not yet measured" in text and f"python benchmarks/{script}" in text
+    # the paper's own numbers stay next to gen_pyg's once a record exists
+    record = {"command": "python benchmarks/pushing.py", "git_commit": "0123456789abcdef",
+              "summary": {"gen": {"mse_mean": 0.05, "mse_std": 0.001},
+                          "neural_process": {"mse_mean": 0.08, "mse_std": 0.004}}}
+    text = tables.paper_pushing(record)
+    assert "0.045 ± 0.002" in text and "0.078 ± 0.006" in text
+    assert "0.050 ± 0.001" in text and "0.080 ± 0.004" in text
+    assert "``0123456789``" in text and "not yet measured" not in text
+
+
+def test_results_page_starts_with_the_paper_tables_and_names_no_issue_targets() -> None:
+    page = (ROOT / "docs" / "benchmarks.rst").read_text()
+    includes = [line.split("tables/")[1] for line in page.splitlines()
+                if line.startswith(".. include:: tables/")]
+    paper = sorted(p.name for p in (ROOT / "docs" / "tables").glob("paper_*.rst"))
+    assert len(paper) == 7 and includes[:7] == [
+        "paper_poisson_square.rst", "paper_poisson_sphere.rst", "paper_node_optimization.rst",
+        "paper_size_generalization.rst", "paper_pushing.rst", "paper_scenes.rst",
+        "paper_speed.rst"]
+    for path in (ROOT / "docs" / "benchmarks.rst", ROOT / "docs" / "benchmark_history.rst",
+                 *(ROOT / "docs" / "tables").glob("*.rst")):
+        text = path.read_text().lower()
+        assert "not met" not in text and "target met" not in text, path.name
