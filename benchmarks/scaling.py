@@ -177,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     if args.mmap_threshold is not None:
         env["MALLOC_MMAP_THRESHOLD_"] = str(args.mmap_threshold)
-    baseline = json.loads(
+    # --quick is a smoke test: its cells run in this process (no new interpreter per cell;
+    # their peak RSS then includes the imports and the cells before)
+    baseline = run_one(2, 1, 1, args.node_order) if args.quick else json.loads(
         subprocess.run(
             [sys.executable, __file__, "--one", "2", "1", "--repeats", "1",
              "--threads", str(threads)],
@@ -192,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         # one timed run for the big cells, except the two of the linearity target
         big = n * 10 + p >= 1_000_000 and (n, p) != big_cell
         repeats = 1 if big else args.repeats
+        if args.quick:
+            rec = {"nodes": n, "points": p, **run_one(n, p, repeats, node_order)}
+            print(f"N={n:>7} P=Q={p:>8} ({node_order} order): {rec['seconds_min']:8.3f} s")
+            return rec
         command = [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats),
                    "--threads", str(threads)]
         proc = subprocess.run(
@@ -254,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             "node_order": args.node_order,
             "import_baseline_rss_mb": baseline["peak_rss_mb"],
             "malloc_mmap_threshold": env.get("MALLOC_MMAP_THRESHOLD_", "glibc default"),
+            "cells_in_own_process": not args.quick,
             "grid": grid,
             "linearity": linearity,
             f"linearity_{other_order}_order": linearity_other,
