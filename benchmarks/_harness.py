@@ -43,6 +43,14 @@ What each piece guarantees:
 * :func:`mean_std` and :func:`summarise_mse`: the sample mean and std over seeds.
 * :func:`run_seeds_in_processes`: every seed in its own process (``--jobs`` at a time), one
   merged record.
+
+To join the suite, a script is added to ``run_all.SCRIPTS`` and to the quick-record checks of
+``tests/test_benchmarks.py``; its quick mode must take seconds, and work when its ``main`` is
+called in a process that ran the other scripts before (``run_all.py --in-process``, what the
+tests run). A record that feeds a "the paper vs gen_pyg" table of ``docs/benchmarks.rst`` is
+read by ``benchmarks/tables.py``: ``pushing.json`` needs ``summary.gen`` and
+``summary.neural_process``, each with ``mse_mean`` and ``mse_std``; ``scenes.json`` is only
+named there so far.
 """
 
 from __future__ import annotations
