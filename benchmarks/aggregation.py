@@ -26,9 +26,6 @@ Writes ``benchmarks/results/aggregation.json`` and ``aggregation.png`` (``_quick
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import sys
 import warnings
@@ -39,7 +36,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from _common import RESULTS, timeit
+import _harness as h
+from _harness import timeit
 from gen_pyg.mesh import grid
 from gen_pyg.ops import spmm
 
@@ -203,8 +201,7 @@ def genconv_layer(k: int, aggr: str, repeats: int, rounds: int) -> dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser = h.parser(__doc__)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--channels", type=int, default=64)
@@ -212,28 +209,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the fused kernel's chunked sum at 1e5 nodes "
                              "(writes aggregation_chunks.json)")
     args = parser.parse_args(argv)
+    h.set_threads(args.threads)
+    header = h.header("aggregation.py", argv, quick=args.quick)
     if args.chunks and torch_scatter is not None:
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
         torch.manual_seed(0)
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         row = fused_chunks(316, args.channels, 15, args.rounds)
         print(f"fused kernel chunks, N={row['nodes']}: " + "  ".join(
             f"{k} {v:.2f} ms" for k, v in row["forward_ms"].items()))
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "aggregation_chunks.json").write_text(json.dumps({
-            "command": " ".join(["python benchmarks/aggregation.py",
-                                 *(sys.argv[1:] if argv is None else argv)]),
-            "what": "median of 15 forward calls, best of rounds, ms",
-            "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-                        "torch": torch.__version__}, "load_average_at_start": load,
-            "torch_scatter": torch_scatter.__version__, "row": row}, indent=2) + "\n")
+        h.write_record("aggregation_chunks", {
+            **header, "what": "median of 15 forward calls, best of rounds, ms",
+            "torch_scatter": torch_scatter.__version__, "row": row}, h.out_dir(args))
         return 0
     sizes = [32, 100, 316]  # k x k grids: 1e3, 1e4, 1e5 nodes
     if args.quick:
         sizes, args.repeats, args.rounds = [10], 2, 1
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     torch.manual_seed(0)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     rows: list[dict[str, Any]] = []
     for k in sizes:
         mesh = grid(k)
@@ -264,22 +254,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['what']:>8} N={n:>6} pairs={r['pairs']:>7}: {line}  (ms fwd/fwd+bwd; "
                   f"fastest {best})", flush=True)
     record = {
-        "command": " ".join(["python benchmarks/aggregation.py",
-                             *(sys.argv[1:] if argv is None else argv)]),
-        "quick": args.quick, "channels": args.channels, "repeats": args.repeats,
+        **header, "channels": args.channels, "repeats": args.repeats,
         "rounds": args.rounds, "torch_scatter": getattr(torch_scatter, "__version__", None),
         "what": "median over repeats, best of rounds, of one call (forward) or one call and "
                 "its backward (forward_backward), ms",
-        "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-                    "torch": torch.__version__,
-                    "device": "cuda" if torch.cuda.is_available() else "cpu"},
-        "load_average_at_start": load, "rows": rows,
+        "rows": rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "aggregation_quick" if args.quick else "aggregation"
-    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot(rows, RESULTS / f"{name}.png")
-    print(f"wrote {RESULTS / (name + '.json')}")
+    path = h.write_record(h.result_name(args, "aggregation"), record, h.out_dir(args))
+    plot(rows, path.with_suffix(".png"))
+    print(f"wrote {path}")
     return 0
 
 

@@ -11,9 +11,6 @@ Writes ``benchmarks/results/genconv_backends.json`` (``_quick`` with --quick).
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import sys
 import time
@@ -22,11 +19,10 @@ from typing import Any
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
 from gen_pyg.mesh import grid
 from gen_pyg.nn import GENConv
-
-HERE = Path(__file__).resolve().parent
-RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS") or HERE / "results")
 
 
 def batched_grid(k: int, copies: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,11 +47,11 @@ def time_round(conv: GENConv, x: torch.Tensor, ei: torch.Tensor, pos: torch.Tens
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser = h.parser(__doc__)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    h.set_threads(args.threads)
+    header = h.header("genconv_backends.py", argv, quick=args.quick)
     cases = {"7x7 house batch (32 x 49 nodes)": (7, 32), "100x100 grid": (100, 1),
              "316x316 grid": (316, 1)}
     if args.quick:
@@ -80,17 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:>32}: fused {row['fused_ms']:8.2f} ms  propagate "
               f"{row['propagate_ms']:8.2f} ms  x{row['speedup']:.2f}", flush=True)
     record: dict[str, Any] = {
-        "command": "python benchmarks/genconv_backends.py " + " ".join(
-            sys.argv[1:] if argv is None else argv),
-        "quick": args.quick, "what": "median of one forward+backward GENConv round, 32 "
-        "channels, edge features precomputed", "threads": torch.get_num_threads(),
-        "torch": torch.__version__, "cpu_count": os.cpu_count(),
-        "load_average_at_start": os.getloadavg()[0], "rows": rows,
+        **header, "what": "median of one forward+backward GENConv round, 32 channels, edge "
+        "features precomputed", "rows": rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "genconv_backends_quick" if args.quick else "genconv_backends"
-    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot(rows, RESULTS / f"{name}.png")
+    path = h.write_record(h.result_name(args, "genconv_backends"), record, h.out_dir(args))
+    plot(rows, path.with_suffix(".png"))
     return 0
 
 

@@ -12,10 +12,7 @@ second) does the same on one small mesh of each kind and writes ``mesh_diameter_
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,11 +23,9 @@ import torch
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
 from gen_pyg.mesh import graph_diameter, grid, halton, icosphere, sphere_latlong
-
-#: where results go; GEN_PYG_BENCH_RESULTS redirects them (the test suite's quick runs do)
-OUT = Path(os.environ.get("GEN_PYG_BENCH_RESULTS")
-         or Path(__file__).resolve().parent / "results")
 
 
 def all_pairs(edge_index: torch.Tensor, n: int) -> int:
@@ -51,11 +46,11 @@ def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     return value, time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small meshes only, a second")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+def main(argv: list[str] | None = None) -> int:
+    parser = h.parser(__doc__)  # --quick: small meshes only, a second
+    args = parser.parse_args(argv)
+    h.set_threads(args.threads or 1)
+    header = h.header("mesh_diameter.py", argv, quick=args.quick)
     if args.quick:
         meshes = {
             "grid(10)": grid(10),
@@ -74,7 +69,7 @@ def main() -> None:
             "sphere_latlong(30)": sphere_latlong(30),
             "icosphere(4)": icosphere(4),
         }
-    stem = "mesh_diameter_quick" if args.quick else "mesh_diameter"
+    stem = h.result_name(args, "mesh_diameter")
     rows = []
     for name, mesh in meshes.items():
         n = mesh.num_nodes
@@ -84,12 +79,8 @@ def main() -> None:
         rows.append({"mesh": name, "num_nodes": n, "diameter": val, "all_pairs_s": t_ref,
                      "ifub_s": t_new, "speedup": t_ref / max(t_new, 1e-9)})  # fmt: skip
         print(f"{name:>20} N={n:6d} T={val:4d} all-pairs {t_ref:8.3f} s  iFUB {t_new:7.4f} s")
-    OUT.mkdir(parents=True, exist_ok=True)
-    record = {**({"quick": True} if args.quick else {}),
-              "question": "graph diameter: all-pairs BFS vs iFUB", "rows": rows,
-              "python": platform.python_version(), "torch": torch.__version__,
-              "threads": 1}  # fmt: skip
-    (OUT / f"{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
+    record = {**header, "question": "graph diameter: all-pairs BFS vs iFUB", "rows": rows}
+    path = h.write_record(stem, record, h.out_dir(args))
 
     import matplotlib
 
@@ -105,8 +96,9 @@ def main() -> None:
     ax.set_ylabel("seconds (1 thread)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(OUT / f"{stem}.png", dpi=120)
+    fig.savefig(path.with_suffix(".png"), dpi=120)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -19,21 +19,17 @@ Writes ``benchmarks/results/mesh_position_toy.json`` and ``mesh_position_toy.png
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
+import sys
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
 from gen_pyg.mesh import LearnableMesh, grid, halton
 from gen_pyg.viz import plot_meshes
 
-#: where results go; GEN_PYG_BENCH_RESULTS redirects them (the test suite's quick runs do)
-OUT = Path(os.environ.get("GEN_PYG_BENCH_RESULTS")
-         or Path(__file__).resolve().parent / "results")
 CENTRE, SIGMA, TAU = torch.tensor([0.7, 0.3]), 0.08, 0.02
 QUERIES = grid(64).pos
 
@@ -48,14 +44,14 @@ def mse(pos: Tensor) -> Tensor:
     return ((pred - field(QUERIES)) ** 2).mean()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 steps, 3 mesh sizes, a second")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    parser = h.parser(__doc__)  # --quick: 20 steps, 3 mesh sizes, a second
+    args = parser.parse_args(argv)
     sizes, steps = ((9, 16, 25), 20) if args.quick else ((9, 16, 25, 49), 200)
-    name = "mesh_position_toy_quick" if args.quick else "mesh_position_toy"
+    name = h.result_name(args, "mesh_position_toy")
     torch.manual_seed(0)
-    torch.set_num_threads(1)
+    h.set_threads(args.threads or 1)
+    header = h.header("mesh_position_toy.py", argv, quick=args.quick)
     rows, pairs = [], []
     for n in sizes:
         mesh = LearnableMesh(halton(n, seed=0))
@@ -80,20 +76,19 @@ def main() -> None:
         print(f"n={n:3d}  MSE {curve[0]:.2e} -> {after:.2e}  ({curve[0] / after:.1f}x)  "
               f"nodes near the feature {moved}")  # fmt: skip
         pairs.append((initial, mesh.data()))
-    OUT.mkdir(parents=True, exist_ok=True)
-    record = {**({"quick": True} if args.quick else {}),
+    record = {**header,
               "question": "toy: does optimising node positions reduce interpolation error?",
               "field": "gaussian bump sigma=0.08 at (0.7, 0.3)", "tau": TAU, "steps": steps,
-              "lr_pos": 1e-2, "rows": rows, "python": platform.python_version(),
-              "torch": torch.__version__}  # fmt: skip
-    (OUT / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
+              "lr_pos": 1e-2, "rows": rows}  # fmt: skip
+    path = h.write_record(name, record, h.out_dir(args))
     meshes = [m for pair in pairs[1:3] for m in pair]
     titles = [f"{t} ({pairs[i][0].num_nodes} nodes)" for i in (1, 2)
               for t in ("initial", "optimised")]  # fmt: skip
     fig = plot_meshes(meshes, field, titles=titles, ncols=4, size=3.0, resolution=96,
                       extent=(0.0, 1.0, 0.0, 1.0))  # fmt: skip
-    fig.savefig(OUT / f"{name}.png", dpi=110)
+    fig.savefig(path.with_suffix(".png"), dpi=110)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -16,9 +16,6 @@ the fixed vs fitted meshes of the first test houses); run folders go to
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import sys
 import time
@@ -29,19 +26,24 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
+import _recipes
+from _poisson import train_one
 from gen_pyg.mesh import grid
 from gen_pyg.training import DataConfig, adapt_positions, build_datasets, build_meshes, build_model
 from gen_pyg.training.checkpoint import load_checkpoint
-from poisson_square import BASE_MODEL, BASE_TRAIN, RESULTS, _relative, git_commit, train_one
 
-HERE = Path(__file__).resolve().parent
+#: the weights are trained with this recipe of benchmarks/recipes.toml
+RECIPE = "demo"
 
 
 def trained_model(splits: dict[str, Any], meshes: dict[str, Any], run_dir: Path, seed: int,
                   epochs: int) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Train (or resume) the weights once per seed and load the last checkpoint back."""
-    run = train_one(BASE_MODEL, replace(BASE_TRAIN, epochs=epochs), splits, meshes, run_dir, seed)
-    model = build_model(BASE_MODEL)
+    recipe = _recipes.recipes()[RECIPE]
+    run = train_one(recipe.model, replace(recipe.train, epochs=epochs), splits, meshes, run_dir,
+                    seed)
+    model = build_model(recipe.model)
     state = load_checkpoint(run_dir / "checkpoint.pt")
     model.load_state_dict(state["model"])
     model.eval()
@@ -80,27 +82,24 @@ def plot(record: dict[str, Any], meshes: dict[int, list[dict[str, Any]]], path: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", default="node_optimization", help="result file name")
+    parser = h.parser(__doc__, name="node_optimization", seeds=[0, 1, 2])
     parser.add_argument("--houses", type=int, default=100)
     parser.add_argument("--test-houses", type=int, default=20)
     parser.add_argument("--solver-n", type=int, default=101)
     parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--sizes", type=int, nargs="+", default=[3, 4, 5],
                         help="grid sizes whose positions are fitted")
     parser.add_argument("--fit-scenarios", type=int, default=16)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--quick", action="store_true", help="a tiny run, seconds")
     args = parser.parse_args(argv)
     if args.quick:
         args.houses, args.test_houses, args.solver_n, args.epochs = 4, 2, 21, 1
         args.seeds, args.sizes, args.fit_scenarios, args.steps = [0], [2, 3], 8, 3
-        args.name = f"{args.name}_quick" if args.name == "node_optimization" else args.name
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    runs_root = HERE / "runs" / args.name
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    name = h.result_name(args)
+    h.set_threads(args.threads)
+    runs_root = h.run_folder(name)
+    header = h.header("node_optimization.py", argv, quick=args.quick, seeds=args.seeds)
     data_cfg = DataConfig(root=str(runs_root / "data"), num_houses=args.houses,
                           num_test_houses=args.test_houses, n=args.solver_n, seed=0,
                           mesh_sizes=[2, 3, 4, 5, 6, 7])
@@ -109,17 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     data_seconds = time.perf_counter() - t0
     meshes = build_meshes(data_cfg)
     record: dict[str, Any] = {
-        "command": " ".join(["python benchmarks/node_optimization.py",
-                             *(sys.argv[1:] if argv is None else argv)]),
-        "git_commit": git_commit(), "load_average_at_start": load,
-        "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-                    "torch": torch.__version__,
-                    "device": "cuda" if torch.cuda.is_available() else "cpu"},
-        "data": {**asdict(data_cfg), "root": _relative(runs_root / "data")},
-        "data_seconds": data_seconds, "model": asdict(BASE_MODEL), "epochs": args.epochs,
+        **header,
+        "data": {**asdict(data_cfg), "root": h.relative(runs_root / "data")},
+        "data_seconds": data_seconds, "recipe": RECIPE,
+        "model": asdict(_recipes.recipes()[RECIPE].model), "epochs": args.epochs,
         "protocol": {"fit_scenarios": args.fit_scenarios, "steps": args.steps, "lr": args.lr,
                      "optimiser": "Adam on positions, weights frozen, Delaunay edges rebuilt"},
-        "seeds": args.seeds, "quick": args.quick, "runs": [],
+        "runs": [],
     }
     per_size: dict[int, list[dict[str, Any]]] = {k: [] for k in args.sizes}
     first_seed_houses: dict[int, list[dict[str, Any]]] = {}
@@ -161,14 +156,13 @@ def main(argv: list[str] | None = None) -> int:
             "target_at_least_10pct_lower": statistics.fmean(reductions) >= 0.10,
         }
     record["summary"] = summary
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot(record, first_seed_houses, RESULTS / f"{args.name}.png")
+    path = h.write_record(name, record, h.out_dir(args))
+    plot(record, first_seed_houses, path.with_suffix(".png"))
     for k, s in summary.items():
         print(f"{k}x{k}: {s['before_mean']:.4f} -> {s['after_mean']:.4f}  "
               f"({100 * s['reduction_mean']:.1f}% ± {100 * s['reduction_std']:.1f}% lower, "
               f"{s['houses_improved']}/{s['houses']} house fits improved)")
-    print(f"wrote {RESULTS / (args.name + '.json')}")
+    print(f"wrote {path}")
     return 0
 
 

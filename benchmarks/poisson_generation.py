@@ -26,10 +26,10 @@ Reproduce with::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,8 +38,9 @@ from typing import Any
 
 import numpy as np
 import scipy
-import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as harness
 from gen_pyg.datasets import (
     PoissonSphere,
     PoissonSquare,
@@ -49,9 +50,6 @@ from gen_pyg.datasets import (
 )
 from gen_pyg.solvers import FDPoissonSolver, box_coverage
 
-#: where results go; GEN_PYG_BENCH_RESULTS redirects them (the test suite's quick runs do)
-RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS")
-         or Path(__file__).resolve().parent / "results")
 NUM_HOUSES, NUM_SCENARIOS, N = 250, 32, 101
 
 
@@ -241,25 +239,18 @@ def plot(record: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    record: dict[str, Any] = {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpu_count": os.cpu_count(),
-            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-            "load_average_1min_at_start": os.getloadavg()[0],
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-        },
-    }
+def main(argv: list[str] | None = None) -> int:
+    parser = harness.parser(__doc__)  # --quick: tiny sizes, seconds
+    args = parser.parse_args(argv)
+    harness.set_threads(args.threads or 1)  # the solvers are timed on one thread
+    record: dict[str, Any] = harness.header("poisson_generation.py", argv, quick=args.quick)
+    record["machine"].update({
+        "platform": platform.platform(), "processor": platform.processor(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "numpy": np.__version__, "scipy": scipy.__version__,
+    })
     if args.quick:
         q = QUICK
-        record["quick"] = True
         record["square"] = square_generation(q["houses"], q["n"], q["repeats"], subset=1)
         record["sphere"] = sphere_generation(q["houses"], q["repeats"])
         record["solver_scaling"] = solver_scaling(q["solver_sizes"], q["repeats"])
@@ -270,12 +261,12 @@ def main() -> None:
         record["sphere"] = sphere_generation()
         record["solver_scaling"] = solver_scaling()
         record["source_accuracy"] = source_accuracy()
-    name = "poisson_generation_quick" if args.quick else "poisson_generation"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot(record, RESULTS / f"{name}.png")
+    path = harness.write_record(harness.result_name(args, "poisson_generation"), record,
+                                harness.out_dir(args))
+    plot(record, path.with_suffix(".png"))
     print(json.dumps({k: record[k] for k in ("square", "sphere")}, indent=2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

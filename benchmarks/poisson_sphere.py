@@ -15,10 +15,7 @@ interrupted run resumes) go to ``benchmarks/runs/NAME/``.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,13 +24,12 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
+from _harness import summarise_mse as summarise
 from gen_pyg.datasets import PoissonSphere
 from gen_pyg.mesh import icosphere, sphere_latlong
 from gen_pyg.nn import GEN, NeuralProcess, SoftNearest
 from gen_pyg.training import TrainConfig, Trainer
-from poisson_square import RESULTS, _relative, git_commit, summarise
-
-HERE = Path(__file__).resolve().parent
 
 
 def build_model(kind: str) -> torch.nn.Module:
@@ -87,22 +83,19 @@ def plot(record: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", default="poisson_sphere", help="result file name")
+    parser = h.parser(__doc__, name="poisson_sphere", seeds=[0, 1, 2])
     parser.add_argument("--houses", type=int, default=100)
     parser.add_argument("--test-houses", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--orders", type=int, nargs="+", default=[2, 3, 4, 5, 6, 7])
-    parser.add_argument("--quick", action="store_true", help="a tiny run, seconds")
     args = parser.parse_args(argv)
     if args.quick:
         args.houses, args.test_houses, args.epochs, args.seeds = 4, 2, 1, [0]
         args.orders = [2, 3]
-        args.name = f"{args.name}_quick" if args.name == "poisson_sphere" else args.name
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    runs_root = HERE / "runs" / args.name
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    name = h.result_name(args)
+    h.set_threads(args.threads)
+    runs_root = h.run_folder(name)
+    header = h.header("poisson_sphere.py", argv, quick=args.quick, seeds=args.seeds)
     data = {"num_houses": args.houses, "num_test_houses": args.test_houses,
             "num_scenarios": 32 if not args.quick else 4, "seed": 0, "log": False}
     t0 = time.perf_counter()
@@ -114,16 +107,11 @@ def main(argv: list[str] | None = None) -> int:
                                                               else (0,))}
     cfg = TrainConfig(epochs=args.epochs, lr=3e-3, schedule="cosine", progress=False)
     record: dict[str, Any] = {
-        "command": " ".join(["python benchmarks/poisson_sphere.py",
-                             *(sys.argv[1:] if argv is None else argv)]),
-        "git_commit": git_commit(), "load_average_at_start": load, "quick": args.quick,
-        "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-                    "torch": torch.__version__,
-                    "device": "cuda" if torch.cuda.is_available() else "cpu"},
+        **header,
         "data": {**{k: v for k, v in data.items() if k != "log"},
-                 "root": _relative(runs_root / "data"), "train_scenarios": len(train),
+                 "root": h.relative(runs_root / "data"), "train_scenarios": len(train),
                  "test_scenarios": len(test)},
-        "data_seconds": data_seconds, "train": cfg.to_dict(), "seeds": args.seeds,
+        "data_seconds": data_seconds, "train": cfg.to_dict(),
         "mesh_nodes": {n: int(m.num_nodes) for n, m in {**meshes, **test_meshes}.items()},
     }
     for kind in ("neural_process", "gen"):
@@ -142,10 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         "latlong_monotone": all(a > b for a, b in itertools.pairwise(lat)),
         "best_latlong_over_np": min(lat) / np_mse,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
-    plot(record, RESULTS / f"{args.name}.png")
-    print(f"findings: {record['findings']}; wrote {RESULTS / (args.name + '.json')}")
+    path = h.write_record(name, record, h.out_dir(args))
+    plot(record, path.with_suffix(".png"))
+    print(f"findings: {record['findings']}; wrote {path}")
     return 0
 
 

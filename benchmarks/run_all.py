@@ -1,20 +1,24 @@
 """Run every benchmark script in this folder, one after the other (``make bench``).
 
 Each script writes its own JSON record and figure under ``benchmarks/results/`` (or where
-``GEN_PYG_BENCH_RESULTS`` points). Scripts run in separate processes so that memory
+``--out`` or ``GEN_PYG_BENCH_RESULTS`` points). Scripts run in separate processes so that memory
 measurements do not interfere. With ``--quick`` every script gets ``--quick``: tiny settings,
 seconds each, and result files named ``*_quick.*`` so that the committed records stay as
-they are (the test suite runs this).
+they are. ``--in-process`` runs the scripts' ``main`` one after the other in this process
+instead (the imports are paid once: the test suite's smoke run; memory figures then include
+the earlier scripts).
 
-    python benchmarks/run_all.py [--quick]
+    python benchmarks/run_all.py [--quick] [--in-process] [--out FOLDER]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,11 +41,30 @@ SCRIPTS = [
 ]
 
 
-def main() -> int:
+def _in_process(script: str, argv: list[str]) -> int:
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    try:
+        return int(importlib.import_module(Path(script).stem).main(argv) or 0)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
+    except Exception:  # a failing script is reported, the others still run
+        traceback.print_exc()
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="tiny settings, seconds per script, *_quick result files")
-    args = parser.parse_args()
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the scripts in this process (imports paid once)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder of the records (default $GEN_PYG_BENCH_RESULTS or "
+                             "benchmarks/results)")
+    args = parser.parse_args(argv)
+    extra = [*(["--quick"] if args.quick else []),
+             *(["--out", str(args.out)] if args.out is not None else [])]
     failed, times = [], {}
     start = time.perf_counter()
     for script in SCRIPTS:
@@ -49,10 +72,12 @@ def main() -> int:
         if not path.exists():
             print(f"skipping {script}: not found")
             continue
-        cmd = [sys.executable, str(path), *(["--quick"] if args.quick else [])]
-        print(f"==> {' '.join(cmd[1:])}", flush=True)
+        print(f"==> {script} {' '.join(extra)}", flush=True)
         t0 = time.perf_counter()
-        returncode = subprocess.run(cmd).returncode
+        if args.in_process:
+            returncode = _in_process(script, extra)
+        else:
+            returncode = subprocess.run([sys.executable, str(path), *extra]).returncode
         times[script] = time.perf_counter() - t0
         status = "ok" if returncode == 0 else f"failed (exit code {returncode})"
         print(f"<== {script}: {status} in {times[script]:.1f} s", flush=True)

@@ -38,7 +38,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, peak_rss_mb, timeit, write_json
+import _harness as h
+from _harness import peak_rss_mb, timeit
 
 
 def random_mesh_example(
@@ -133,9 +134,8 @@ def paper_sizes(repeats: int, mesh_sizes: range = range(2, 8)) -> list[dict[str,
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
+def main(argv: list[str] | None = None) -> int:
+    parser = h.parser(__doc__)  # --quick: tiny sizes, seconds
     parser.add_argument("--one", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats (default 3)")
     parser.add_argument(
@@ -157,12 +157,14 @@ def main() -> None:
         default="curve",
         help="mesh node numbering: along a Z-curve (gen_pyg.mesh.curve_order) or as generated",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
+    threads = h.set_threads(args.threads)
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], args.repeats, args.node_order)))
-        return
+        return 0
+    header = h.header("scaling.py", argv, quick=args.quick)
 
     if args.quick:  # the linearity pair scaled down 100 times, and just that
         big_cell, small_cell = (1_000, 10_000), (100, 1_000)
@@ -175,9 +177,12 @@ def main() -> None:
     env = dict(os.environ)
     if args.mmap_threshold is not None:
         env["MALLOC_MMAP_THRESHOLD_"] = str(args.mmap_threshold)
-    baseline = json.loads(
+    # --quick is a smoke test: its cells run in this process (no new interpreter per cell;
+    # their peak RSS then includes the imports and the cells before)
+    baseline = run_one(2, 1, 1, args.node_order) if args.quick else json.loads(
         subprocess.run(
-            [sys.executable, __file__, "--one", "2", "1", "--repeats", "1"],
+            [sys.executable, __file__, "--one", "2", "1", "--repeats", "1",
+             "--threads", str(threads)],
             capture_output=True,
             text=True,
             check=True,
@@ -189,7 +194,12 @@ def main() -> None:
         # one timed run for the big cells, except the two of the linearity target
         big = n * 10 + p >= 1_000_000 and (n, p) != big_cell
         repeats = 1 if big else args.repeats
-        command = [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats)]
+        if args.quick:
+            rec = {"nodes": n, "points": p, **run_one(n, p, repeats, node_order)}
+            print(f"N={n:>7} P=Q={p:>8} ({node_order} order): {rec['seconds_min']:8.3f} s")
+            return rec
+        command = [sys.executable, __file__, "--one", str(n), str(p), "--repeats", str(repeats),
+                   "--threads", str(threads)]
         proc = subprocess.run(
             [*command, "--node-order", node_order], capture_output=True, text=True, env=env
         )
@@ -241,24 +251,26 @@ def main() -> None:
                                              range(2, 4) if args.quick else range(2, 8))
     for r in paper:
         print(f"k={r['k']}: dense {r['dense_ms']:.1f} ms, sparse(k=8) {r['sparse_k8_ms']:.1f} ms")
-    name = ("scaling" if not args.only else "scaling_selected") + ("_quick" if args.quick else "")
-    path = write_json(
+    name = h.result_name(args, "scaling_selected" if args.only else "scaling")
+    path = h.write_record(
         name,
         {
-            **({"quick": True} if args.quick else {}),
-            "command": "python " + " ".join(sys.argv),
+            **header,
             "setup": "GEN paper sizes, SoftNearest(k=8), T=10, forward+backward, float32, CPU",
             "node_order": args.node_order,
             "import_baseline_rss_mb": baseline["peak_rss_mb"],
             "malloc_mmap_threshold": env.get("MALLOC_MMAP_THRESHOLD_", "glibc default"),
+            "cells_in_own_process": not args.quick,
             "grid": grid,
             "linearity": linearity,
             f"linearity_{other_order}_order": linearity_other,
             "paper_sizes_dense_vs_sparse": paper,
         },
+        h.out_dir(args),
     )
-    plot(grid, RESULTS / f"{name}.png")
+    plot(grid, path.with_suffix(".png"))
     print(f"wrote {path}")
+    return 0
 
 
 def sci(x: int) -> str:
@@ -289,4 +301,4 @@ def plot(grid: list[dict[str, float]], path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,17 +18,15 @@ Writes ``benchmarks/results/size_generalization.json`` and ``.png`` (``_quick`` 
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
 import poisson_square
+from _poisson import summarise
 from gen_pyg.mesh import grid
 from gen_pyg.nn import SymmetryAverage
 from gen_pyg.training import (
@@ -40,13 +38,10 @@ from gen_pyg.training import (
     load_checkpoint,
 )
 
-HERE = Path(__file__).resolve().parent
-RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS") or HERE / "results")
-
 
 def _summary(per_seed: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     """Mean and std of the MSE (and RMSE) per mesh over seeds, as poisson_square records."""
-    return poisson_square.summarise([{"test_mse": r} for r in per_seed])
+    return summarise([{"test_mse": r} for r in per_seed])
 
 
 def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[int],
@@ -119,9 +114,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--name", default="size_generalization", help="result file name")
+    parser = h.parser(__doc__, name="size_generalization")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(range(2, 15)))
     parser.add_argument("--pairs", nargs="+",
                         default=["poisson_square:bilinear_long", "poisson_square_recipes:demo",
@@ -134,34 +127,29 @@ def main(argv: list[str] | None = None) -> int:
                         help="message-passing rounds on every mesh (default: each mesh's "
                              "diameter, 2(k-1), as trained)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    h.set_threads(args.threads)
+    record = h.header("size_generalization.py", argv, quick=args.quick)
     if args.quick:
-        poisson_square.main(["--quick"])
+        poisson_square.main(["--quick", "--out", str(h.out_dir(args))])
         args.pairs, args.sizes = ["poisson_square_quick:demo"], [2, 3, 4, 5]
     rows = []
     for pair in args.pairs:
         name, recipe = pair.split(":")
-        record_path = RESULTS / f"{name}.json"
+        record_path = h.out_dir(args) / f"{name}.json"
         if not record_path.exists():
             print(f"skipping {pair}: {record_path} not found (run poisson_square.py first)")
             continue
-        rows.append(evaluate_runs(record_path, HERE / "runs" / name, recipe, args.sizes,
+        rows.append(evaluate_runs(record_path, h.run_folder(name), recipe, args.sizes,
                                   args.num_steps, args.symmetrize))
     if not rows:
         print("nothing to evaluate", file=sys.stderr)
         return 1
-    out = f"{args.name}_quick" if args.quick else args.name
-    payload = {"command": "python benchmarks/size_generalization.py " + " ".join(
-        sys.argv[1:] if argv is None else argv), "quick": args.quick, "rows": rows,
-        "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "git_commit": poisson_square.git_commit(), "load_average_at_start": load,
-        "machine": {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-                    "torch": torch.__version__,
-                    "device": "cuda" if torch.cuda.is_available() else "cpu"}}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{out}.json").write_text(json.dumps(payload, indent=2) + "\n")
-    plot(rows, RESULTS / f"{out}.png")
+    out = h.result_name(args, "size_generalization")
+    # a quick run of any --name writes NAME_quick (the tests run several side by side)
+    if args.quick and not out.endswith("_quick"):
+        out = f"{out}_quick"
+    h.write_record(out, {**record, "rows": rows}, h.out_dir(args))
+    plot(rows, h.out_dir(args) / f"{out}.png")
     return 0
 
 

@@ -14,9 +14,7 @@ Writes ``benchmarks/results/solver_speed.json`` (``_quick`` with --quick).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -26,6 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as harness
 from gen_pyg.datasets import sample_poisson_house, solve_poisson_house
 from gen_pyg.mesh import grid
 from gen_pyg.solvers import FDPoissonSolver
@@ -39,9 +39,6 @@ from gen_pyg.training import (
     load_checkpoint,
     replicate_mesh,
 )
-
-HERE = Path(__file__).resolve().parent
-RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS") or HERE / "results")
 
 
 def gen_timing(model: torch.nn.Module, test: Any, k: int, repeats: int) -> dict[str, float]:
@@ -96,8 +93,7 @@ def solver_timing(house_ids: list[int], seed: int, n: int, reference_n: int,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser = harness.parser(__doc__)
     parser.add_argument("--record", default="poisson_square")
     parser.add_argument("--recipe", default="bilinear_long")
     parser.add_argument("--seed", type=int, default=0, help="which trained seed")
@@ -105,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference-n", type=int, default=501)
     parser.add_argument("--accuracy-houses", type=int, default=5)
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    harness.set_threads(args.threads)
+    header = harness.header("solver_speed.py", argv, quick=args.quick)
     if args.quick:
-        data_cfg = DataConfig(root=str(HERE / "runs" / "solver_speed_quick"), num_houses=3,
+        data_cfg = DataConfig(root=str(harness.run_folder("solver_speed_quick")), num_houses=3,
                               num_test_houses=1, n=21, mesh_sizes=[7])
         model_cfg = ModelConfig(representation="bilinear")
         torch.manual_seed(0)
@@ -115,36 +112,31 @@ def main(argv: list[str] | None = None) -> int:
         args.n, args.reference_n, args.accuracy_houses = 41, 81, 1
         repeats = 1
     else:
-        record = json.loads((RESULTS / f"{args.record}.json").read_text())
+        record = json.loads((harness.results_dir() / f"{args.record}.json").read_text())
         data_cfg = DataConfig(**{**record["data"],
-                                 "root": str(HERE / "runs" / args.record / "data")})
+                                 "root": str(harness.run_folder(args.record) / "data")})
         model_cfg = ModelConfig(**record["recipes"][args.recipe]["model"])
         model = build_model(model_cfg)
-        state = load_checkpoint(HERE / "runs" / args.record / args.recipe / f"seed{args.seed}"
+        state = load_checkpoint(harness.run_folder(args.record) / args.recipe / f"seed{args.seed}"
                                 / "checkpoint.pt")
         model.load_state_dict(state["model"])
         repeats = 3
     test = build_datasets(data_cfg, log=False)["test"]
-    load = os.getloadavg()[0]
     gen = gen_timing(model, test, 7, repeats)
     solver = solver_timing([int(h) for h in test.houses], data_cfg.seed, args.n,
                            args.reference_n, args.accuracy_houses)
     speedup = solver["seconds_per_scenario"] / gen["seconds_per_scenario"]
     record_out = {
-        "command": "python benchmarks/solver_speed.py " + " ".join(
-            sys.argv[1:] if argv is None else argv),
-        "quick": args.quick, "model": model_cfg.__dict__, "threads": torch.get_num_threads(),
-        "torch": torch.__version__, "cpu_count": os.cpu_count(), "load_average_at_start": load,
+        **header, "model": model_cfg.__dict__,
         "gen": gen, "solver": solver, "speedup": speedup, "target_250x_met": speedup >= 250,
     }
     print(f"GEN {gen['seconds_per_scenario'] * 1e3:.3f} ms/scenario (test MSE "
           f"{gen['test_mse']:.4f}); solver n={args.n} {solver['seconds_per_scenario'] * 1e3:.3f} "
           f"ms/scenario (MSE vs n={args.reference_n}: {solver['mse_vs_reference']:.2e}); "
           f"speed-up x{speedup:.1f}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "solver_speed_quick" if args.quick else "solver_speed"
-    (RESULTS / f"{name}.json").write_text(json.dumps(record_out, indent=2) + "\n")
-    plot(record_out, RESULTS / f"{name}.png")
+    path = harness.write_record(harness.result_name(args, "solver_speed"), record_out,
+                                harness.out_dir(args))
+    plot(record_out, path.with_suffix(".png"))
     return 0
 
 

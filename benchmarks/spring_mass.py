@@ -33,12 +33,11 @@ the baseline), 50-step rollouts of 10 / 4 / 2 chains of 3 / 10 / 100 masses, and
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,6 +49,8 @@ from torch.nn import Linear, ReLU, Sequential
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
 from gen_pyg import environment_report
 from gen_pyg.datasets import SpringMass
 from gen_pyg.nn import InteractionNetwork
@@ -57,9 +58,6 @@ from gen_pyg.solvers import spring_graph_energy
 from gen_pyg.training import evaluate_spring_model, rollout_spring_model, train_spring_model
 from gen_pyg.viz import plot_spring_errors, plot_spring_positions
 
-#: where results go; GEN_PYG_BENCH_RESULTS redirects them (the test suite's quick runs do)
-RESULTS = Path(os.environ.get("GEN_PYG_BENCH_RESULTS")
-         or Path(__file__).resolve().parent / "results")
 #: training and test snapshots, and rollout chains per chain length, of the full run
 SIZES = {"train": 2000, "test": 200, "chains": {3: 200, 10: 100, 100: 20}}
 #: the same for --quick, with the arguments it overrides
@@ -241,8 +239,9 @@ def training_figure(record: dict[str, Any], path: Path, train_snapshots: int = 2
     fig.savefig(path, dpi=120)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    # --quick: tiny data, 2 epochs, 50-step rollouts (seconds); *_quick files
+    parser = h.parser(__doc__)
     parser.add_argument("--baseline-epochs", type=int, default=100)
     parser.add_argument("--baseline-rollout-chains", type=int, default=50)
     parser.add_argument("--epochs", type=int, default=40)
@@ -252,16 +251,14 @@ def main() -> None:
     parser.add_argument("--beta2", type=float, default=0.95)
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny data, 2 epochs, 50-step rollouts (seconds); *_quick files")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     sizes = QUICK_SIZES if args.quick else SIZES
     if args.quick:
         vars(args).update(QUICK_ARGS)
     suffix = "_quick" if args.quick else ""
+    args.out = h.out_dir(args)
     args.out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(1)
+    h.set_threads(args.threads or 1)
     dt = 0.01
     n_train = sizes["train"]
     root = tempfile.mkdtemp(prefix="spring_mass_bench_")
@@ -272,12 +269,10 @@ def main() -> None:
                       num_steps=args.steps, dt=dt, seed=args.seed + 2 + n, log=False)
         for n, chains in sizes["chains"].items()
     }
-    options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-                       if k not in ("out", "quick"))
     record: dict[str, Any] = {
-        **({"quick": True} if args.quick else {}),
-        "command": "OMP_NUM_THREADS=1 python benchmarks/spring_mass.py "
-        + ("--quick" if args.quick else options),
+        **h.header("spring_mass.py", argv, quick=args.quick),
+        "settings": {k: v for k, v in vars(args).items()
+                     if k not in ("out", "quick", "threads", "_default_name")},
         "environment": environment_report() | {"machine": platform.machine()},
         "data": {"train_snapshots": n_train, "test_snapshots": sizes["test"], "num_masses": 3,
                  "k": 1.0, "m": 1.0, "position_std": 0.5, "velocity_std": 0.3, "dt": dt},
@@ -419,8 +414,7 @@ def main() -> None:
         path=args.out / f"spring_mass_errors{suffix}.png",
     )
     training_figure(record, args.out / f"spring_mass_training{suffix}.png", n_train)
-    path = args.out / f"spring_mass{suffix}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    path = h.write_record(f"spring_mass{suffix}", record, args.out)
 
     # Summary table.
     sub = metrics3["subset_for_baseline"]
@@ -442,7 +436,8 @@ def main() -> None:
     print(f"wrote {path}")
     if args.quick:  # the full run leaves its data in place; quick runs (the tests) do not
         shutil.rmtree(root, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,17 +32,13 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([*lines, rule]) + "\n"
 
 
-def _met(ok: bool) -> str:
-    return "met" if ok else "not met"
-
-
 def _pm(v: dict[str, float], key: str) -> str:
     return f"{v[f'{key}_mean']:.4f} ± {v[f'{key}_std']:.4f}"
 
 
 def poisson_square(record: dict[str, Any]) -> str:
     """Per-mesh test MSE (mean ± std over seeds) of every recipe and the Neural Process, and
-    the issue's targets."""
+    what each recipe's means show."""
     seeds = len(record["seeds"])
     np_summary = record["neural_process"]["summary"]
     np_cell = _pm(next(iter(np_summary.values())), "mse")
@@ -91,16 +88,14 @@ def poisson_square(record: dict[str, Any]) -> str:
                 "call of the same command (their training seconds are those stored in the "
                 "checkpoints; this call only evaluated them).", ""]
     out += [
-        "Targets:",
+        "Per recipe: whether the error falls with every finer mesh, the finest mesh's error "
+        "relative to the Neural Process's, and the best RMSE over the meshes:",
         "",
-        _table(["recipe", "monotone in k", f"{meshes[-1]} / NP", "best RMSE",
+        _table(["recipe", "falls with k", f"{meshes[-1]} / NP", "best RMSE",
                 *(["best RMSE, 8 symmetries averaged"] if symmetrized else [])],
                [[name, {True: "yes", False: "no", None: "n/a (one mesh)"}[t["monotone"]],
-                 f"{t['largest_over_np']:.2f} ({_met(t['largest_at_most_0.4_np'])} ≤ 0.4)",
-                 f"{t['best_rmse']:.3f} ({_met(t['best_rmse_at_most_0.08'])} ≤ 0.08)",
-                 *([f"{t['best_rmse_symmetrized']:.3f} "
-                    f"({_met(t['best_rmse_symmetrized_at_most_0.08'])} ≤ 0.08)"]
-                   if symmetrized else [])]
+                 f"{t['largest_over_np']:.2f}", f"{t['best_rmse']:.3f}",
+                 *([f"{t['best_rmse_symmetrized']:.3f}"] if symmetrized else [])]
                 for name, rec in recipes.items() for t in [rec["targets"]]]),
         "Recipes:",
         "",
@@ -110,7 +105,7 @@ def poisson_square(record: dict[str, Any]) -> str:
 
 
 def node_optimization(record: dict[str, Any]) -> str:
-    """Held-out MSE of fixed grids and fitted positions per node count, and the target."""
+    """Held-out MSE of fixed grids and fitted positions per node count."""
     seeds = len(record["seeds"])
     p = record["protocol"]
     out = [
@@ -125,11 +120,10 @@ def node_optimization(record: dict[str, Any]) -> str:
         "Test MSE on each house's held-out scenarios, mean ± std over seeds:",
         "",
         _table(["mesh", "nodes", "fixed grid", "fitted positions", "lower by",
-                "house fits improved", "target ≥ 10 %"],
+                "house fits improved"],
                [[f"{k}x{k}", str(s["nodes"]), _pm(s, "before"), _pm(s, "after"),
                  f"{100 * s['reduction_mean']:.1f} ± {100 * s['reduction_std']:.1f} %",
-                 f"{s['houses_improved']} / {s['houses']}",
-                 _met(s["target_at_least_10pct_lower"])]
+                 f"{s['houses_improved']} / {s['houses']}"]
                 for k, s in record["summary"].items()]),
     ]
     return "\n".join(out)
@@ -212,9 +206,8 @@ def time_to_accuracy(record: dict[str, Any]) -> str:
         "",
         _table(["model", "budget", "seconds", "final 7x7 MSE",
                 f"seconds to {record['target_mse']:.4f}", "time ratio"], rows),
-        f"Target: at most 1/10 of the baseline's time — "
-        f"{_met(bool(record['target_ratio_at_most_0.1']))}"
-        + ("." if ratio is None else f" (best ratio {ratio:.3f})."),
+        "No recipe reached the baseline's final error." if ratio is None else
+        f"Best time ratio: {ratio:.3f} ({record['fastest_recipe']}).",
     ]
     return "\n".join(out)
 
@@ -266,8 +259,257 @@ TABLES = {
 }
 
 
-def render() -> dict[str, str]:
+# --------------------------------------------------------------------------------------------
+# "The paper vs gen_pyg": one table per experiment of the paper, the first thing the results
+# page shows. The paper's numbers are those its text states; where it gives only a plot, the
+# cell says so. An experiment without a committed record says "not yet measured" and names
+# the command that will measure it.
+# --------------------------------------------------------------------------------------------
+NOT_YET = "not yet measured"
+#: experiment -> the command that measures it (shown with every paper table)
+COMMANDS = {
+    "poisson_square": "python benchmarks/poisson_square.py --recipes bilinear_relative_long",
+    "poisson_sphere": "python benchmarks/poisson_sphere.py",
+    "node_optimization": "python benchmarks/node_optimization.py",
+    "size_generalization": "python benchmarks/size_generalization.py",
+    "pushing": "python benchmarks/pushing.py",
+    "scenes": "python benchmarks/scenes.py",
+    "speed": "python benchmarks/solver_speed.py",
+}
+#: the training sizes of the paper's Poisson experiments (200 training, 50 test houses)
+PAPER_HOUSES = 250
+PAPER_MESHES = [2, 3, 4, 5, 6, 7]
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _records(prefix: str) -> dict[str, dict[str, Any]]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{prefix}*.json"))
+            if not p.stem.endswith("_quick")}
+
+
+def _from(record: dict[str, Any], name: str) -> str:
+    commit = record.get("git_commit")
+    return (f"``{record['command'].strip()}``" + (f" (commit ``{commit[:10]}``)" if commit
+                                                  else "") + f"; record ``{name}.json``")
+
+
+def _first_below(gen: dict[str, dict[str, float]], np_mse: float) -> str:
+    below = [m for m, v in gen.items() if v["mse_mean"] < np_mse]
+    return below[0] if below else "never"
+
+
+def paper_poisson_square(results: dict[str, dict[str, Any]]) -> str:
+    """Figure 2: one weight set on 2x2..7x7 against the Neural Process, at the paper's data
+    size; gen_pyg's best recipe (the lowest 7x7 error) of the committed records."""
+    best: tuple[float, str, str] | None = None
+    for name, rec in results.items():
+        if (rec["data"]["num_houses"] != PAPER_HOUSES
+                or rec["data"]["mesh_sizes"] != PAPER_MESHES):
+            continue
+        for recipe, r in rec["recipes"].items():
+            score = r["summary"]["7x7"]["mse_mean"]
+            if best is None or score < best[0]:
+                best = (score, name, recipe)
+    if best is None:
+        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['poisson_square']}`` will measure it.\n"
+    _, name, recipe = best
+    rec = results[name]
+    r = rec["recipes"][recipe]
+    np_mse = statistics.fmean(v["mse_mean"] for v in rec["neural_process"]["summary"].values())
+    np_cell = _pm(next(iter(rec["neural_process"]["summary"].values())), "mse")
+    sym = r.get("summary_symmetrized")
+    plot = "plot only"
+    rows = [[m, plot, _pm(v, "mse"), *([_pm(sym[m], "mse")] if sym else []), np_cell]
+            for m, v in r["summary"].items()]
+    rows.append(["GEN below the NP from", "4x4", _first_below(r["summary"], np_mse),
+                 *([_first_below(sym, np_mse)] if sym else []), "–"])
+    rows.append(["error falls with every finer mesh", "yes (plot)",
+                 "yes" if r["targets"]["monotone"] else "no",
+                 *([""] if sym else []), "–"])
+    one_mesh = [(n, x) for n, x in results.items() if x["data"]["num_houses"] == PAPER_HOUSES
+                and len(x["data"]["mesh_sizes"]) == 1]
+    out = [
+        f"gen_pyg: recipe ``{recipe}`` ({r['what']}), {len(rec['seeds'])} seeds, "
+        f"{rec['data']['num_houses']} houses ({rec['train_scenarios']} training and "
+        f"{rec['test_scenarios']} test scenarios); {_from(rec, name)}. Test MSE, mean ± std "
+        "over seeds; one weight set for every mesh, as in the paper. The paper gives figure 2 "
+        "as a plot only, with no numbers.",
+        "",
+        _table(["mesh", "the paper", "gen_pyg GEN",
+                *(["gen_pyg GEN, 8 symmetries averaged"] if sym else []),
+                "gen_pyg Neural Process"], rows),
+    ]
+    if one_mesh:
+        lines = []
+        for n, x in one_mesh:
+            for recipe_name, rr in x["recipes"].items():
+                m = next(iter(rr["summary"]))
+                s = rr.get("summary_symmetrized")
+                lines.append([f"{m} only", recipe_name, _pm(rr["summary"][m], "mse"),
+                              _pm(s[m], "mse") if s else "–", f"``{n}.json``"])
+        out += ["Weights trained on one mesh alone (no counterpart in the paper), test MSE:",
+                "", _table(["trained on", "recipe", "GEN", "8 symmetries averaged", "record"],
+                           lines)]
+    return "\n".join(out)
+
+
+def paper_poisson_sphere(record: dict[str, Any] | None) -> str:
+    """Figure 4: GEN on the sphere's lat-long meshes against the Neural Process."""
+    if record is None:
+        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['poisson_sphere']}`` will measure it.\n"
+    gen = record["gen"]["summary"]
+    np_v = record["neural_process"]["summary"]["no mesh"]
+    rows = [[m, str(record["mesh_nodes"][m]), "plot only", _pm(v, "mse"), _pm(np_v, "mse")]
+            for m, v in gen.items()]
+    lat = {m: v for m, v in gen.items() if m.startswith("latlong")}
+    rows.append(["GEN below the NP from", "", "plot only",
+                 _first_below(lat, np_v["mse_mean"]), "–"])
+    return "\n".join([
+        f"gen_pyg: {len(record['seeds'])} seeds, {record['data']['num_houses']} houses, "
+        f"{record['train']['epochs']} epochs; {_from(record, 'poisson_sphere')}. Test MSE, mean "
+        "± std over seeds; the GEN is trained on the latitude-longitude meshes and never sees "
+        "an icosphere. The paper gives figure 4 as a plot only.",
+        "",
+        _table(["mesh", "nodes", "the paper", "gen_pyg GEN", "gen_pyg Neural Process"], rows),
+    ])
+
+
+def paper_node_optimization(record: dict[str, Any] | None) -> str:
+    """Figures 3 and 8: node positions fitted per unseen house, weights frozen."""
+    if record is None:
+        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['node_optimization']}`` will measure it.\n"
+    rows = [[f"{k}x{k}", "plot only", _pm(v, "before"), _pm(v, "after"),
+             f"{100 * v['reduction_mean']:.0f} %"] for k, v in record["summary"].items()]
+    return "\n".join([
+        f"gen_pyg: {len(record['seeds'])} seeds of the weights, {record['data']['num_houses']} "
+        f"houses, positions fitted on {record['protocol']['fit_scenarios']} scenarios of each "
+        f"unseen house and tested on its others; {_from(record, 'node_optimization')}. The "
+        "paper shows the fitted meshes (figures 3 and 8) and their errors only as a plot "
+        "(figure 2).",
+        "",
+        _table(["mesh", "the paper", "gen_pyg fixed grid", "gen_pyg fitted positions",
+                "lower by"], rows),
+    ])
+
+
+def paper_size_generalization(results: dict[str, dict[str, Any]]) -> str:
+    """Figure 7: weights trained on small meshes tested on bigger ones; every committed row
+    whose weights were trained at the paper's data size with the diameter's rounds."""
+    rows = []
+    for name, rec in results.items():
+        for row in rec["rows"]:
+            trained = _load(row["record"].removesuffix(".json"))
+            if (row.get("num_steps") is not None or trained is None
+                    or trained["data"]["num_houses"] != PAPER_HOUSES):
+                continue
+            for label, key in (("", "summary"), (", 8 symmetries averaged",
+                                                 "summary_symmetrized")):
+                if key in row and {"7x7", "14x14"} <= set(row[key]):
+                    s = row[key]
+                    rows.append([f"{row['recipe']}{label}", "degrades (plot only)",
+                                 *(_pm(s[m], "mse") for m in ("7x7", "10x10", "14x14")),
+                                 f"{s['14x14']['mse_mean'] / s['7x7']['mse_mean']:.1f}x",
+                                 f"``{name}.json``"])
+    if not rows:
+        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['size_generalization']}`` will measure it.\n"
+    return "\n".join([
+        "Weights trained on 2x2..7x7 at the paper's data size, tested on meshes they never saw "
+        "(T = 2(k-1) rounds on each). The paper trains on 2x2..5x5 and shows only a plot "
+        "(figure 7), in which the error grows on bigger meshes. Test MSE, mean ± std over "
+        "seeds:",
+        "",
+        _table(["weights", "the paper", "7x7 (trained)", "10x10", "14x14", "14x14 / 7x7",
+                "record"], rows),
+    ])
+
+
+def paper_pushing(record: dict[str, Any] | None) -> str:
+    """Section 4.2 (Omnipush): the paper's numbers; gen_pyg's from ``pushing.json`` with
+    ``summary.gen`` and ``summary.neural_process`` holding ``mse_mean`` and ``mse_std``."""
+    ours: dict[str, str] = {}
+    if record is not None:
+        for key in ("gen", "neural_process"):
+            v = record["summary"][key]
+            ours[key] = f"{v['mse_mean']:.3f} ± {v['mse_std']:.3f}"
+    cell = ours.get
+    return "\n".join([
+        "Mean squared error of the object's final position on held-out pushes (Omnipush). "
+        + (f"gen_pyg: {_from(record, 'pushing')}." if record is not None
+           else f"gen_pyg: {NOT_YET}; ``{COMMANDS['pushing']}`` will measure it."),
+        "",
+        _table(["model", "the paper", "gen_pyg"], [
+            ["GEN (2x2 grid)", "0.045 ± 0.002", cell("gen", NOT_YET)],
+            ["Neural Process", "0.078 ± 0.006", cell("neural_process", NOT_YET)],
+            ["modular meta-learning", "0.062", "not reproduced"],
+        ]),
+    ])
+
+
+def paper_scenes(record: dict[str, Any] | None) -> str:
+    """Section 4.3 (scene representation): the paper gives plots only."""
+    status = (f"gen_pyg: {_from(record, 'scenes')}; see the scenes section below."
+              if record is not None
+              else f"gen_pyg: {NOT_YET}; ``{COMMANDS['scenes']}`` will measure it.")
+    return "\n".join([
+        "Choosing the image a query pose sees among candidates, trained on 1x1 and 2x2 "
+        "supermazes and tested on 1x1 to 5x5. " + status,
+        "",
+        _table(["question", "the paper", "gen_pyg"], [
+            ["accuracy as supermazes grow", "GEN roughly constant, NP falls (plot only)",
+             "see below" if record is not None else NOT_YET],
+            ["epochs to the NP's accuracy", "about half (plot only)",
+             "see below" if record is not None else NOT_YET],
+        ]),
+    ])
+
+
+def paper_speed(record: dict[str, Any] | None) -> str:
+    """Section 4.1: a trained GEN against the high-resolution solver."""
+    if record is None:
+        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['speed']}`` will measure it.\n"
+    gen, solver = record["gen"], record["solver"]
+    return "\n".join([
+        f"gen_pyg: {_from(record, 'solver_speed')}. Seconds per scenario of the trained GEN "
+        "(7x7, batched) and of the reference solver on the same houses. The paper's solver is "
+        "a FEniCS finite-element solve on a 250x250 mesh; gen_pyg's is its own finite-"
+        f"difference solver (DST, n = {solver['n']}), a different solver on a different machine, "
+        "so the two ratios do not compare.",
+        "",
+        _table(["", "the paper", "gen_pyg"], [
+            ["GEN speed-up over the solver", "more than 250x", f"{record['speedup']:.1f}x"],
+            ["GEN ms per scenario", "not stated", f"{1e3 * gen['seconds_per_scenario']:.3f}"],
+            ["solver ms per scenario", "not stated",
+             f"{1e3 * solver['seconds_per_scenario']:.3f}"],
+        ]),
+    ])
+
+
+def render_paper() -> dict[str, str]:
+    """The "the paper vs gen_pyg" tables, file name -> text."""
+    square = {n: r for n, r in _records("poisson_square").items() if "recipes" in r}
+    tables = {
+        "paper_poisson_square.rst": paper_poisson_square(square),
+        "paper_poisson_sphere.rst": paper_poisson_sphere(_load("poisson_sphere")),
+        "paper_node_optimization.rst": paper_node_optimization(_load("node_optimization")),
+        "paper_size_generalization.rst": paper_size_generalization(
+            _records("size_generalization")),
+        "paper_pushing.rst": paper_pushing(_load("pushing")),
+        "paper_scenes.rst": paper_scenes(_load("scenes")),
+        "paper_speed.rst": paper_speed(_load("solver_speed")),
+    }
     out = {}
+    for name, text in tables.items():
+        out[name] = (".. Generated by benchmarks/tables.py from benchmarks/results/; do not "
+                     f"edit.\n\n{text.rstrip()}\n")
+    return out
+
+
+def render() -> dict[str, str]:
+    out = render_paper()
     for name, (record, fn) in TABLES.items():
         path = RESULTS / record
         if path.exists():

@@ -29,7 +29,6 @@ Writes benchmarks/results/throughput.json and benchmarks/results/throughput.png
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GCNConv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_json
+import _harness as h
 from gen_pyg.mesh import grid
 
 SCENARIOS, HEATER_INPUTS, WALL_INPUTS, QUERIES = 32, 27, 37, 256
@@ -175,20 +174,20 @@ def measure(step: object, seconds: float, best: bool = False) -> float:
     return min(times) if best else sorted(times)[len(times) // 2]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     from gen_pyg import value_checks
     from gen_pyg.nn import GEN
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = h.parser(__doc__)  # --quick: meshes k = 2, 3 only and a tiny timing budget
     parser.add_argument("--seconds", type=float, default=None,
                         help="timing budget per cell (default 2.0, 0.05 with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="meshes k = 2, 3 only and a tiny timing budget (seconds)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.seconds is None:
         args.seconds = 0.05 if args.quick else 2.0
     mesh_sizes = range(2, 4) if args.quick else range(2, 8)
-    name = "throughput_quick" if args.quick else "throughput"
+    name = h.result_name(args, "throughput")
+    h.set_threads(args.threads)
+    header = h.header("throughput.py", argv, quick=args.quick)
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
 
@@ -275,15 +274,11 @@ def main() -> None:
         f"the paper-size GEN's FLOP bound at {peak / 1e9:.0f} GFLOP/s: "
         f"{summary['flop_bound_scenarios_per_s']:.0f}/s"
     )
-    record = {
-        "command": f"OMP_NUM_THREADS={torch.get_num_threads()} python benchmarks/throughput.py "
-        f"--seconds {args.seconds}" + (" --quick" if args.quick else ""),
-        "rows": rows,
-        "all_meshes": summary,
-    }
-    path = write_json(name, {"quick": True, **record} if args.quick else record)
-    plot(rows, RESULTS / f"{name}.png")
+    record = {**header, "seconds_per_cell": args.seconds, "rows": rows, "all_meshes": summary}
+    path = h.write_record(name, record, h.out_dir(args))
+    plot(rows, h.figure_path(args, default="throughput"))
     print(f"wrote {path}")
+    return 0
 
 
 def plot(rows: list[dict[str, float]], path: Path) -> None:
@@ -312,4 +307,4 @@ def plot(rows: list[dict[str, float]], path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -27,8 +27,6 @@ Writes ``benchmarks/results/time_to_accuracy.json`` and ``.png`` (``_quick`` wit
 
 from __future__ import annotations
 
-import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -42,10 +40,10 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, write_json
+import _harness as harness
+import _recipes
 from gen_pyg.mesh import grid
 from gen_pyg.training import DataConfig, Trainer, build_datasets, build_meshes, build_model
-from poisson_square import RECIPES, git_commit
 from throughput import AuthorsStyleGEN
 
 
@@ -197,7 +195,8 @@ def train_baseline(splits: dict[str, Any], epochs: int, houses_per_step: int, se
 def train_package(recipe: str, splits: dict[str, Any], meshes: dict[str, Any], epochs: int | None,
                   eval_every: int, seed: int, run_dir: Path) -> dict[str, Any]:
     clock = Clock()
-    _, model_cfg, train_cfg = RECIPES[recipe]
+    chosen = _recipes.recipes()[recipe]
+    model_cfg, train_cfg = chosen.model, chosen.train
     cfg = replace(train_cfg, seed=seed, progress=False,
                   epochs=train_cfg.epochs if epochs is None else epochs)
     torch.manual_seed(seed)
@@ -252,12 +251,13 @@ def plot(record: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = harness.parser(__doc__)
     parser.add_argument("--houses", type=int, default=250)
     parser.add_argument("--test-houses", type=int, default=50)
     parser.add_argument("--solver-n", type=int, default=101)
     parser.add_argument("--recipes", nargs="+", default=["bilinear_long", "bilinear"],
-                        choices=sorted(RECIPES), help="the package's recipes to time")
+                        choices=sorted(_recipes.recipes()),
+                        help="the package's recipes to time (benchmarks/recipes.toml)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="override the recipe's epochs (the baseline keeps its 60)")
     parser.add_argument("--baseline-epochs", type=int, default=60)
@@ -265,16 +265,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package-eval-every", type=int, default=50,
                         help="steps between the package's 7x7 test evaluations")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="a tiny run, seconds")
     args = parser.parse_args(argv)
     sizes = [2, 3, 4, 5, 6, 7]
     if args.quick:
         args.houses, args.test_houses, args.solver_n = 6, 2, 21
         args.epochs, args.baseline_epochs, sizes = 1, 2, [2, 3]
         args.package_eval_every = 2
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    name = "time_to_accuracy_quick" if args.quick else "time_to_accuracy"
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    harness.set_threads(args.threads)
+    name = harness.result_name(args, "time_to_accuracy")
+    header = harness.header("time_to_accuracy.py", argv, quick=args.quick, seeds=[args.seed])
     work = Path(tempfile.mkdtemp(prefix="gen_pyg_tta_"))
     try:
         data_cfg = DataConfig(root=str(work / "data"), num_houses=args.houses,
@@ -309,10 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     best = min(reached, key=lambda r: r["time_ratio"]) if reached else None
     ratio = best["time_ratio"] if best else None
     record = {
-        "command": "python benchmarks/time_to_accuracy.py " + " ".join(
-            sys.argv[1:] if argv is None else argv),
-        "git_commit": git_commit(), "load_average_at_start": load,
-        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        **header,
         "data": {**asdict(data_cfg), "root": "(a temporary folder)"},
         "data_seconds": data_seconds, "houses_per_step_baseline": args.houses_per_step,
         "package_eval_every_steps": args.package_eval_every,
@@ -322,10 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         "fastest_recipe": best["recipe"] if best else None, "time_ratio": ratio,
         "target_ratio_at_most_0.1": ratio is not None and ratio <= 0.1,
     }
-    if args.quick:
-        record["quick"] = True
-    path = write_json(name, record)
-    plot(record, RESULTS / f"{name}.png")
+    path = harness.write_record(name, record, harness.out_dir(args))
+    plot(record, path.with_suffix(".png"))
     print(f"baseline's final 7x7 MSE {target:.4f}: baseline reaches it at {t_base:.0f} s")
     for recipe, run in package.items():
         t = run["seconds_to_target"]
