@@ -99,3 +99,31 @@ def merge_records(parts: list[dict[str, Any]], command: str) -> dict[str, Any]:
                                    "summary_symmetrized": sym,
                                    "targets": targets(summary, np_mse, sym)}
     return record
+
+
+def data_config(values: dict[str, Any], **override: Any) -> Any:
+    """A :class:`~gen_pyg.training.DataConfig` from a record's data settings, also from the
+    records written before tasks existed (``num_houses``, ``n``, ...: renamed here)."""
+    from dataclasses import fields
+
+    from gen_pyg.training import DataConfig
+
+    v = dict(values)
+    for old, new in (("num_houses", "num_instances"), ("num_test_houses", "num_test_instances"),
+                     ("num_val_houses", "num_val_instances"), ("dataset", "task")):
+        if old in v:
+            v[new] = v.pop(old)
+    if "n" in v:
+        v["options"] = {**v.get("options", {}), "n": v.pop("n")}
+    known = {f.name for f in fields(DataConfig)}
+    return DataConfig(**{**{k: x for k, x in v.items() if k in known}, **override})
+
+
+def model_config(values: dict[str, Any]) -> ModelConfig:
+    """A :class:`~gen_pyg.training.ModelConfig` from a record's model settings (records from
+    before InputOffset left the package hold ``offset_function: null``)."""
+    v = dict(values)
+    if v.pop("offset_function", None) is not None:
+        raise ValueError("this record's model predicted relative to an input function "
+                         "(InputOffset), which is no longer part of the package")
+    return ModelConfig(**v)

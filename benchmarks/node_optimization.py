@@ -100,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     h.set_threads(args.threads)
     runs_root = h.run_folder(name)
     header = h.header("node_optimization.py", argv, quick=args.quick, seeds=args.seeds)
-    data_cfg = DataConfig(root=str(runs_root / "data"), num_houses=args.houses,
-                          num_test_houses=args.test_houses, n=args.solver_n, seed=0,
-                          mesh_sizes=[2, 3, 4, 5, 6, 7])
+    data_cfg = DataConfig("poisson_square", root=str(runs_root / "data"),
+                          num_instances=args.houses, num_test_instances=args.test_houses,
+                          options={"n": args.solver_n}, seed=0, mesh_sizes=[2, 3, 4, 5, 6, 7])
     t0 = time.perf_counter()
     splits = build_datasets(data_cfg, log=False)
     data_seconds = time.perf_counter() - t0

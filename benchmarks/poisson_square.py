@@ -51,7 +51,7 @@ def plot(record: dict[str, Any], path: Path) -> None:
     mean = statistics.fmean(v["mse_mean"] for v in np_s.values())
     ax.axhline(mean, color="k", ls="--", label="Neural Process")
     ax.set(xlabel="mesh nodes", ylabel="test MSE", yscale="log",
-           title=f"Poisson on a square ({record['data']['num_houses']} houses, "
+           title=f"Poisson on a square ({record['data']['num_instances']} houses, "
                  f"{len(record['seeds'])} seed(s))")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
@@ -114,9 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     data_root = runs_root / "data"
     record: dict[str, Any] = h.header("poisson_square.py", argv, quick=args.quick,
                                       seeds=args.seeds)
-    data_cfg = DataConfig(root=str(data_root), num_houses=args.houses,
-                          num_test_houses=args.test_houses, n=args.solver_n, seed=0,
-                          mesh_sizes=list(args.mesh_sizes))
+    data_cfg = DataConfig("poisson_square", root=str(data_root), num_instances=args.houses,
+                          num_test_instances=args.test_houses, options={"n": args.solver_n},
+                          seed=0, mesh_sizes=list(args.mesh_sizes))
     t0 = time.perf_counter()
     splits = build_datasets(data_cfg, log=False)
     data_seconds = time.perf_counter() - t0

@@ -26,12 +26,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 import poisson_square
-from _poisson import summarise
+from _poisson import data_config, model_config, summarise
 from gen_pyg.mesh import grid
 from gen_pyg.nn import SymmetryAverage
 from gen_pyg.training import (
-    DataConfig,
-    ModelConfig,
     Trainer,
     build_datasets,
     build_model,
@@ -50,10 +48,10 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
     the model's rounds (the mesh diameter) or :obj:`num_steps` on every mesh; with
     :obj:`symmetrize` also with the predictions averaged over the square's 8 symmetries."""
     record = json.loads(record_path.read_text())
-    data_cfg = DataConfig(**{**record["data"], "root": str(runs_root / "data")})
+    data_cfg = data_config(record["data"], root=str(runs_root / "data"))
     test = build_datasets(data_cfg, log=False)["test"]
     meshes = {f"{k}x{k}": grid(k) for k in sizes}
-    model_cfg = ModelConfig(**record["recipes"][recipe]["model"])
+    model_cfg = model_config(record["recipes"][recipe]["model"])
     per_seed, per_seed_sym = [], []
     for seed in record["seeds"]:
         state = load_checkpoint(runs_root / recipe / f"seed{seed}" / "checkpoint.pt")

@@ -26,6 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as harness
+from _poisson import data_config, model_config
 from gen_pyg.datasets import sample_poisson_house, solve_poisson_house
 from gen_pyg.mesh import grid
 from gen_pyg.solvers import FDPoissonSolver
@@ -104,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     harness.set_threads(args.threads)
     header = harness.header("solver_speed.py", argv, quick=args.quick)
     if args.quick:
-        data_cfg = DataConfig(root=str(harness.run_folder("solver_speed_quick")), num_houses=3,
-                              num_test_houses=1, n=21, mesh_sizes=[7])
+        data_cfg = DataConfig("poisson_square", root=str(harness.run_folder("solver_speed_quick")),
+                              num_instances=3, num_test_instances=1, options={"n": 21},
+                              mesh_sizes=[7])
         model_cfg = ModelConfig(representation="bilinear")
         torch.manual_seed(0)
         model = build_model(model_cfg)  # untrained: only the timing is meaningful
@@ -113,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         repeats = 1
     else:
         record = json.loads((harness.results_dir() / f"{args.record}.json").read_text())
-        data_cfg = DataConfig(**{**record["data"],
-                                 "root": str(harness.run_folder(args.record) / "data")})
-        model_cfg = ModelConfig(**record["recipes"][args.recipe]["model"])
+        data_cfg = data_config(record["data"],
+                               root=str(harness.run_folder(args.record) / "data"))
+        model_cfg = model_config(record["recipes"][args.recipe]["model"])
         model = build_model(model_cfg)
         state = load_checkpoint(harness.run_folder(args.record) / args.recipe / f"seed{args.seed}"
                                 / "checkpoint.pt")

@@ -21,6 +21,17 @@ RESULTS = HERE / "results"
 DOCS = HERE.parent / "docs" / "tables"
 
 
+def _houses(record: dict[str, Any]) -> int:
+    """Instances (houses) of a record's data, in either spelling (``num_houses`` before tasks)."""
+    data = record["data"]
+    return int(data.get("num_instances", data.get("num_houses")))
+
+
+def _test_houses(record: dict[str, Any]) -> int:
+    data = record["data"]
+    return int(data.get("num_test_instances", data.get("num_test_houses")))
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     """An RST simple table."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
@@ -49,7 +60,7 @@ def poisson_square(record: dict[str, Any]) -> str:
                if r.get("resumed_at_epoch", 0) >= rec["train"]["epochs"]]
     out = [
         f"Reproduce with ``{record['command']}`` (commit ``{(record['git_commit'] or '?')[:10]}``;"
-        f" {record['data']['num_houses']} houses, {record['train_scenarios']} training and "
+        f" {_houses(record)} houses, {record['train_scenarios']} training and "
         f"{record['test_scenarios']} test scenarios; {seeds} seed(s); "
         f"{record['machine']['cpu_count']} cores, torch {record['machine']['torch']}, "
         f"1-minute load {record['load_average_at_start']:.1f} at start)."
@@ -110,7 +121,7 @@ def node_optimization(record: dict[str, Any]) -> str:
     p = record["protocol"]
     out = [
         f"Reproduce with ``{record['command']}`` (commit ``{(record['git_commit'] or '?')[:10]}``;"
-        f" {record['data']['num_houses']} houses, {record['data']['num_test_houses']} of them "
+        f" {_houses(record)} houses, {_test_houses(record)} of them "
         f"unseen; {seeds} seed(s) of the weights, {record['epochs']} epochs; positions fitted "
         f"on {p['fit_scenarios']} scenarios per house, {p['steps']} Adam steps at lr "
         f"{p['lr']:g}; {record['machine']['cpu_count']} cores, torch "
@@ -165,7 +176,7 @@ def poisson_sphere(record: dict[str, Any]) -> str:
                for kind in ("gen", "neural_process")}
     out = [
         f"Reproduce with ``{record['command']}`` (commit ``{(record['git_commit'] or '?')[:10]}``;"
-        f" {record['data']['num_houses']} houses, {record['data']['train_scenarios']} training "
+        f" {_houses(record)} houses, {record['data']['train_scenarios']} training "
         f"and {record['data']['test_scenarios']} test scenarios; {seeds} seed(s), "
         f"{record['train']['epochs']} epochs; {record['machine']['cpu_count']} cores, torch "
         f"{record['machine']['torch']}, 1-minute load {record['load_average_at_start']:.1f} at "
@@ -197,7 +208,7 @@ def time_to_accuracy(record: dict[str, Any]) -> str:
     ratio = record["time_ratio"]
     out = [
         f"Reproduce with ``{record['command']}`` (commit ``{(record['git_commit'] or '?')[:10]}``;"
-        f" {record['data']['num_houses']} houses, {record['data']['num_test_houses']} of them "
+        f" {_houses(record)} houses, {_test_houses(record)} of them "
         f"for testing; {record['machine']['cpu_count']} cores, torch "
         f"{record['machine']['torch']}, 1-minute load {record['load_average_at_start']:.1f} at "
         f"start). Data generation, shared by both, took {record['data_seconds']:.1f} s and is "
@@ -307,7 +318,7 @@ def paper_poisson_square(results: dict[str, dict[str, Any]]) -> str:
     size; gen_pyg's best recipe (the lowest 7x7 error) of the committed records."""
     best: tuple[float, str, str] | None = None
     for name, rec in results.items():
-        if (rec["data"]["num_houses"] != PAPER_HOUSES
+        if (_houses(rec) != PAPER_HOUSES
                 or rec["data"]["mesh_sizes"] != PAPER_MESHES):
             continue
         for recipe, r in rec["recipes"].items():
@@ -330,11 +341,11 @@ def paper_poisson_square(results: dict[str, dict[str, Any]]) -> str:
     rows.append(["error falls with every finer mesh", "yes (plot)",
                  "yes" if r["targets"]["monotone"] else "no",
                  *([""] if sym else []), "–"])
-    one_mesh = [(n, x) for n, x in results.items() if x["data"]["num_houses"] == PAPER_HOUSES
+    one_mesh = [(n, x) for n, x in results.items() if _houses(x) == PAPER_HOUSES
                 and len(x["data"]["mesh_sizes"]) == 1]
     out = [
         f"gen_pyg: recipe ``{recipe}`` ({r['what']}), {len(rec['seeds'])} seeds, "
-        f"{rec['data']['num_houses']} houses ({rec['train_scenarios']} training and "
+        f"{_houses(rec)} houses ({rec['train_scenarios']} training and "
         f"{rec['test_scenarios']} test scenarios); {_from(rec, name)}. Test MSE, mean ± std "
         "over seeds; one weight set for every mesh, as in the paper. The paper gives figure 2 "
         "as a plot only, with no numbers.",
@@ -369,7 +380,7 @@ def paper_poisson_sphere(record: dict[str, Any] | None) -> str:
     rows.append(["GEN below the NP from", "", "plot only",
                  _first_below(lat, np_v["mse_mean"]), "–"])
     return "\n".join([
-        f"gen_pyg: {len(record['seeds'])} seeds, {record['data']['num_houses']} houses, "
+        f"gen_pyg: {len(record['seeds'])} seeds, {_houses(record)} houses, "
         f"{record['train']['epochs']} epochs; {_from(record, 'poisson_sphere')}. Test MSE, mean "
         "± std over seeds; the GEN is trained on the latitude-longitude meshes and never sees "
         "an icosphere. The paper gives figure 4 as a plot only.",
@@ -385,7 +396,7 @@ def paper_node_optimization(record: dict[str, Any] | None) -> str:
     rows = [[f"{k}x{k}", "plot only", _pm(v, "before"), _pm(v, "after"),
              f"{100 * v['reduction_mean']:.0f} %"] for k, v in record["summary"].items()]
     return "\n".join([
-        f"gen_pyg: {len(record['seeds'])} seeds of the weights, {record['data']['num_houses']} "
+        f"gen_pyg: {len(record['seeds'])} seeds of the weights, {_houses(record)} "
         f"houses, positions fitted on {record['protocol']['fit_scenarios']} scenarios of each "
         f"unseen house and tested on its others; {_from(record, 'node_optimization')}. The "
         "paper shows the fitted meshes (figures 3 and 8) and their errors only as a plot "
@@ -404,7 +415,7 @@ def paper_size_generalization(results: dict[str, dict[str, Any]]) -> str:
         for row in rec["rows"]:
             trained = _load(row["record"].removesuffix(".json"))
             if (row.get("num_steps") is not None or trained is None
-                    or trained["data"]["num_houses"] != PAPER_HOUSES):
+                    or _houses(trained) != PAPER_HOUSES):
                 continue
             for label, key in (("", "summary"), (", 8 symmetries averaged",
                                                  "summary_symmetrized")):

@@ -276,9 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     header = harness.header("time_to_accuracy.py", argv, quick=args.quick, seeds=[args.seed])
     work = Path(tempfile.mkdtemp(prefix="gen_pyg_tta_"))
     try:
-        data_cfg = DataConfig(root=str(work / "data"), num_houses=args.houses,
-                              num_test_houses=args.test_houses, n=args.solver_n, seed=0,
-                              mesh_sizes=sizes)
+        data_cfg = DataConfig("poisson_square", root=str(work / "data"),
+                              num_instances=args.houses, num_test_instances=args.test_houses,
+                              options={"n": args.solver_n}, seed=0, mesh_sizes=sizes)
         t0 = time.perf_counter()
         splits = build_datasets(data_cfg, log=False)  # generated: the folder is new
         data_seconds = time.perf_counter() - t0

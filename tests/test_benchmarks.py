@@ -339,7 +339,7 @@ def test_harness_names_quick_records_apart(tmp_path: Path) -> None:
 
 
 #: TrainConfig fields added after some records were written, with the value the older runs used
-_ADDED_TRAIN = {"warmup_steps": 0}
+_ADDED_TRAIN = {"warmup_steps": 0, "precision": "fp32"}
 
 
 def _recorded_epochs(command: str) -> int | None:
@@ -347,31 +347,40 @@ def _recorded_epochs(command: str) -> int | None:
     return int(words[words.index("--epochs") + 1]) if "--epochs" in words else None
 
 
+#: model fields added after some records were written, at the value that built their models
+_ADDED_MODEL = {"encoder_aggr": "sum", "relative_pos": False, "encoder_hidden_channels": 48,
+                "decoder_hidden_channels": 32, "norm": "post"}
+#: recipes whose records stay as history though the recipe left the table, and why
+_RETIRED = {"bilinear_offset": "InputOffset (predicting relative to the wall temperature) lost "
+                               "and left the package"}
+
+
 def test_every_committed_recipe_resolves_to_its_recorded_settings() -> None:
     """The recipes moved from Python to recipes.toml: every recipe a committed record names
     resolves, to the model and training settings that record was trained with."""
-    from gen_pyg.training.config import ADDED_FIELDS
-
     recipes = _load_benchmark("_recipes").recipes()
     checked = 0
     for path in sorted(COMMITTED.glob("poisson_square*.json")):
         record = json.loads(path.read_text())
         epochs = _recorded_epochs(record["command"])
         for name, rec in record["recipes"].items():
+            if name in _RETIRED:
+                assert name not in recipes, (path.name, name)
+                continue
             assert name in recipes, (path.name, name)
             model = dataclasses.asdict(recipes[name].model)
             train = recipes[name].train.to_dict()
             if epochs is not None:  # the command overrode every recipe's epochs
                 train["epochs"] = epochs
-            saved_model = {**{k.removeprefix("model."): v for k, v in ADDED_FIELDS.items()
-                              if k.startswith("model.")}, **rec["model"]}
+            saved_model = {**_ADDED_MODEL, **rec["model"]}
+            assert saved_model.pop("offset_function", None) is None
             assert saved_model == model, (path.name, name)
             assert {**_ADDED_TRAIN, **rec["train"]} == {**train, "seed": rec["train"]["seed"]}, (
                 path.name, name)
             assert rec["what"] == recipes[name].what, (path.name, name)
             checked += 1
-        np_model = {**{k.removeprefix("model."): v for k, v in ADDED_FIELDS.items()
-                       if k.startswith("model.")}, **record["neural_process"]["model"]}
+        np_model = {**_ADDED_MODEL, **record["neural_process"]["model"]}
+        np_model.pop("offset_function", None)
         assert np_model == dataclasses.asdict(_load_benchmark("_recipes").baseline().model)
     assert checked >= 15
 

@@ -13,8 +13,8 @@ import torch
 
 from gen_pyg.training import load_checkpoint
 
-COMMON = ["--houses", "5", "--test-houses", "1", "--solver-n", "21", "--mesh-sizes", "2", "3",
-          "--epochs", "2", "--latent", "8", "--augment", "square", "--quiet"]
+COMMON = ["--instances", "5", "--test-instances", "1", "--data-option", "n=21", "--mesh-sizes",
+          "2", "3", "--epochs", "2", "--latent", "8", "--augment", "square", "--quiet"]
 
 
 def _env() -> dict[str, str]:

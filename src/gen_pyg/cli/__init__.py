@@ -121,7 +121,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                    help="'square': random symmetry of the square per group and step (tasks on "
                         "the square)")
     g.add_argument("--patience", type=_positive_int, default=None,
-                   help="early stopping patience in epochs (needs --val-houses)")
+                   help="early stopping patience in epochs (needs --val-instances)")
     g.add_argument("--seed", type=_nonneg_int, default=t.seed)
     g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default=t.precision,
                    help="mixed precision under torch.autocast (bf16 on CPU or GPU, fp16 on GPU)")

@@ -1,4 +1,5 @@
-"""Matplotlib figures: fields, meshes, error maps, learning curves, rollouts, pushes, scene retrieval."""
+"""Matplotlib figures: fields, meshes, error maps, learning curves, rollouts, pushes and scene
+retrieval."""
 
 from gen_pyg.viz.mesh import plot_mesh, plot_mesh_comparison, plot_meshes
 from gen_pyg.viz.pushing import plot_pushes
