@@ -5,7 +5,7 @@ written by :func:`write_pushing_raw`; lengths in cm, angles in radians, all in t
 initial frame, whose origin is the object's reference point):
 
 - ``picture``: uint8 ``[H, W]`` top-down picture, class indices into
-  :data:`~gen_pyg.solvers.pushing.PICTURE_CLASSES` (0 nothing, 1 body, 2 light weight,
+  :data:`~gen_pyg.solvers.push_objects.PICTURE_CLASSES` (0 nothing, 1 body, 2 light weight,
   3 heavy weight); ``picture[i, j]`` is the pixel at column ``j`` (x) and row ``i`` (y),
   row 0 at the bottom (smallest y);
 - ``box``: float64 ``[4]``, ``(xmin, ymin, xmax, ymax)`` of the picture;
@@ -42,14 +42,13 @@ from tqdm import tqdm
 from gen_pyg._io import _atomic_write
 from gen_pyg.datasets._cached import _CachedDataset, params_digest
 from gen_pyg.datasets._house_split import SPLITS, check_int, scenario_indices
-from gen_pyg.solvers.pushing import (
+from gen_pyg.solvers.push_objects import (
     PICTURE_CLASSES,
-    PushingPhysics,
     PushObject,
     sample_push_object,
     sample_pushes,
-    simulate_pushes,
 )
+from gen_pyg.solvers.pushing import PushingPhysics, simulate_pushes
 
 __all__ = ["Pushing", "PushingRecord", "generate_pushing_record", "read_pushing_raw",
            "write_pushing_raw"]

@@ -3,14 +3,12 @@
 from gen_pyg.solvers.bilinear_interpolate import bilinear_interpolate
 from gen_pyg.solvers.box_coverage import box_coverage
 from gen_pyg.solvers.fd_poisson_solver import FDPoissonSolver
+from gen_pyg.solvers.push_objects import PushObject, sample_push_object, sample_pushes
 from gen_pyg.solvers.pushing import (
     PushingPhysics,
-    PushObject,
     PushResult,
     polygon_signed_distance,
     quasi_static_twist,
-    sample_push_object,
-    sample_pushes,
     simulate_pushes,
 )
 from gen_pyg.solvers.sphere_laplacian import sphere_laplacian, tangent_basis
