@@ -192,7 +192,8 @@ def test_every_page_with_code_is_collected() -> None:
 def test_extraction_rules(tmp_path: Path) -> None:
     page = tmp_path / "page.rst"
     page.write_text(
-        "Title\n=====\n\nRun this::\n\n    x = 1\n\nShown only::\n\n    gen-pyg train --out runs/a\n"
+        "Title\n=====\n\nRun this::\n\n    x = 1\n\n"
+        "Shown only::\n\n    gen-pyg train --out runs/a\n"
         "\n.. code-block:: python\n   :caption: two\n\n    y = x + 1\n    print(y)\n\n"
         ".. code-block:: bash\n\n    make demo\n\n"
         ".. the following is not run: it trains for an hour\n\n"
