@@ -31,6 +31,8 @@ napoleon_numpy_docstring = True
 nitpicky = False
 exclude_patterns = ["_build", "tables", "_generated"]  # tables/ holds generated includes
 html_theme = "alabaster"
+#: wide enough for 100-column code lines without a scroll bar
+html_theme_options = {"page_width": "1200px", "sidebar_width": "230px"}
 html_static_path = ["_static"]
 
 #: "" is the top-level package (environment_report, the value-check switch).

@@ -69,7 +69,8 @@ def pipeline_figure(path: Path) -> None:
         centred = z - z.mean(0)
         return centred @ torch.linalg.svd(centred, full_matrices=False).Vh[0]
 
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4.4))
+    fig, grid_axes = plt.subplots(2, 2, figsize=(10.5, 9.5))
+    axes = grid_axes.flatten()
     pos, fn, val = example.input_pos, example.input_fn, example.input_x[:, 0]
     heat, wall = fn == 0, fn == 1
     axes[0].scatter(pos[wall, 0], pos[wall, 1], c=val[wall], cmap="coolwarm", vmin=-1, vmax=1,
@@ -97,7 +98,7 @@ def pipeline_figure(path: Path) -> None:
     _draw_edges(axes[3], mesh, "0.85")
     fig.colorbar(s3, ax=axes[3], fraction=0.046, label="target temperature")
     _square(axes[3], f"4. decode at {q.size(0)} queries")
-    fig.suptitle("One scenario of one house through a GEN (untrained weights: where the "
+    fig.suptitle("One scenario of one house through a GEN\n(untrained weights: where the "
                  "information is, not the answer)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
