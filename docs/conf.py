@@ -29,8 +29,10 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 nitpicky = False
-exclude_patterns = ["_build", "tables"]  # tables/ holds generated includes
+exclude_patterns = ["_build", "tables", "_generated"]  # tables/ holds generated includes
 html_theme = "alabaster"
+#: wide enough for 100-column code lines without a scroll bar
+html_theme_options = {"page_width": "1200px", "sidebar_width": "230px"}
 html_static_path = ["_static"]
 
 #: "" is the top-level package (environment_report, the value-check switch).
@@ -79,3 +81,14 @@ def _write_api_pages() -> None:
 
 
 _write_api_pages()
+
+
+def _make_figures() -> None:
+    """The concepts page's figures, drawn by the package into ``_generated/`` (git-ignored)."""
+    sys.path.insert(0, str(HERE))
+    from make_figures import make_figures
+
+    make_figures(HERE / "_generated")
+
+
+_make_figures()

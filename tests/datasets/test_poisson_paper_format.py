@@ -10,11 +10,13 @@ import pytest
 
 from gen_pyg.datasets import (
     PoissonHouse,
+    PoissonSquare,
     generate_poisson_houses,
     poisson_paper_file_names,
     read_poisson_paper_format,
     write_poisson_paper_format,
 )
+from gen_pyg.datasets.poisson_paper_format import count_paper_houses
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +111,42 @@ def test_unsolved_houses_cannot_be_written(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match=r"'houses\[0\]' has no solution"):
         write_poisson_paper_format([house], tmp_path)
+
+
+def test_poisson_square_counts_the_houses_in_the_folder(
+    houses: list[PoissonHouse], tmp_path: Path
+) -> None:
+    write_poisson_paper_format(houses, tmp_path / "raw")
+    ds = PoissonSquare(tmp_path, "all", source="paper", log=False)
+    assert ds.num_houses == 3 and len(ds) == 3 * 4
+    assert sorted({int(d.house) for d in ds}) == [0, 1, 2]
+    test = PoissonSquare(tmp_path, "test", source="paper", num_test_houses=1, log=False)
+    assert len(test.houses) == 1  # the split is drawn over the 3 houses found
+
+
+def test_poisson_square_count_refuses_a_gap(houses: list[PoissonHouse], tmp_path: Path) -> None:
+    write_poisson_paper_format(houses, tmp_path / "raw")
+    (tmp_path / "raw" / "desc_1.json").unlink()
+    with pytest.raises(ValueError, match=r"misses desc_1\.json.*num_houses"):
+        PoissonSquare(tmp_path, "all", source="paper", log=False)
+
+
+def test_poisson_square_count_of_an_empty_folder_names_num_houses(tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"desc_<i>\.json.*num_houses"):
+        PoissonSquare(tmp_path, "all", source="paper", log=False)
+    with pytest.raises(FileNotFoundError, match="num_houses"):  # no raw folder at all
+        PoissonSquare(tmp_path / "elsewhere", "all", source="paper", log=False)
+
+
+def test_count_paper_houses(houses: list[PoissonHouse], tmp_path: Path) -> None:
+    write_poisson_paper_format(houses[:2], tmp_path, first_house=0)
+    assert count_paper_houses(tmp_path) == 2
+    write_poisson_paper_format(houses[2:], tmp_path, first_house=2)
+    (tmp_path / "notes.txt").write_text("not a house")
+    assert count_paper_houses(tmp_path) == 3
+
+
+def test_generated_poisson_square_keeps_250_houses_by_default(tmp_path: Path) -> None:
+    ds = PoissonSquare(tmp_path, "all", num_scenarios=1, num_queries=2, n=5, log=False)
+    assert ds.num_houses == 250 and len(ds) == 250

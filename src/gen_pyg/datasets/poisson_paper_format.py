@@ -116,6 +116,35 @@ def read_poisson_paper_format(
     return [_read_house(root, int(i)) for i in houses]
 
 
+def count_paper_houses(folder: str | os.PathLike[str]) -> int:
+    """How many houses a folder in the authors' format holds: ``desc_0.json`` up to
+    ``desc_{N-1}.json`` without a gap (their ``.npy`` files are checked when read).
+
+    Raises:
+        FileNotFoundError: if the folder is missing or holds no ``desc_<i>.json`` file.
+        ValueError: if the numbering has a gap (the message names the first missing file).
+    """
+    root = Path(folder)
+    found = (
+        {int(m.group(1)) for p in root.iterdir() if (m := _DESC.fullmatch(p.name)) is not None}
+        if root.is_dir()
+        else set()
+    )
+    if not found:
+        raise FileNotFoundError(
+            f"no 'desc_<i>.json' file in {str(root)!r} to count the houses from; write houses "
+            "with gen_pyg.datasets.write_poisson_paper_format or pass 'num_houses'"
+        )
+    count = max(found) + 1
+    if len(found) != count:
+        gap = min(set(range(count)) - found)
+        raise ValueError(
+            f"{str(root)!r} holds desc files up to desc_{count - 1}.json but misses "
+            f"desc_{gap}.json; houses must be numbered 0..N-1 (or pass 'num_houses')"
+        )
+    return count
+
+
 def _read_house(root: Path, index: int) -> PoissonHouse:
     desc_name, x_name, y_name = poisson_paper_file_names(index)
     desc_path = root / desc_name

@@ -18,6 +18,7 @@ from gen_pyg.datasets.poisson_house import (
     generate_poisson_houses,
 )
 from gen_pyg.datasets.poisson_paper_format import (
+    count_paper_houses,
     poisson_paper_file_names,
     read_poisson_paper_format,
 )
@@ -88,7 +89,10 @@ class PoissonSquare(_HouseSplitDataset):
         split (str, optional): ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
             (default: ``"train"``)
         source (str, optional): ``"generate"`` or ``"paper"``. (default: ``"generate"``)
-        num_houses (int, optional): Houses in total, split included. (default: ``250``)
+        num_houses (int, optional): Houses in total, split included; :obj:`None` means 250
+            when generating and, with ``source="paper"``, as many as ``root/raw`` holds
+            (``desc_0.json`` to ``desc_{N-1}.json``; 250, the authors' count, when the folder
+            is empty and ``allow_download=True``). (default: :obj:`None`)
         num_scenarios (int, optional): Scenarios per house (generated). (default: ``32``)
         num_queries (int, optional): Queries per scenario (generated). (default: ``256``)
         num_inputs (int, optional): Input samples per scenario, at least 37.
@@ -132,7 +136,7 @@ class PoissonSquare(_HouseSplitDataset):
         split: str = "train",
         *,
         source: str = "generate",
-        num_houses: int = 250,
+        num_houses: int | None = None,
         num_scenarios: int = 32,
         num_queries: int = 256,
         num_inputs: int = 64,
@@ -153,6 +157,8 @@ class PoissonSquare(_HouseSplitDataset):
         if source not in SOURCES:
             raise ValueError(f"'source' must be one of {SOURCES} (got {source!r})")
         self.source = source
+        if num_houses is None:
+            num_houses = _paper_house_count(root, allow_download) if source == "paper" else 250
         self.num_houses = check_int("num_houses", num_houses, 1)
         self.num_scenarios = check_int("num_scenarios", num_scenarios, 1)
         self.num_queries = check_int("num_queries", num_queries, 1)
@@ -230,6 +236,18 @@ class PoissonSquare(_HouseSplitDataset):
             f"{self.__class__.__name__}({len(self)}, split={self.split!r}, "
             f"source={self.source!r}, houses={len(self.houses)})"
         )
+
+
+def _paper_house_count(root: str | os.PathLike[str], allow_download: bool) -> int:
+    """The houses in ``root/raw`` (the authors' 250 when it holds none and downloading is
+    allowed)."""
+    raw = Path(root) / "raw"
+    try:
+        return count_paper_houses(raw)
+    except FileNotFoundError:
+        if allow_download:
+            return 250
+        raise
 
 
 def _house_to_data(house: PoissonHouse, index: int, num_inputs: int = 64) -> list[Data]:
