@@ -98,7 +98,7 @@ def test_the_installed_wheel_runs_the_readme_and_the_command(dist: Path, tmp_pat
     assert Path(location).is_relative_to(env_dir), location
     assert version == gen_pyg.__version__
 
-    # the README's example (its training example runs in tests/test_readme.py), then every
+    # the README's example (its training example runs in tests/test_docs.py), then every
     # public subpackage imported from the wheel
     readme = (ROOT / "README.md").read_text()
     example = re.findall(r"```python\n(.*?)```", readme, flags=re.S)[0]
