@@ -147,6 +147,7 @@ def test_bench_all_quick(tmp_path: Path) -> None:
 
 def test_bench_all_then_quick_passes_quick(monkeypatch: pytest.MonkeyPatch) -> None:
     from gen_pyg import cli
+    from gen_pyg.cli import _commands
 
     commands: list[list[str]] = []
 
@@ -154,7 +155,7 @@ def test_bench_all_then_quick_passes_quick(monkeypatch: pytest.MonkeyPatch) -> N
         commands.append([str(c) for c in cmd])
         return subprocess.CompletedProcess(cmd, 0)
 
-    monkeypatch.setattr(cli.subprocess, "run", fake_run)
+    monkeypatch.setattr(_commands.subprocess, "run", fake_run)
     for argv in (["bench", "all", "--quick"], ["bench", "--quick", "all"]):
         commands.clear()
         assert cli.main(argv) == 0
