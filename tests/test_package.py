@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import gen_pyg
-from gen_pyg import ops
 from gen_pyg.cli import main
+from gen_pyg.ops import neighbors
 
 VERSION_KEYS = ("gen_pyg", "python", "torch", "torch_geometric", "torch_scatter", "torch_cluster")
 
@@ -40,7 +40,7 @@ def test_installed_torch_cluster_is_the_neighbour_backend() -> None:
     # was built for another torch), gen_pyg.ops silently falls back to the exact chunked search
     # and the torch_cluster comparisons in tests/ops are skipped: this makes that failure loud.
     assert gen_pyg.environment_report()["torch_cluster"] != "not installed"
-    assert ops.HAS_TORCH_CLUSTER
+    assert neighbors.HAS_TORCH_CLUSTER
 
 
 def test_cuda_absence_is_reported_not_raised() -> None:

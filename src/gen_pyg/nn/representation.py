@@ -12,9 +12,9 @@ from torch_geometric.data import Data
 from gen_pyg._validation import check_batch, check_finite, check_points, scans_active
 from gen_pyg.typing import Assignment
 
-#: Padded dense weights ``[B, P_max, N_max]`` with point and node masks (see
-#: :meth:`Representation.dense`).
-DenseAssignment = tuple[Tensor, Tensor, Tensor]
+#: Padded dense weights ``[B, P_max, N_max]`` with point and node masks, None where nothing
+#: is padding (see :meth:`Representation.dense`).
+DenseAssignment = tuple[Tensor, Tensor | None, Tensor | None]
 
 
 class Representation(torch.nn.Module):
@@ -67,7 +67,8 @@ class Representation(torch.nn.Module):
         Returns:
             :obj:`(weight, point_mask, node_mask)`: :obj:`weight` :math:`[B, P_{max}, N_{max}]`
             (zero for padding), and the :func:`~torch_geometric.utils.to_dense_batch` masks
-            :math:`[B, P_{max}]` and :math:`[B, N_{max}]`.
+            :math:`[B, P_{max}]` and :math:`[B, N_{max}]`, each :obj:`None` when it has no
+            padding.
         """
         return None
 

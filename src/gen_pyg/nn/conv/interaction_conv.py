@@ -6,8 +6,7 @@ import torch
 from torch import Tensor
 from torch.nn import Linear, ReLU, Sequential
 from torch_geometric.nn import MessagePassing
-
-from gen_pyg.typing import Adj, OptTensor
+from torch_geometric.typing import OptTensor
 
 __all__ = ["InteractionConv"]
 
@@ -122,7 +121,7 @@ class InteractionConv(MessagePassing):  # PyG ships no type information
     def forward(
         self,
         x: Tensor,
-        edge_index: Adj,
+        edge_index: Tensor,
         edge_attr: OptTensor = None,
         u: OptTensor = None,
     ) -> Tensor:

@@ -10,6 +10,11 @@ from torch_geometric.utils import scatter
 from gen_pyg.nn._checks import batch_vector, num_examples
 
 
+def _example_of(data: Data, key: str, size: int) -> Tensor:
+    vec = batch_vector(data, key, size)
+    return torch.zeros(size, dtype=torch.long, device=data[key].device) if vec is None else vec
+
+
 class InputOffset(torch.nn.Module):
     r"""Wraps a model of input functions (a :class:`~gen_pyg.nn.GEN` or a
     :class:`~gen_pyg.nn.NeuralProcess`) so that it predicts relative to the mean sample value of
@@ -60,7 +65,7 @@ class InputOffset(torch.nn.Module):
                 raise ValueError(f"InputOffset needs data.{key}")
         mask = data.input_fn == self.function
         examples = num_examples(data)
-        index = batch_vector(data, "input_pos", data.input_x.size(0))[mask]
+        index = _example_of(data, "input_pos", data.input_x.size(0))[mask]
         counts = torch.bincount(index, minlength=examples)
         if bool((counts == 0).any()):
             missing = int((counts == 0).nonzero()[0])
@@ -76,8 +81,7 @@ class InputOffset(torch.nn.Module):
             raise ValueError(f"InputOffset(function={self.function}): the function's samples "
                              f"have {offset.size(-1)} channels but the model predicts "
                              f"{out.size(-1)}")
-        query_batch = batch_vector(data, "query_pos", data.query_pos.size(0))
-        return out + offset[query_batch]
+        return out + offset[_example_of(data, "query_pos", data.query_pos.size(0))]
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model}, function={self.function})"

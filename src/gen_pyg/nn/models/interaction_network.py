@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch_geometric.typing import OptTensor
 
 from gen_pyg.nn.conv.interaction_conv import InteractionConv, check_channels
-from gen_pyg.typing import Adj, OptTensor
 
 __all__ = ["InteractionNetwork"]
 
@@ -105,7 +105,7 @@ class InteractionNetwork(torch.nn.Module):
             if isinstance(conv, InteractionConv):
                 conv.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: OptTensor = None) -> Tensor:
         """Predicts one output per node."""
         h = x
         u: Tensor | None = x[:, self.position_channels :]

@@ -8,6 +8,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from gen_pyg.ops._autocast import same_dtype
+
 #: Edges per chunk: small enough for a chunk's ``[chunk, H]`` temporaries to stay in cache.
 EDGE_CHUNK = 2**14
 
@@ -124,7 +126,10 @@ def edge_relu_sum(
         raise ValueError(
             f"edge_attr has {edge_attr.size(0)} rows but edge_index has {edge_index.size(1)} edges"
         )
-    out: Tensor = _EdgeReluSum.apply(  # type: ignore[no-untyped-call]
-        dst_term, src_term, edge_attr, weight, bias, edge_index[0], edge_index[1]
-    )
+    dst_term, src_term, edge_attr, weight, bias = same_dtype(
+        dst_term, src_term, edge_attr, weight, bias)
+    with torch.autocast(dst_term.device.type, enabled=False):
+        out: Tensor = _EdgeReluSum.apply(  # type: ignore[no-untyped-call]
+            dst_term, src_term, edge_attr, weight, bias, edge_index[0], edge_index[1]
+        )
     return out

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gen_pyg.nn.mlp import mlp, reset_mlp
+from gen_pyg.nn._mlp import mlp, reset_mlp
 
 
 def as_channel_list(value: int | Sequence[int], name: str) -> list[int]:
@@ -84,15 +84,17 @@ class FunctionHeads(torch.nn.Module):
             raise ValueError(
                 f"a function id per row is required with {self.num_functions} functions"
             )
-        out = x.new_zeros(x.size(0), width)
+        out: Tensor | None = None
         for i, head in enumerate(self.heads):
             idx = (fn == i).nonzero().view(-1)
-            if idx.numel() == 0:
-                continue
             inp = x[idx, : self.in_channels[i]]
             if extra is not None:
                 inp = torch.cat([inp, extra[idx]], dim=-1)
-            out = out.index_copy(0, idx, F.pad(head(inp), (0, width - self.out_channels[i])))
+            part = F.pad(head(inp), (0, width - self.out_channels[i]))
+            # the heads' dtype (autocast may make it lower than x's)
+            out = part.new_zeros(x.size(0), width) if out is None else out
+            out = out.index_copy(0, idx, part.to(out.dtype))
+        assert out is not None
         return out
 
     def __repr__(self) -> str:
