@@ -255,14 +255,17 @@ def assert_compiled_matches_eager(
     atol: float = 1e-5,
     rtol: float = 1e-4,
     dynamic: bool = True,
+    backend: str = "inductor",
     **kwargs: Any,
 ) -> None:
-    """``torch.compile(module, dynamic=...)`` returns what the eager module returns."""
+    """``torch.compile(module, dynamic=..., backend=...)`` returns what the eager module
+    returns (``backend="aot_eager"`` traces the same graphs without code generation: faster
+    to test)."""
     import torch._dynamo
 
     torch._dynamo.reset()
     eager = module(*args, **kwargs)
-    compiled = torch.compile(module, dynamic=dynamic)(*args, **kwargs)
+    compiled = torch.compile(module, dynamic=dynamic, backend=backend)(*args, **kwargs)
     _close(compiled, eager, atol, rtol, "compiled vs eager outputs")
 
 

@@ -95,6 +95,42 @@ def test_fused_backend_equals_propagate_forward_and_backward(aggr: str) -> None:
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.parametrize("backend", ["fused", "propagate"])
+def test_user_edge_features_enter_the_edge_module_after_the_geometry(backend: str) -> None:
+    """m_e([h_i, h_j, x_j - x_i, |x_j - x_i|, e_ij]) summed over incoming edges, node by node;
+    both backends, values and the gradient reaching edge_attr."""
+    torch.manual_seed(0)
+    conv = ElementConv(4, message_channels=3, edge_dim=2, backend=backend).double()
+    assert conv.edge_mlp[0].in_features == 2 * 4 + 3 + 2
+    x, pos = torch.randn(N, 4, dtype=torch.double), torch.rand(N, 2, dtype=torch.double)
+    edge_attr = torch.randn(EDGES.size(1), 2, dtype=torch.double, requires_grad=True)
+    got = conv(x, EDGES, pos, edge_attr=edge_attr)
+    out = []
+    for i in range(N):
+        msgs = [conv.edge_mlp(torch.cat([x[i], x[j], pos[j] - pos[i],
+                                         (pos[j] - pos[i]).norm().view(1), edge_attr[e]]))
+                for e, (j, t) in enumerate(EDGES.t().tolist()) if t == i]
+        agg = torch.stack(msgs).sum(0) if msgs else x.new_zeros(3)
+        out.append(conv.norm(x[i] + conv.node_mlp(torch.cat([x[i], agg]))))
+    expected = torch.stack(out)
+    torch.testing.assert_close(got, expected)
+    (g_got,) = torch.autograd.grad(got.sum(), edge_attr)
+    (g_ref,) = torch.autograd.grad(expected.sum(), edge_attr)
+    torch.testing.assert_close(g_got, g_ref)
+    assert str(conv).startswith("ElementConv(4, message_channels=3, pos_dim=2, edge_dim=2,")
+
+
+def test_without_edge_dim_the_parameters_are_those_of_the_paper_layer() -> None:
+    # a state dict saved before edge features existed loads: same names and shapes
+    conv = ElementConv(32)
+    shapes = {k: tuple(v.shape) for k, v in conv.state_dict().items()}
+    assert shapes["edge_mlp.0.weight"] == (48, 2 * 32 + 3)
+    assert shapes["node_mlp.0.weight"] == (64, 32 + 16)
+    assert sorted(shapes) == ["edge_mlp.0.bias", "edge_mlp.0.weight", "edge_mlp.2.bias",
+                              "edge_mlp.2.weight", "node_mlp.0.bias", "node_mlp.0.weight",
+                              "node_mlp.2.bias", "node_mlp.2.weight", "norm.bias", "norm.weight"]
+
+
 def test_double_backward_exact_with_propagate_refused_with_fused() -> None:
     torch.manual_seed(0)
     x = torch.randn(N, 3, dtype=torch.double, requires_grad=True)

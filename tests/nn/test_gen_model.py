@@ -135,11 +135,13 @@ def test_gen_conv_repr_and_errors() -> None:
         ElementConv(0)
 
 
+@pytest.mark.slow  # torch.compile
 def test_gen_conv_no_graph_breaks_and_compiled_matches_eager() -> None:
     conv = ElementConv(8, message_channels=4, edge_hidden_channels=8, node_hidden_channels=8)
     data = make_example(num_nodes=9)
     assert_no_graph_breaks(conv, torch.randn(9, 8), data.edge_index, pos=data.pos)
-    assert_compiled_matches_eager(conv, torch.randn(9, 8), data.edge_index, pos=data.pos)
+    assert_compiled_matches_eager(conv, torch.randn(9, 8), data.edge_index, pos=data.pos,
+                                  backend="aot_eager")
 
 
 # ------------------------------------------------------------------------ GEN
@@ -288,9 +290,11 @@ def test_gen_state_dict_round_trip_and_repr() -> None:
     )
 
 
+@pytest.mark.slow  # torch.compile
 def test_gen_compiled_matches_eager() -> None:
     model = gen_small(representation=SoftNearest(k=3))
-    assert_compiled_matches_eager(model, make_example(num_nodes=7))
+    assert_compiled_matches_eager(model, make_example(num_nodes=7), backend="aot_eager",
+                                  dynamic=False)
 
 
 def _bad(**changes: object) -> Data:

@@ -10,7 +10,14 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from gen_pyg.nn import GEN, ElementConv, SoftNearest, SpatialDecoder, SpatialEncoder
+from gen_pyg.nn import (
+    GEN,
+    ElementConv,
+    NeuralProcess,
+    SoftNearest,
+    SpatialDecoder,
+    SpatialEncoder,
+)
 from gen_pyg.testing import (
     assert_graph_breaks_at_most,
     count_host_syncs,
@@ -83,6 +90,19 @@ def test_gen_tensor_forward_equals_its_data_forward_batched() -> None:
     torch.testing.assert_close(
         model(first.input_x, first.input_pos, first.pos, first.edge_index, first.query_pos),
         via_data[:3])
+
+
+def test_neural_process_tensor_forward_equals_its_data_forward() -> None:
+    g = torch.Generator().manual_seed(2)
+    model = NeuralProcess(latent_channels=8)
+    examples = [make_example(num_inputs=p, num_queries=q, generator=g) for p, q in [(4, 3), (6, 2)]]
+    batch = Batch.from_data_list(examples, follow_batch=["input_pos", "query_pos"])
+    torch.testing.assert_close(
+        model(batch.input_x, batch.input_pos, batch.query_pos, input_batch=batch.input_pos_batch,
+              query_batch=batch.query_pos_batch),
+        model(batch))
+    one = examples[1]
+    torch.testing.assert_close(model(one.input_x, one.input_pos, one.query_pos), model(batch)[3:])
 
 
 def test_spatial_decoder_takes_positions_of_x_first_like_knn_interpolate() -> None:

@@ -319,7 +319,8 @@ class ElementConv(MessagePassing):
     def __repr__(self) -> str:
         return (
             f"{self.__class__.__name__}({self.channels}, message_channels="
-            f"{self.message_channels}, pos_dim={self.pos_dim}, aggr={self.aggr}, "
-            f"backend={self.backend!r}"
+            f"{self.message_channels}, pos_dim={self.pos_dim}, "
+            + (f"edge_dim={self.edge_dim}, " if self.edge_dim is not None else "")
+            + f"aggr={self.aggr}, backend={self.backend!r}"
             + (f", norm={self.norm_position!r}" if self.norm_position != "post" else "") + ")"
         )
