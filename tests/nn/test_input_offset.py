@@ -106,7 +106,7 @@ def test_model_config_norm_reaches_the_gen() -> None:
     assert isinstance(pre, GEN) and pre.conv.norm_position == "pre"
     assert pre.final_norm is not None
     bare = build_model(ModelConfig("gen", norm="none"))
-    assert isinstance(bare, GEN) and bare.conv.norm_position is None
+    assert isinstance(bare, GEN) and bare.conv.norm_position == "none"
     assert isinstance(bare.conv.norm, torch.nn.Identity) and bare.final_norm is None
     assert build_model(ModelConfig("gen")).conv.norm_position == "post"  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="norm must be one of"):
