@@ -226,34 +226,51 @@ def test_layers_used_alone_name_their_arguments(case: str) -> None:
 CONSTRUCTOR_CASES: list[tuple[Callable[[], Any], str]] = [
     (lambda: ElementConv(4, aggr="foo"),
      r"aggr must be one of PyG's aggregations .*got aggr='foo'"),
-    (lambda: ElementConv(0), r"channels must be a positive integer, got 0"),
-    (lambda: ElementConv(4, message_channels=-2), r"message_channels must be a positive integer"),
+    (lambda: ElementConv(0), r"channels must be at least 1, got 0"),
+    (lambda: ElementConv(4, message_channels=-2), r"message_channels must be at least 1"),
     (lambda: ElementConv(4, backend="cuda"), r"backend must be one of"),
     (lambda: GEN(aggr="foo"), r"aggr must be one of PyG's aggregations"),
-    (lambda: GEN(latent_channels=0), r"latent_channels must be a positive integer, got 0"),
-    (lambda: GEN(message_channels=-1), r"message_channels must be a positive integer, got -1"),
-    (lambda: GEN(encoder_hidden_channels=0), r"encoder_hidden_channels must be a positive"),
-    (lambda: GEN(decoder_hidden_channels=2.5), r"decoder_hidden_channels must be a positive"),
-    (lambda: GEN(in_channels=0), r"in_channels must be a positive int"),
+    (lambda: GEN(latent_channels=0), r"latent_channels must be at least 1, got 0"),
+    (lambda: GEN(message_channels=-1), r"message_channels must be at least 1, got -1"),
+    (lambda: GEN(encoder_hidden_channels=0), r"encoder_hidden_channels must be at least 1"),
+
+    (lambda: GEN(in_channels=0), r"in_channels must be at least 1, got 0"),
     (lambda: GEN(conv_backend="fast"), r"conv_backend must be one of"),
     (lambda: GEN(conv_backend="fused", aggr="max"), r"conv_backend='fused' needs aggr"),
     (lambda: GEN(num_steps=-1), r"num_steps must be in \[0, 10000\]"),
     (lambda: GEN(num_steps=MAX_STEPS + 1), r"num_steps must be in \[0, 10000\].*got 10001"),
     (lambda: GEN(representation="nope"), r"representation must be one of"),
     (lambda: GEN(norm="yes"), r"norm must be one of \('post', 'pre', 'none'\), got 'yes'"),  # type: ignore[arg-type]
-    (lambda: NeuralProcess(latent_channels=0), r"latent_channels must be a positive integer"),
-    (lambda: NeuralProcess(pos_dim=0), r"pos_dim must be a positive integer"),
+    (lambda: NeuralProcess(latent_channels=0), r"latent_channels must be at least 1"),
+    (lambda: NeuralProcess(pos_dim=0), r"pos_dim must be at least 1"),
     (lambda: NeuralProcess(aggr="max"), r"aggr must be one of \('mean', 'sum'\)"),
     (lambda: SpatialEncoder(aggr="foo"), r"aggr must be one of PyG's aggregations"),
     (lambda: SpatialEncoder(representation="nope"), r"representation must be one of"),
     (lambda: SpatialDecoder(backend="gpu"), r"backend must be one of"),
-    (lambda: SoftNearest(k=0), r"k must be a positive integer or None, got 0"),
+    (lambda: SoftNearest(k=0), r"k must be at least 1, got 0"),
 ]
 
 
 @pytest.mark.parametrize(("build", "match"), CONSTRUCTOR_CASES)
 def test_constructor_arguments_in_public_terms(build: Callable[[], Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: GEN(decoder_hidden_channels=2.5), r"decoder_hidden_channels must be an int, "
+                                                   r"got float"),
+        (lambda: GEN(latent_channels=True), r"latent_channels must be an int, got bool"),
+        (lambda: ElementConv(4, edge_dim=1.0), r"edge_dim must be an int, got float"),
+        (lambda: SoftNearest(k=True), r"k must be an int, got bool"),
+        (lambda: GEN(in_channels=[1, 2.0]), r"in_channels\[1\] must be an int, got float"),
+    ],
+)
+def test_one_integer_rule_everywhere(build: Callable[[], Any], match: str) -> None:
+    # one checker (gen_pyg._validation.check_int): TypeError for another type, bools included
+    with pytest.raises(TypeError, match=match):
         build()
 
 

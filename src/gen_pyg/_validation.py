@@ -249,10 +249,14 @@ def check_batch(batch: object, n: int, name: str) -> Tensor:
     return batch
 
 
-def check_positive_int(value: object, name: str) -> int:
-    """``value`` is an ``int`` (not a bool) of at least 1; the error names ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def check_int(value: object, name: str, minimum: int = 1) -> int:
+    """``value`` is an ``int`` (a bool is not) of at least ``minimum``: ``TypeError`` for
+    another type, ``ValueError`` below the minimum, each naming ``name``. The one check of
+    integer arguments (sizes, counts, widths) across gen_pyg."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 

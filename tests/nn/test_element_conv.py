@@ -170,7 +170,7 @@ def test_gen_with_either_backend_gives_the_same_predictions() -> None:
         ({"backend": "cuda"}, "backend must be one of"),
         ({"backend": "fused", "aggr": "max"}, "backend='fused' needs aggr"),
         ({"aggr": "bogus"}, "aggr='bogus'"),
-        ({"channels": 0}, "channels must be a positive integer"),
+        ({"channels": 0}, "channels must be at least 1"),
         ({"norm": "middle"}, "norm must be one of .*'post', 'pre', 'none'.*got 'middle'"),
         ({"norm": True}, "norm must be one of"),
     ],

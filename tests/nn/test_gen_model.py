@@ -131,7 +131,7 @@ def test_gen_conv_repr_and_errors() -> None:
     with pytest.raises(ValueError, match=r"edge_attr was given but the layer has no edge"):
         conv(torch.randn(2, 32), torch.tensor([[0], [1]]), torch.rand(2, 2),
              edge_attr=torch.randn(1, 5))
-    with pytest.raises(ValueError, match="channels must be a positive integer"):
+    with pytest.raises(ValueError, match="channels must be at least 1"):
         ElementConv(0)
 
 
@@ -334,7 +334,7 @@ def test_gen_rejects_example_without_nodes_and_bad_config() -> None:
         GEN(readout="mean")
     with pytest.raises(ValueError, match="encoder_aggr must be one of"):
         GEN(encoder_aggr="median")
-    with pytest.raises(ValueError, match="in_channels must be a positive int"):
+    with pytest.raises(ValueError, match="in_channels must be a positive int or a non-empty list"):
         GEN(in_channels=[])
 
 

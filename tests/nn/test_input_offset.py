@@ -57,7 +57,7 @@ def test_wrapped_gen_batched_equals_one_by_one_and_gradients_reach_the_gen() -> 
 
 
 def test_bad_input_is_named() -> None:
-    with pytest.raises(ValueError, match="function must be a non-negative integer"):
+    with pytest.raises(ValueError, match="function must be at least 0"):
         InputOffset(Zero(), function=-1)
     with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
         InputOffset(lambda d: d, function=1)  # type: ignore[arg-type]

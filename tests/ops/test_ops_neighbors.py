@@ -90,7 +90,7 @@ def test_all_pairs_hand_case() -> None:
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: knn(torch.rand(3, 2), torch.rand(2, 2), 0), "k must be a positive integer"),
+        (lambda: knn(torch.rand(3, 2), torch.rand(2, 2), 0), "k must be at least 1"),
         (lambda: knn(torch.rand(3, 2), torch.rand(2, 3), 1), "y must have 2 coordinates"),
         (lambda: knn(torch.tensor([[float("nan"), 0.0]]), torch.rand(2, 2), 1), "x contains NaN"),
         (lambda: knn(torch.rand(3), torch.rand(2, 2), 1), r"x must have shape \[num_points"),

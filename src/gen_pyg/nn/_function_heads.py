@@ -8,16 +8,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gen_pyg._validation import check_int
 from gen_pyg.nn._mlp import mlp, reset_mlp
 
 
 def as_channel_list(value: int | Sequence[int], name: str) -> list[int]:
     """``value`` as a non-empty list of positive channel counts (an int is one function)."""
     channels = [value] if isinstance(value, int) else list(value)
-    if not channels or any(not isinstance(c, int) or c < 1 for c in channels):
-        raise ValueError(
-            f"{name} must be a positive int or a non-empty list of them, got {value!r}"
-        )
+    if not channels:
+        raise ValueError(f"{name} must be a positive int or a non-empty list of them, got "
+                         f"{value!r}")
+    for i, c in enumerate(channels):
+        check_int(c, name if isinstance(value, int) else f"{name}[{i}]")
     return channels
 
 

@@ -9,7 +9,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import softmax, to_dense_batch
 
-from gen_pyg._validation import _value_checks_active, scans_active
+from gen_pyg._validation import _value_checks_active, check_int, scans_active
 from gen_pyg.nn.representation import (
     DenseAssignment,
     Representation,
@@ -72,8 +72,8 @@ class SoftNearest(Representation):
         learn_temperature: bool = True,
     ) -> None:
         super().__init__()
-        if k is not None and (not isinstance(k, int) or k < 1):
-            raise ValueError(f"k must be a positive integer or None, got {k!r}")
+        if k is not None:
+            check_int(k, "k")
         self.k = k
         self.metric = get_metric(metric)
         self._init_log_temperature = float(log_temperature)

@@ -15,7 +15,7 @@ from gen_pyg._validation import (
     check_choice,
     check_dtype,
     check_edge_index,
-    check_positive_int,
+    check_int,
     check_same_float,
     parameter_dtype,
     shape_of,
@@ -143,13 +143,13 @@ class ElementConv(MessagePassing):
                 f"aggr must be one of PyG's aggregations (e.g. 'sum', 'mean', 'max', a list of "
                 f"them or an Aggregation module), got aggr={aggr!r} ({exc})"
             ) from exc
-        check_positive_int(channels, "channels")
-        check_positive_int(message_channels, "message_channels")
-        check_positive_int(edge_hidden_channels, "edge_hidden_channels")
-        check_positive_int(node_hidden_channels, "node_hidden_channels")
-        check_positive_int(pos_dim, "pos_dim")
+        check_int(channels, "channels")
+        check_int(message_channels, "message_channels")
+        check_int(edge_hidden_channels, "edge_hidden_channels")
+        check_int(node_hidden_channels, "node_hidden_channels")
+        check_int(pos_dim, "pos_dim")
         if edge_dim is not None:
-            check_positive_int(edge_dim, "edge_dim")
+            check_int(edge_dim, "edge_dim")
         self.channels = channels
         self.message_channels = message_channels
         self.pos_dim = pos_dim

@@ -16,8 +16,8 @@ from gen_pyg._validation import (
     check_device,
     check_edge_index,
     check_index,
+    check_int,
     check_points,
-    check_positive_int,
     parameter_device,
     parameter_dtype,
     run_trusted,
@@ -218,7 +218,7 @@ class GEN(torch.nn.Module):
             ("decoder_hidden_channels", decoder_hidden_channels),
             ("pair_hidden_channels", pair_hidden_channels),
         ):
-            check_positive_int(value, name)
+            check_int(value, name)
         if num_steps is not None:
             check_num_steps(num_steps, "num_steps")
         check_choice(readout, "readout", READOUTS)
@@ -353,7 +353,7 @@ class GEN(torch.nn.Module):
         assert input_pos is not None and pos is not None and edge_index is not None
         if batch_size is None:
             batch_size = infer_batch_size(input_batch, batch, query_batch)
-        check_positive_int(batch_size, "batch_size")
+        check_int(batch_size, "batch_size")
         self._check_inputs(TENSOR_NAMES, input_x, input_pos, pos, edge_index, query_pos,
                            input_fn, query_fn, input_batch, batch, query_batch, batch_size)
         if num_steps is not None:

@@ -7,6 +7,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import scatter
 
+from gen_pyg._validation import check_int
 from gen_pyg.nn._checks import batch_vector, num_examples
 
 
@@ -52,9 +53,7 @@ class InputOffset(torch.nn.Module):
         super().__init__()
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-        if not isinstance(function, int) or isinstance(function, bool) or function < 0:
-            raise ValueError(f"function must be a non-negative integer (an input_fn id), got "
-                             f"{function!r}")
+        check_int(function, "function", 0)
         self.model = model
         self.function = function
 

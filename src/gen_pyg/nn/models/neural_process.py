@@ -11,7 +11,7 @@ from torch_geometric.utils import scatter
 
 from gen_pyg._validation import (
     check_choice,
-    check_positive_int,
+    check_int,
     parameter_device,
     parameter_dtype,
 )
@@ -77,7 +77,7 @@ class NeuralProcess(torch.nn.Module):
         for name, value in (("pos_dim", pos_dim), ("latent_channels", latent_channels),
                             ("encoder_hidden_channels", encoder_hidden_channels),
                             ("decoder_hidden_channels", decoder_hidden_channels)):
-            check_positive_int(value, name)
+            check_int(value, name)
         self.in_channels = as_channel_list(in_channels, "in_channels")
         self.out_channels = as_channel_list(out_channels, "out_channels")
         self.pos_dim = pos_dim
@@ -127,7 +127,7 @@ class NeuralProcess(torch.nn.Module):
             raise ValueError("NeuralProcess input is missing 'query_pos'")
         if batch_size is None:
             batch_size = infer_batch_size(input_batch, query_batch)
-        check_positive_int(batch_size, "batch_size")
+        check_int(batch_size, "batch_size")
         self._check(TENSOR_NAMES, input_x, input_pos, query_pos, input_fn, query_fn,
                     input_batch, query_batch, batch_size)
         assert isinstance(input_pos, Tensor)
