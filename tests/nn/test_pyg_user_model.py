@@ -18,6 +18,7 @@ from gen_pyg.nn import (
     SpatialDecoder,
     SpatialEncoder,
 )
+from gen_pyg.nn.representation import dense_sizes
 from gen_pyg.testing import (
     assert_graph_breaks_at_most,
     count_host_syncs,
@@ -120,7 +121,8 @@ def test_spatial_decoder_takes_positions_of_x_first_like_knn_interpolate() -> No
 
 def test_no_host_syncs_in_layer_forwards_or_inside_the_gen() -> None:
     """After the entry point's checks nothing reads tensor values back to the host: not the
-    conv, not the spatial layers, not the GEN's stages (one example, dense soft nearest)."""
+    conv, not the spatial layers, not the GEN's stages (dense soft nearest, one example and a
+    batch with the block sizes given)."""
     model, inputs = UserModel(), _inputs()
     x, pos, edge_index, edge_attr, input_x, input_pos, query_pos = inputs
     h = model.embed(x)
@@ -131,6 +133,18 @@ def test_no_host_syncs_in_layer_forwards_or_inside_the_gen() -> None:
         model.gen._trusted_run(input_x, input_pos, pos, edge_index, query_pos, None, None,
                                None, None, None, 2, 1, None)
     assert syncs == []
+    g = torch.Generator().manual_seed(3)
+    batch = Batch.from_data_list(
+        [make_example(num_nodes=n, num_inputs=p, generator=g) for n, p in [(5, 4), (8, 6)]],
+        follow_batch=["input_pos", "query_pos"])
+    sizes = (dense_sizes(batch.input_pos_batch, batch.batch, 2),
+             dense_sizes(batch.query_pos_batch, batch.batch, 2))
+    with count_host_syncs() as syncs:
+        batched = model.gen._trusted_run(
+            batch.input_x, batch.input_pos, batch.pos, batch.edge_index, batch.query_pos, None,
+            None, batch.input_pos_batch, batch.batch, batch.query_pos_batch, 2, 2, None, sizes)
+    assert syncs == []
+    torch.testing.assert_close(batched, model.gen(batch))
     # the entry point is where the checks read values
     with count_host_syncs() as syncs:
         model.gen(input_x, input_pos, pos, edge_index, query_pos)
@@ -191,7 +205,17 @@ def test_conv_compiles_as_one_graph_with_edge_features() -> None:
 def test_user_model_compiles_with_few_graph_breaks_and_trains() -> None:
     torch.manual_seed(0)
     model, inputs = UserModel(), _inputs()
-    assert_graph_breaks_at_most(2, model, *inputs)
+    assert assert_graph_breaks_at_most(2, model, *inputs) == 0
+    # a batch of meshes of different sizes: the entry point reads the padded block sizes of
+    # the dense representation once; nothing after it breaks the graph
+    g = torch.Generator().manual_seed(3)
+    batch = Batch.from_data_list(
+        [make_example(num_nodes=n, num_inputs=p, generator=g) for n, p in [(5, 4), (8, 6)]],
+        follow_batch=["input_pos", "query_pos"])
+    assert_graph_breaks_at_most(
+        2, model.gen, batch.input_x, batch.input_pos, batch.pos, batch.edge_index,
+        batch.query_pos, input_batch=batch.input_pos_batch, batch=batch.batch,
+        query_batch=batch.query_pos_batch, batch_size=2)
     eager_out, eager_grads = _step(model, inputs)
     compiled = torch.compile(model, dynamic=False, backend="aot_eager")
     out, grads = _step(compiled, inputs)
@@ -202,3 +226,22 @@ def test_user_model_compiles_with_few_graph_breaks_and_trains() -> None:
         out16, grads16 = _step(compiled, inputs)
     assert all(bool(torch.isfinite(g).all()) for g in grads16)
     torch.testing.assert_close(out16.float(), eager_out, atol=5e-2, rtol=5e-2)
+
+
+@pytest.mark.parametrize("given_sizes", [False, True])
+def test_padded_dense_blocks_equal_per_pair_messages(given_sizes: bool) -> None:
+    # examples of different sizes pad the dense blocks; rows go to their slots by index
+    g = torch.Generator().manual_seed(4)
+    nodes, points = torch.rand(9, 2, generator=g), torch.rand(7, 2, generator=g)
+    node_batch, point_batch = torch.tensor([0, 0, 1, 1, 1, 1, 2, 2, 2]), torch.tensor(
+        [0, 1, 1, 1, 2, 2, 2])
+    h, z = torch.randn(7, 3, generator=g), torch.randn(9, 3, generator=g)
+    sizes = dense_sizes(point_batch, node_batch, 3) if given_sizes else None
+    assert dense_sizes(point_batch, node_batch, 3) == (3, 3, 4)
+    for backend_out, reference in (
+        (SpatialEncoder(backend="fused")(h, points, nodes, point_batch, node_batch, sizes=sizes),
+         SpatialEncoder(backend="propagate")(h, points, nodes, point_batch, node_batch)),
+        (SpatialDecoder(backend="fused")(z, nodes, points, node_batch, point_batch, sizes=sizes),
+         SpatialDecoder(backend="propagate")(z, nodes, points, node_batch, point_batch)),
+    ):
+        torch.testing.assert_close(backend_out, reference)

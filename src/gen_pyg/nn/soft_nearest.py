@@ -12,8 +12,10 @@ from torch_geometric.utils import softmax, to_dense_batch
 from gen_pyg._validation import _value_checks_active, check_int, scans_active
 from gen_pyg.nn.representation import (
     DenseAssignment,
+    DenseSizes,
     Representation,
     check_assignment_inputs,
+    dense_sizes,
     register_representation,
 )
 from gen_pyg.ops.distance import geodesic, get_metric, pairwise_distance
@@ -131,6 +133,7 @@ class SoftNearest(Representation):
         point_batch: Tensor | None = None,
         node_batch: Tensor | None = None,
         mesh: Data | None = None,
+        sizes: DenseSizes | None = None,
     ) -> DenseAssignment | None:
         """Padded dense weights (for :obj:`k=None` only); see :meth:`Representation.dense`."""
         if self.k is not None:
@@ -142,14 +145,16 @@ class SoftNearest(Representation):
             logits = -self.log_temperature.exp() * pairwise_distance(
                 self.metric, point_pos.unsqueeze(0), node_pos.unsqueeze(0))
             return torch.softmax(logits, dim=-1), None, None
-        num_examples = 1 + max(
-            int(point_batch.max()) if point_batch.numel() else 0,
-            int(node_batch.max()) if node_batch.numel() else 0,
-        )
-        points, point_mask = to_dense_batch(point_pos, point_batch, batch_size=num_examples)
-        nodes, node_mask = to_dense_batch(node_pos, node_batch, batch_size=num_examples)
+        if sizes is None:
+            sizes = dense_sizes(point_batch, node_batch)
+        num_examples, max_points, max_nodes = sizes
+        points, point_mask = to_dense_batch(point_pos, point_batch, batch_size=num_examples,
+                                            max_num_nodes=max_points)
+        nodes, node_mask = to_dense_batch(node_pos, node_batch, batch_size=num_examples,
+                                          max_num_nodes=max_nodes)
         logits = -self.log_temperature.exp() * pairwise_distance(self.metric, points, nodes)
-        if bool(node_mask.all()) and bool(point_mask.all()):
+        if (num_examples * max_points == point_pos.size(0)
+                and num_examples * max_nodes == node_pos.size(0)):
             # every example has as many points and nodes as the largest: nothing is padding
             return torch.softmax(logits, dim=-1), None, None
         logits = logits.masked_fill(~node_mask.unsqueeze(1), float("-inf"))

@@ -9,6 +9,7 @@ from torch_geometric.nn import MessagePassing
 
 from gen_pyg._validation import check_points, check_same_float, run_trusted, shape_of
 from gen_pyg.nn.representation import (
+    DenseSizes,
     Representation,
     check_assignment_inputs,
     get_representation,
@@ -38,6 +39,17 @@ def _check_assignment(assignment: object, point_pos: object, node_pos: object,
     for t, name in ((point, "point_index"), (node, "node_index")):
         if t.dtype != torch.long:
             raise TypeError(f"assignment {name} must be a torch.long tensor, got {t.dtype}")
+
+
+def _padded_rows(batch: Tensor | None, rows: int, num_examples: int, width: int) -> Tensor:
+    """Slot of every row in a ``[num_examples * width]`` padding of sorted examples (the
+    layout of :func:`~torch_geometric.utils.to_dense_batch`), without a device sync."""
+    device = batch.device if batch is not None else None
+    b = torch.zeros(rows, dtype=torch.long, device=device) if batch is None else batch
+    counts = torch.zeros(num_examples, dtype=torch.long, device=b.device).scatter_add_(
+        0, b, torch.ones_like(b))
+    start = torch.cumsum(counts, 0) - counts
+    return torch.arange(rows, device=b.device) - start[b] + b * width
 
 
 class SpatialAggregation(MessagePassing):
@@ -110,6 +122,7 @@ class SpatialAggregation(MessagePassing):
         mesh: Data | None,
         assignment: Assignment | None,
         point_name: str,
+        sizes: DenseSizes | None = None,
     ) -> Tensor:
         """Check the shapes and types of the public arguments (``point_name`` is ``point_pos``
         or ``query_pos``), then apply the weights. Values are trusted, as in PyG's layers: no
@@ -128,7 +141,7 @@ class SpatialAggregation(MessagePassing):
             _check_assignment(assignment, point_pos, node_pos, point_name)
         check_same_float(x, "x", point_pos, point_name)
         return run_trusted(self._apply_weights, x, to_nodes, point_pos, node_pos, point_batch,
-                           node_batch, mesh, assignment)
+                           node_batch, mesh, assignment, sizes)
 
     def _apply_weights(
         self,
@@ -140,25 +153,35 @@ class SpatialAggregation(MessagePassing):
         node_batch: Tensor | None,
         mesh: Data | None,
         assignment: Assignment | None,
+        sizes: DenseSizes | None = None,
     ) -> Tensor:
         """:math:`W^\\top x` (points to nodes) if :obj:`to_nodes`, else :math:`W x`."""
         if assignment is None and self.fused:
-            dense = self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh)
+            dense = (self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh,
+                                               sizes) if sizes is not None else
+                     self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh))
             if dense is not None:
                 weight, point_mask, node_mask = dense
                 src_mask, dst_mask = (
                     (point_mask, node_mask) if to_nodes else (node_mask, point_mask)
                 )
                 w = weight.transpose(1, 2) if to_nodes else weight
+                src_batch, dst_batch = (
+                    (point_batch, node_batch) if to_nodes else (node_batch, point_batch)
+                )
                 if src_mask is None:  # no padding: a view, not a copy
                     padded = x.reshape(w.shape[:1] + w.shape[2:] + x.shape[1:])
                 else:
-                    padded = x.new_zeros(src_mask.shape + x.shape[1:])
-                    padded[src_mask] = x
+                    # rows to their padded slots by index, not by boolean mask: no sync
+                    rows = _padded_rows(src_batch, x.size(0), *src_mask.shape)
+                    padded = x.new_zeros((src_mask.numel(), *x.shape[1:])).index_copy(
+                        0, rows, x).view(src_mask.shape + x.shape[1:])
                 blocks = torch.bmm(w, padded)
+                flat = blocks.reshape(-1, blocks.size(-1))
                 if dst_mask is None:
-                    return blocks.reshape(-1, blocks.size(-1))
-                return blocks[dst_mask]
+                    return flat
+                num_dst = node_pos.size(0) if to_nodes else point_pos.size(0)
+                return flat.index_select(0, _padded_rows(dst_batch, num_dst, *dst_mask.shape))
         if assignment is None:
             assignment = self.representation(point_pos, node_pos, point_batch, node_batch, mesh)
         point, node, weight = assignment

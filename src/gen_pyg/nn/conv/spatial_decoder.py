@@ -6,7 +6,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from gen_pyg.nn.conv.spatial_base import SpatialAggregation
-from gen_pyg.nn.representation import Representation
+from gen_pyg.nn.representation import DenseSizes, Representation
 from gen_pyg.typing import Assignment
 
 
@@ -51,13 +51,15 @@ class SpatialDecoder(SpatialAggregation):
         query_batch: Tensor | None = None,
         mesh: Data | None = None,
         assignment: Assignment | None = None,
+        sizes: DenseSizes | None = None,
     ) -> Tensor:
         """Query features from the node states :obj:`x` at :obj:`node_pos`; pass a
         precomputed :obj:`assignment` ``(query_index, node_index, weight)`` to skip the
-        representation function."""
+        representation function; :obj:`sizes` (:func:`~gen_pyg.nn.representation.dense_sizes`)
+        spares a dense representation reading its block sizes back from the device."""
         return self._forward(
-            x, False, query_pos, node_pos, query_batch, node_batch, mesh, assignment, "query_pos"
-        )
+            x, False, query_pos, node_pos, query_batch, node_batch, mesh, assignment, "query_pos",
+            sizes)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.representation}, backend={self.backend!r})"

@@ -42,7 +42,12 @@ from gen_pyg.nn.conv.element_conv import BACKENDS as CONV_BACKENDS
 from gen_pyg.nn.conv.element_conv import FUSED_AGGRS, NORMS, ElementConv
 from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
-from gen_pyg.nn.representation import Representation, get_representation
+from gen_pyg.nn.representation import (
+    DenseSizes,
+    Representation,
+    dense_sizes,
+    get_representation,
+)
 
 READOUTS = ("interpolate", "sum")
 #: Aggregations of the spatial encoder (``encoder_aggr``).
@@ -362,7 +367,8 @@ class GEN(torch.nn.Module):
             steps = self._default_steps(None, pos, edge_index, batch, "diameter")
         return self._trusted_run(input_x, input_pos, pos, edge_index, query_pos, input_fn,
                                  query_fn, input_batch, batch, query_batch, steps, batch_size,
-                                 mesh)
+                                 mesh, self._dense_sizes(input_x, pos, query_pos, input_batch,
+                                                         batch, query_batch, batch_size))
 
     def forward_data(self, data: Data) -> Tensor:
         """:meth:`forward` on a :class:`~torch_geometric.data.Data` (or a
@@ -372,7 +378,10 @@ class GEN(torch.nn.Module):
         args = self._data_args(data)
         batch_size = num_examples(data)
         self._check_inputs(DATA_NAMES, *args, batch_size)
-        return self._trusted_run(*args, self.steps_for(data), batch_size, data)
+        input_x, _, pos, _, query_pos, _, _, input_batch, batch, query_batch = args
+        sizes = self._dense_sizes(input_x, pos, query_pos, input_batch, batch, query_batch,
+                                  batch_size)
+        return self._trusted_run(*args, self.steps_for(data), batch_size, data, sizes)
 
     def _data_args(self, data: Data) -> _DataArgs:
         if not isinstance(data, Data):
@@ -415,17 +424,40 @@ class GEN(torch.nn.Module):
         check_example_index(batch, nodes.size(0), names["batch"], batch_size)
         check_nonempty(batch, nodes.size(0), batch_size, f"nodes ({names['pos']})")
 
+    def _dense_sizes(self, input_x: Tensor, pos: Tensor, query_pos: Tensor | None,
+                     input_batch: Tensor | None, batch: Tensor | None,
+                     query_batch: Tensor | None, batch_size: int,
+                     ) -> tuple[DenseSizes | None, DenseSizes | None]:
+        """The padded block sizes of a dense representation for the encoder and the decoder,
+        read at the entry point so that no layer reads them back (None for one example, or
+        where the representation has no dense form)."""
+        if (all(b is None for b in (input_batch, batch, query_batch))
+                or type(self.representation).dense is Representation.dense
+                or self.relative_pos):
+            return None, None
+
+        def rows(vec: Tensor | None, n: int) -> Tensor:
+            return vec if vec is not None else pos.new_zeros(n, dtype=torch.long)
+
+        nodes = rows(batch, pos.size(0))
+        encoder = dense_sizes(rows(input_batch, input_x.size(0)), nodes, batch_size)
+        if query_pos is None or self.readout != "interpolate":
+            return encoder, None
+        return encoder, dense_sizes(rows(query_batch, query_pos.size(0)), nodes, batch_size)
+
     def _trusted_run(self, *args: Any) -> Tensor:
         return run_trusted(self._run, *args)  # the layers trust what the entry point checked
 
     def _run(self, input_x: Tensor, input_pos: Tensor, pos: Tensor, edge_index: Tensor,
              query_pos: Tensor | None, input_fn: Tensor | None, query_fn: Tensor | None,
              input_batch: Tensor | None, batch: Tensor | None, query_batch: Tensor | None,
-             steps: int, batch_size: int, mesh: Data | None) -> Tensor:
-        z = self._encode(input_x, input_pos, pos, edge_index, input_fn, input_batch, batch, mesh)
+             steps: int, batch_size: int, mesh: Data | None,
+             sizes: tuple[DenseSizes | None, DenseSizes | None] = (None, None)) -> Tensor:
+        z = self._encode(input_x, input_pos, pos, edge_index, input_fn, input_batch, batch, mesh,
+                         sizes[0])
         z = self._process(z, pos, edge_index, steps)
         return self._decode(z, pos, edge_index, query_pos, query_fn, batch, query_batch,
-                            batch_size, mesh)
+                            batch_size, mesh, sizes[1])
 
     # ----------------------------------------------------------------- stages
     @staticmethod
@@ -474,7 +506,7 @@ class GEN(torch.nn.Module):
 
     def _encode(self, input_x: Tensor, input_pos: Tensor, pos: Tensor, edge_index: Tensor,
                 input_fn: Tensor | None, input_batch: Tensor | None, batch: Tensor | None,
-                mesh: Data | None) -> Tensor:
+                mesh: Data | None, sizes: DenseSizes | None = None) -> Tensor:
         if self.relative_pos:
             # every (sample, node) pair is encoded as seen from its node, then aggregated
             # like samples, through an assignment of pair m to its node with its weight
@@ -487,7 +519,7 @@ class GEN(torch.nn.Module):
                 h, input_pos[point], pos, assignment=(pairs, node, weight))
             return z0
         h = self.encoders(input_x, input_pos if self.encode_pos else None, input_fn)
-        z0 = self.spatial_encoder(h, input_pos, pos, input_batch, batch, mesh=mesh)
+        z0 = self.spatial_encoder(h, input_pos, pos, input_batch, batch, mesh=mesh, sizes=sizes)
         return z0
 
     def _process(self, z: Tensor, pos: Tensor, edge_index: Tensor, steps: int) -> Tensor:
@@ -504,7 +536,7 @@ class GEN(torch.nn.Module):
 
     def _decode(self, z: Tensor, pos: Tensor, edge_index: Tensor, query_pos: Tensor | None,
                 query_fn: Tensor | None, batch: Tensor | None, query_batch: Tensor | None,
-                batch_size: int, mesh: Data | None) -> Tensor:
+                batch_size: int, mesh: Data | None, sizes: DenseSizes | None = None) -> Tensor:
         if self.readout == "sum":
             pooled = global_add_pool(z, batch, size=batch_size)
             per_example: Tensor = self.decoders(pooled)
@@ -519,7 +551,8 @@ class GEN(torch.nn.Module):
             zq = self.spatial_decoder(pair_states, pos[node], query_pos,
                                       assignment=(point, pairs, weight))
         else:
-            zq = self.spatial_decoder(z, pos, query_pos, batch, query_batch, mesh=mesh)
+            zq = self.spatial_decoder(z, pos, query_pos, batch, query_batch, mesh=mesh,
+                                      sizes=sizes)
         out: Tensor = self.decoders(zq, query_pos if self.decode_pos else None, query_fn)
         return out
 
