@@ -3,16 +3,16 @@ timed side by side in one run for every implementation on the same tensors, forw
 forward + backward, at N = 1e3..1e5 nodes:
 
 * ``genconv``: the sum of edge messages ``[E, H]`` onto their target nodes (edges sorted by
-  target, as ``curve_order`` leaves them): ``index_add`` (what ``GENConv``'s fused backend
+  target, as ``curve_order`` leaves them): ``index_add`` (what ``ElementConv``'s fused backend
   does, in chunks), PyG's ``utils.scatter``, ``torch_scatter.segment_coo`` and
   ``segment_csr`` on the CSR pointer of the sorted targets;
 * ``encoder``: the spatial encoder's weighted sum of point features onto nodes,
   ``out[r] = sum_e w_e x[c_e]`` over (node, point) pairs grouped by node: the package's
   chunked ``ops.spmm``, an unchunked gather + ``index_add``, ``segment_coo``, ``segment_csr``
   and ``torch.sparse.mm`` on a CSR matrix (what ``torch_geometric.utils.spmm`` calls);
-* ``genconv_layer sum`` / ``max``: a whole ``GENConv(32, backend="propagate")`` round on a
+* ``genconv_layer sum`` / ``max``: a whole ``ElementConv(32, backend="propagate")`` round on a
   grid with edges sorted by target, PyG's scatter (``pyg_scatter``) against the CSR pointer
-  path (``segment_csr``) that ``GENConv`` takes from ``CSR_MIN_NODES`` nodes on; this decides
+  path (``segment_csr``) that ``ElementConv`` takes from ``CSR_MIN_NODES`` nodes on; this decides
   that threshold.
 
 Every implementation is checked against ``index_add`` (forward values and gradients) before
@@ -39,7 +39,7 @@ from torch import Tensor
 import _harness as h
 from _harness import timeit
 from gen_pyg.mesh import grid
-from gen_pyg.ops import spmm
+from gen_pyg.ops._sparse import spmm
 
 try:
     import torch_scatter
@@ -138,10 +138,10 @@ def time_ops(ops: dict[str, Callable[..., Tensor]], inputs: list[Tensor], repeat
 
 
 def fused_chunks(k: int, channels: int, repeats: int, rounds: int) -> dict[str, Any]:
-    """GENConv's fused kernel sums its edges in chunks of ``EDGE_CHUNK`` (so no ``[E, H]``
+    """ElementConv's fused kernel sums its edges in chunks of ``EDGE_CHUNK`` (so no ``[E, H]``
     tensor exists): ``index_add_`` per chunk, as it does, against ``segment_csr`` on each
     chunk's node range, forward, on a k x k grid."""
-    from gen_pyg.ops.fused_edges import EDGE_CHUNK
+    from gen_pyg.ops._fused_edges import EDGE_CHUNK
 
     mesh = grid(k)
     n = mesh.num_nodes
@@ -173,22 +173,22 @@ def fused_chunks(k: int, channels: int, repeats: int, rounds: int) -> dict[str, 
 
 
 def genconv_layer(k: int, aggr: str, repeats: int, rounds: int) -> dict[str, Any]:
-    """One propagate-backend GENConv round, forward and forward + backward, with and without
+    """One propagate-backend ElementConv round, forward and forward + backward, with and without
     the CSR pointer (the threshold forced either way), same weights and inputs."""
-    import gen_pyg.nn.conv.gen_conv as gen_conv
-    from gen_pyg.nn import GENConv
+    import gen_pyg.nn.conv.element_conv as gen_conv
+    from gen_pyg.nn import ElementConv
 
     mesh = grid(k).sort(sort_by_row=False)
-    conv = GENConv(32, aggr=aggr, backend="propagate")
+    conv = ElementConv(32, aggr=aggr, backend="propagate")
     x = torch.randn(mesh.num_nodes, 32)
-    attr = conv.edge_features(mesh.pos, mesh.edge_index)
+    attr = conv.edge_geometry(mesh.pos, mesh.edge_index)
     saved = gen_conv.CSR_MIN_NODES
 
     def op(threshold: int) -> Callable[[Tensor], Tensor]:
         def call(h: Tensor) -> Tensor:
             gen_conv.CSR_MIN_NODES = threshold
             try:
-                return conv(h, mesh.edge_index, edge_attr=attr)
+                return conv(h, mesh.edge_index, geometry=attr)
             finally:
                 gen_conv.CSR_MIN_NODES = saved
         return call

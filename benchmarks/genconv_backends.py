@@ -1,4 +1,4 @@
-"""GENConv's fused sum backend against its readable PyG ``propagate`` definition, side by side
+"""ElementConv's fused sum backend against its readable PyG ``propagate`` definition, side by side
 in one run on the same graphs: one forward + backward round, from the paper's 7x7 house batch
 (32 meshes of 49 nodes) to a 1e5-node grid.
 
@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 from gen_pyg.mesh import grid
-from gen_pyg.nn import GENConv
+from gen_pyg.nn import ElementConv
 
 
 def batched_grid(k: int, copies: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,14 +33,14 @@ def batched_grid(k: int, copies: int) -> tuple[torch.Tensor, torch.Tensor]:
     return pos, ei
 
 
-def time_round(conv: GENConv, x: torch.Tensor, ei: torch.Tensor, pos: torch.Tensor,
+def time_round(conv: ElementConv, x: torch.Tensor, ei: torch.Tensor, pos: torch.Tensor,
                repeats: int) -> list[float]:
-    edge_attr = GENConv.edge_features(pos, ei)
+    edge_attr = ElementConv.edge_geometry(pos, ei)
     times = []
     for r in range(repeats + 3):
         xx = x.detach().requires_grad_(True)
         t0 = time.perf_counter()
-        conv(xx, ei, edge_attr=edge_attr).square().sum().backward()
+        conv(xx, ei, geometry=edge_attr).square().sum().backward()
         if r >= 3:  # the first calls warm up (allocator, first-call dispatch)
             times.append(time.perf_counter() - t0)
     return times
@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         cases, args.repeats = {"7x7 house batch (32 x 49 nodes)": (7, 32)}, 2
     torch.manual_seed(0)
-    fused = GENConv(32, backend="fused")
-    plain = GENConv(32, backend="propagate")
+    fused = ElementConv(32, backend="fused")
+    plain = ElementConv(32, backend="propagate")
     plain.load_state_dict(fused.state_dict())
     rows = []
     for name, (k, copies) in cases.items():
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:>32}: fused {row['fused_ms']:8.2f} ms  propagate "
               f"{row['propagate_ms']:8.2f} ms  x{row['speedup']:.2f}", flush=True)
     record: dict[str, Any] = {
-        **header, "what": "median of one forward+backward GENConv round, 32 channels, edge "
+        **header, "what": "median of one forward+backward ElementConv round, 32 channels, edge "
         "features precomputed", "rows": rows,
     }
     path = h.write_record(h.result_name(args, "genconv_backends"), record, h.out_dir(args))
@@ -95,7 +95,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.bar([x - 0.2 for x in xs], [r["fused_ms"] for r in rows], 0.4, label="fused")
     ax.bar([x + 0.2 for x in xs], [r["propagate_ms"] for r in rows], 0.4, label="propagate")
     ax.set_xticks(list(xs), [r["case"] for r in rows], fontsize=7)
-    ax.set(ylabel="forward + backward [ms]", yscale="log", title="GENConv backends")
+    ax.set(ylabel="forward + backward [ms]", yscale="log", title="ElementConv backends")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -57,8 +57,8 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
         state = load_checkpoint(runs_root / recipe / f"seed{seed}" / "checkpoint.pt")
         model = build_model(model_cfg)
         model.load_state_dict(state["model"])
-        if num_steps is not None:  # on the GEN itself (InputOffset wraps it as .model)
-            getattr(model, "model", model).num_steps = num_steps
+        if num_steps is not None:
+            model.num_steps = num_steps
         trainer = Trainer(model, test, meshes=meshes)
         per_seed.append(trainer.evaluate(test))
         print(f"{recipe} seed {seed}: " + ", ".join(f"{m} {v:.4f}" for m, v in

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import gen_pyg
-from gen_pyg import ops
 from gen_pyg.cli import main
+from gen_pyg.ops import neighbors
 
 VERSION_KEYS = ("gen_pyg", "python", "torch", "torch_geometric", "torch_scatter", "torch_cluster")
 
@@ -40,7 +40,7 @@ def test_installed_torch_cluster_is_the_neighbour_backend() -> None:
     # was built for another torch), gen_pyg.ops silently falls back to the exact chunked search
     # and the torch_cluster comparisons in tests/ops are skipped: this makes that failure loud.
     assert gen_pyg.environment_report()["torch_cluster"] != "not installed"
-    assert ops.HAS_TORCH_CLUSTER
+    assert neighbors.HAS_TORCH_CLUSTER
 
 
 def test_cuda_absence_is_reported_not_raised() -> None:
@@ -91,3 +91,53 @@ def test_console_script_runs_version_and_env() -> None:
     assert printed.keys() == expected.keys()
     for key in VERSION_KEYS:
         assert printed[key] == expected[key], key
+
+
+#: The public names of each package: a name is added here on purpose, with its docs and tests
+#: (``gen_pyg.training`` and ``gen_pyg.datasets`` are pinned with their own tests).
+PUBLIC = {
+    "gen_pyg": ["__version__", "environment_report", "set_value_checks", "value_checks",
+                "value_checks_enabled"],
+    "gen_pyg.nn": ["GEN", "Barycentric", "Bilinear", "ElementConv", "ImageEmbedder",
+                   "InteractionConv", "InteractionNetwork", "NeuralProcess", "PoseImageEncoder",
+                   "Representation", "SceneRetrieval", "SoftNearest", "SpatialDecoder",
+                   "SpatialEncoder", "SymmetryAverage", "get_representation",
+                   "register_representation", "representation_names", "retrieval_accuracy",
+                   "retrieval_loss", "unregister_representation"],
+    "gen_pyg.nn.conv": ["ElementConv", "InteractionConv", "SpatialDecoder", "SpatialEncoder"],
+    "gen_pyg.nn.models": ["GEN", "ImageEmbedder", "InteractionNetwork", "NeuralProcess",
+                          "PoseImageEncoder", "SceneRetrieval", "SymmetryAverage",
+                          "retrieval_accuracy", "retrieval_loss"],
+    "gen_pyg.mesh": ["AttachMesh", "CurveOrder", "DelaunayEdges", "LearnableMesh",
+                     "PositionFit", "RadiusEdges", "build_mesh", "curve_order", "delaunay",
+                     "delaunay_edges", "evaluate_positions", "fit_and_evaluate", "fit_positions",
+                     "graph_diameter", "grid", "halton", "icosphere", "radius_edges",
+                     "radius_mesh", "sphere_latlong", "spherical_delaunay_edges"],
+    "gen_pyg.ops": ["euclidean", "geodesic", "get_metric", "knn", "radius", "radius_graph"],
+    "gen_pyg.typing": ["Assignment"],
+    "gen_pyg.testing": ["FOLLOW_BATCH", "assert_batch_equivalence",
+                        "assert_compiled_matches_eager", "assert_graph_breaks_at_most",
+                        "assert_input_permutation_invariance", "assert_no_graph_breaks",
+                        "assert_query_permutation_equivariance", "assignment_to_dense",
+                        "count_host_syncs", "make_example"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_public_names_are_pinned(package: str) -> None:
+    import importlib
+
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == sorted(PUBLIC[package])
+    for name in module.__all__:
+        assert hasattr(module, name), f"{package}.__all__ lists {name}, which it lacks"
+
+
+def test_the_layer_does_not_share_pyg_s_gen_conv_name() -> None:
+    import torch_geometric.nn
+
+    import gen_pyg.nn
+
+    assert hasattr(torch_geometric.nn, "GENConv")  # DeeperGCN's layer, another thing
+    assert not hasattr(gen_pyg.nn, "GENConv")
+    assert not set(gen_pyg.nn.__all__) & set(torch_geometric.nn.__all__)

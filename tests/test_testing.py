@@ -9,9 +9,11 @@ from torch_geometric.data import Batch, Data
 from gen_pyg.testing import (
     assert_batch_equivalence,
     assert_compiled_matches_eager,
+    assert_graph_breaks_at_most,
     assert_input_permutation_invariance,
     assert_no_graph_breaks,
     assert_query_permutation_equivariance,
+    count_host_syncs,
     make_example,
 )
 
@@ -90,3 +92,32 @@ def test_compiled_matches_eager_detects_a_difference() -> None:
     with pytest.raises(AssertionError, match="compiled vs eager outputs: max abs difference 1"):
         assert_compiled_matches_eager(CompilesDifferently(), x)
     # (faithful modules pass it: see test_gen_compiled_matches_eager in tests/nn)
+
+
+def test_graph_breaks_at_most_counts_and_refuses() -> None:
+    def two_breaks(x: torch.Tensor) -> torch.Tensor:
+        x = x + 1
+        torch._dynamo.graph_break()
+        x = x * 2
+        torch._dynamo.graph_break()
+        return x - 1
+
+    x = torch.arange(3.0)
+    assert assert_graph_breaks_at_most(2, two_breaks, x) == 2
+    with pytest.raises(AssertionError, match="2 graph break"):
+        assert_graph_breaks_at_most(1, two_breaks, x)
+
+
+def test_count_host_syncs_sees_each_read_of_values_and_restores_torch() -> None:
+    t = torch.tensor([1.0, 0.0, 2.0])
+    with count_host_syncs() as syncs:
+        _ = t * 2 + t.sum()  # stays on the device
+        _ = t.max().item()
+        _ = bool(t.any())
+        _ = int(t[0])
+        _ = t.nonzero()
+        _ = torch.equal(t, t)
+    assert syncs == ["item", "__bool__", "__int__", "nonzero", "equal"]
+    with count_host_syncs() as again:
+        pass
+    assert again == [] and torch.equal(t, t) and t.max().item() == 2.0

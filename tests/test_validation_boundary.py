@@ -23,7 +23,7 @@ from gen_pyg.nn import (
     GEN,
     Barycentric,
     Bilinear,
-    GENConv,
+    ElementConv,
     NeuralProcess,
     SoftNearest,
     SpatialDecoder,
@@ -102,7 +102,7 @@ def test_dtype_mixes_name_the_tensor_and_the_fix(
     kind: str, model_dtype: torch.dtype, data_dtype: torch.dtype, hint: str
 ) -> None:
     if kind == "conv":
-        conv = GENConv(4).to(model_dtype)
+        conv = ElementConv(4).to(model_dtype)
         with pytest.raises(TypeError, match=rf"x has dtype {data_dtype} but the model's "
                                             rf"parameters are {model_dtype}; .*{hint}"):
             conv(torch.randn(3, 4, dtype=data_dtype), torch.tensor([[0, 1], [1, 2]]),
@@ -133,27 +133,39 @@ LAYER_CASES: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
         lambda: SpatialEncoder()(torch.randn(P + 1, 2), POINTS, NODES),
         ValueError, r"x must have shape \[3, F\] \(one row per point of point_pos\), got \(4, 2\)"),
     "decoder extra rows of x": (
-        lambda: SpatialDecoder()(torch.randn(N + 2, 2), POINTS, NODES),
+        lambda: SpatialDecoder()(torch.randn(N + 2, 2), NODES, POINTS),
         ValueError, r"x must have shape \[4, F\] \(one row per node of node_pos\), got \(6, 2\)"),
     "encoder x of another dtype": (
         lambda: SpatialEncoder()(torch.randn(P, 2, dtype=torch.float64), POINTS, NODES),
         TypeError, r"x has dtype torch\.float64 but point_pos has torch\.float32"),
     "decoder names query_batch": (
-        lambda: SpatialDecoder()(torch.randn(N, 2), POINTS, NODES, torch.tensor([1, 0, 0])),
-        ValueError, r"query_batch must be sorted"),
-    "GENConv channels": (
-        lambda: GENConv(4)(torch.randn(N, 5), EDGES, pos=NODES),
+        lambda: SpatialDecoder()(torch.randn(N, 2), NODES, POINTS, None, torch.tensor([0, 0])),
+        ValueError, r"query_batch must have shape \[3\], got shape \(2,\)"),
+    "ElementConv channels": (
+        lambda: ElementConv(4)(torch.randn(N, 5), EDGES, pos=NODES),
         ValueError, r"x must have shape \[N, 4\] \(4 channels, as constructed\), got \(4, 5\)"),
-    "GENConv edge_index past the last node": (
-        lambda: GENConv(4)(torch.randn(N, 4), torch.tensor([[0, 1, 4], [1, 2, 0]]), pos=NODES),
-        ValueError, r"edge_index refers to nodes outside 0\.\.3 \(x has 4 rows\), first "
+    # the conv trusts its indices, as PyG's layers do: the model's entry point checks them
+    "GEN edge_index past the last node": (
+        lambda: GEN(latent_channels=8)(torch.randn(P, 1), POINTS, NODES,
+                                       torch.tensor([[0, 1, 4], [1, 2, 0]]), POINTS),
+        ValueError, r"edge_index refers to nodes outside 0\.\.3 \(pos has 4 rows\), first "
                     r"edge_index\[:, 2\] = \[4, 0\]"),
-    "GENConv negative edge_index": (
-        lambda: GENConv(4)(torch.randn(N, 4), torch.tensor([[0, -1], [1, 2]]), pos=NODES),
+    "GEN negative edge_index": (
+        lambda: GEN(latent_channels=8)(torch.randn(P, 1), POINTS, NODES,
+                                       torch.tensor([[0, -1], [1, 2]]), POINTS),
         ValueError, r"first edge_index\[:, 1\] = \[-1, 2\]"),
-    "GENConv pos of another dtype": (
-        lambda: GENConv(4)(torch.randn(N, 4), EDGES, pos=NODES.double()),
-        TypeError, r"pos must have the dtype and device of x"),
+    "GEN NaN query_pos": (
+        lambda: GEN(latent_channels=8)(torch.randn(P, 1), POINTS, NODES, EDGES,
+                                       POINTS.clone().fill_(math.nan)),
+        ValueError, r"query_pos contains NaN or infinite values, first query_pos\[0, 0\]"),
+    "GEN unsorted batch": (
+        lambda: GEN(latent_channels=8)(torch.randn(P, 1), POINTS, NODES, EDGES, POINTS,
+                                       input_batch=torch.tensor([0, 0, 1]),
+                                       batch=torch.tensor([0, 1, 0, 1])),
+        ValueError, r"batch must be sorted"),
+    "ElementConv pos of another dtype": (
+        lambda: ElementConv(4)(torch.randn(N, 4), EDGES, pos=NODES.double()),
+        TypeError, r"pos has dtype torch\.float64 but x has torch\.float32"),
     "sparse soft nearest names node_pos, not y": (
         lambda: SoftNearest(k=2)(POINTS, torch.rand(N, 3)),
         ValueError, r"node_pos must have 2 coordinates per point, got 3"),
@@ -194,7 +206,10 @@ LAYER_CASES: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
         ValueError, r"mesh\.grid_lo must have shape \[num_examples, 2\], got \(1, 3\)"),
     "geodesic zero vector": (
         lambda: SoftNearest(metric="geodesic")(torch.zeros(1, 3), icosphere(0).pos),
-        ValueError, r"point_pos\[0\] is a zero vector"),
+        ValueError, r"point_pos\[0\] has norm 0, not on the unit sphere"),
+    "geodesic point off the sphere": (
+        lambda: SoftNearest(metric="geodesic")(torch.tensor([[0.0, 0.0, 2.0]]), icosphere(0).pos),
+        ValueError, r"point_pos\[0\] has norm 2, not on the unit sphere"),
 }
 
 
@@ -209,35 +224,53 @@ def test_layers_used_alone_name_their_arguments(case: str) -> None:
 
 # ------------------------------------------------------------------ constructor arguments
 CONSTRUCTOR_CASES: list[tuple[Callable[[], Any], str]] = [
-    (lambda: GENConv(4, aggr="foo"), r"aggr must be one of PyG's aggregations .*got aggr='foo'"),
-    (lambda: GENConv(0), r"channels must be a positive integer, got 0"),
-    (lambda: GENConv(4, message_channels=-2), r"message_channels must be a positive integer"),
-    (lambda: GENConv(4, backend="cuda"), r"backend must be one of"),
+    (lambda: ElementConv(4, aggr="foo"),
+     r"aggr must be one of PyG's aggregations .*got aggr='foo'"),
+    (lambda: ElementConv(0), r"channels must be at least 1, got 0"),
+    (lambda: ElementConv(4, message_channels=-2), r"message_channels must be at least 1"),
+    (lambda: ElementConv(4, backend="cuda"), r"backend must be one of"),
     (lambda: GEN(aggr="foo"), r"aggr must be one of PyG's aggregations"),
-    (lambda: GEN(latent_channels=0), r"latent_channels must be a positive integer, got 0"),
-    (lambda: GEN(message_channels=-1), r"message_channels must be a positive integer, got -1"),
-    (lambda: GEN(encoder_hidden_channels=0), r"encoder_hidden_channels must be a positive"),
-    (lambda: GEN(decoder_hidden_channels=2.5), r"decoder_hidden_channels must be a positive"),
-    (lambda: GEN(in_channels=0), r"in_channels must be a positive int"),
+    (lambda: GEN(latent_channels=0), r"latent_channels must be at least 1, got 0"),
+    (lambda: GEN(message_channels=-1), r"message_channels must be at least 1, got -1"),
+    (lambda: GEN(encoder_hidden_channels=0), r"encoder_hidden_channels must be at least 1"),
+
+    (lambda: GEN(in_channels=0), r"in_channels must be at least 1, got 0"),
     (lambda: GEN(conv_backend="fast"), r"conv_backend must be one of"),
     (lambda: GEN(conv_backend="fused", aggr="max"), r"conv_backend='fused' needs aggr"),
     (lambda: GEN(num_steps=-1), r"num_steps must be in \[0, 10000\]"),
     (lambda: GEN(num_steps=MAX_STEPS + 1), r"num_steps must be in \[0, 10000\].*got 10001"),
     (lambda: GEN(representation="nope"), r"representation must be one of"),
-    (lambda: GEN(norm="yes"), r"norm must be True or 'post'.*'pre'.*or False, got 'yes'"),  # type: ignore[arg-type]
-    (lambda: NeuralProcess(latent_channels=0), r"latent_channels must be a positive integer"),
-    (lambda: NeuralProcess(pos_dim=0), r"pos_dim must be a positive integer"),
-    (lambda: NeuralProcess(aggr="max"), r"aggr must be 'mean' or 'sum'"),
+    (lambda: GEN(norm="yes"), r"norm must be one of \('post', 'pre', 'none'\), got 'yes'"),  # type: ignore[arg-type]
+    (lambda: NeuralProcess(latent_channels=0), r"latent_channels must be at least 1"),
+    (lambda: NeuralProcess(pos_dim=0), r"pos_dim must be at least 1"),
+    (lambda: NeuralProcess(aggr="max"), r"aggr must be one of \('mean', 'sum'\)"),
     (lambda: SpatialEncoder(aggr="foo"), r"aggr must be one of PyG's aggregations"),
     (lambda: SpatialEncoder(representation="nope"), r"representation must be one of"),
     (lambda: SpatialDecoder(backend="gpu"), r"backend must be one of"),
-    (lambda: SoftNearest(k=0), r"k must be a positive integer or None, got 0"),
+    (lambda: SoftNearest(k=0), r"k must be at least 1, got 0"),
 ]
 
 
 @pytest.mark.parametrize(("build", "match"), CONSTRUCTOR_CASES)
 def test_constructor_arguments_in_public_terms(build: Callable[[], Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: GEN(decoder_hidden_channels=2.5), r"decoder_hidden_channels must be an int, "
+                                                   r"got float"),
+        (lambda: GEN(latent_channels=True), r"latent_channels must be an int, got bool"),
+        (lambda: ElementConv(4, edge_dim=1.0), r"edge_dim must be an int, got float"),
+        (lambda: SoftNearest(k=True), r"k must be an int, got bool"),
+        (lambda: GEN(in_channels=[1, 2.0]), r"in_channels\[1\] must be an int, got float"),
+    ],
+)
+def test_one_integer_rule_everywhere(build: Callable[[], Any], match: str) -> None:
+    # one checker (gen_pyg._validation.check_int): TypeError for another type, bools included
+    with pytest.raises(TypeError, match=match):
         build()
 
 

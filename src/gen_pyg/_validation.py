@@ -16,11 +16,14 @@ message-passing round.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor
+
+T = TypeVar("T")
 
 _VALUE_CHECKS = True
 #: Per thread: how deep inside :func:`checked_inputs` regions the current call runs.
@@ -89,6 +92,15 @@ def checked_inputs() -> Iterator[None]:
         yield
     finally:
         _STATE.depth -= 1
+
+
+def run_trusted(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` inside :func:`checked_inputs` in eager mode; called directly
+    while compiling (no scan runs there, and the graph need not trace the region)."""
+    if torch.compiler.is_compiling():
+        return fn(*args, **kwargs)
+    with checked_inputs():
+        return fn(*args, **kwargs)
 
 
 def _inside_checked() -> bool:
@@ -235,3 +247,43 @@ def check_batch(batch: object, n: int, name: str) -> Tensor:
         if n > 1 and bool((batch[1:] < batch[:-1]).any()):
             raise ValueError(f"{name} must be sorted (examples stored contiguously, as PyG does)")
     return batch
+
+
+def check_int(value: object, name: str, minimum: int = 1) -> int:
+    """``value`` is an ``int`` (a bool is not) of at least ``minimum``: ``TypeError`` for
+    another type, ``ValueError`` below the minimum, each naming ``name``. The one check of
+    integer arguments (sizes, counts, widths) across gen_pyg."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def check_choice(value: object, name: str, choices: tuple[object, ...]) -> None:
+    """``value`` is one of ``choices`` (compared with ``==`` and of the same type, so that
+    ``True`` is not ``1``); the error names ``name`` and lists them."""
+    if not any(type(value) is type(c) and value == c for c in choices):
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def check_edge_index(edge_index: object, name: str) -> Tensor:
+    """A long tensor of shape ``[2, E]`` (metadata only; :func:`check_index` scans values)."""
+    if (not isinstance(edge_index, Tensor) or edge_index.dim() != 2
+            or edge_index.size(0) != 2 or edge_index.dtype != torch.long):
+        got = (f"{tuple(edge_index.shape)} {edge_index.dtype}"
+               if isinstance(edge_index, Tensor) else type(edge_index).__name__)
+        raise ValueError(f"{name} must be a long tensor [2, E], got {got}")
+    return edge_index
+
+
+def check_same_float(t: Tensor, name: str, like: Tensor, like_name: str = "x") -> None:
+    """``t`` is a floating tensor on the device of ``like``, of its dtype unless autocast is
+    on (mixed precision mixes dtypes on purpose)."""
+    if not t.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+    if t.device != like.device:
+        raise ValueError(f"{name} is on {t.device} but {like_name} is on {like.device}")
+    if t.dtype != like.dtype and not torch.is_autocast_enabled(like.device.type):
+        raise TypeError(f"{name} has dtype {t.dtype} but {like_name} has {like.dtype}; "
+                        "convert one (or run under torch.autocast)")

@@ -6,7 +6,8 @@ built on them is a few lines long.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -192,20 +193,79 @@ def assert_no_graph_breaks(module: Callable[..., Any], *args: Any, **kwargs: Any
         )
 
 
+def assert_graph_breaks_at_most(
+    limit: int, module: Callable[..., Any], *args: Any, **kwargs: Any
+) -> int:
+    """``torch.compile`` traces ``module(*args, **kwargs)`` with at most ``limit`` graph
+    breaks; returns their number."""
+    import torch._dynamo
+
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(module)(*args, **kwargs)
+    count = int(explanation.graph_break_count)
+    if count > limit:
+        reasons = "; ".join(str(r.reason) for r in explanation.break_reasons)
+        raise AssertionError(f"{count} graph break(s) under torch.compile, more than {limit}: "
+                             f"{reasons}")
+    return count
+
+
+#: Tensor methods that read values back to Python (a device-to-host sync on an accelerator).
+_SYNC_METHODS = ("item", "tolist", "__bool__", "__int__", "__float__", "__index__", "nonzero")
+
+
+@contextmanager
+def count_host_syncs() -> Iterator[list[str]]:
+    """Record every read of tensor values back to Python inside the block (``.item()``,
+    ``bool(t)``, ``int(t)``, ``.tolist()``, ``.nonzero()``, :func:`torch.equal`): each is a
+    device-to-host sync on an accelerator. Yields the list of the names read, in order.
+
+    Example:
+        >>> with count_host_syncs() as syncs:
+        ...     _ = torch.ones(3).sum() * 2
+        ...     _ = bool(torch.ones(1) > 0)
+        >>> syncs
+        ['__bool__']
+    """
+    found: list[str] = []
+    saved = {name: getattr(torch.Tensor, name) for name in _SYNC_METHODS}
+    saved_equal = torch.equal
+
+    def spy(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            found.append(name)
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    try:
+        for name, original in saved.items():
+            setattr(torch.Tensor, name, spy(name, original))
+        torch.equal = spy("equal", saved_equal)
+        yield found
+    finally:
+        for name, original in saved.items():
+            setattr(torch.Tensor, name, original)
+        torch.equal = saved_equal
+
+
 def assert_compiled_matches_eager(
     module: torch.nn.Module,
     *args: Any,
     atol: float = 1e-5,
     rtol: float = 1e-4,
     dynamic: bool = True,
+    backend: str = "inductor",
     **kwargs: Any,
 ) -> None:
-    """``torch.compile(module, dynamic=...)`` returns what the eager module returns."""
+    """``torch.compile(module, dynamic=..., backend=...)`` returns what the eager module
+    returns (``backend="aot_eager"`` traces the same graphs without code generation: faster
+    to test)."""
     import torch._dynamo
 
     torch._dynamo.reset()
     eager = module(*args, **kwargs)
-    compiled = torch.compile(module, dynamic=dynamic)(*args, **kwargs)
+    compiled = torch.compile(module, dynamic=dynamic, backend=backend)(*args, **kwargs)
     _close(compiled, eager, atol, rtol, "compiled vs eager outputs")
 
 
@@ -213,9 +273,11 @@ __all__ = [
     "FOLLOW_BATCH",
     "assert_batch_equivalence",
     "assert_compiled_matches_eager",
+    "assert_graph_breaks_at_most",
     "assert_input_permutation_invariance",
     "assert_no_graph_breaks",
     "assert_query_permutation_equivariance",
     "assignment_to_dense",
+    "count_host_syncs",
     "make_example",
 ]

@@ -1,4 +1,4 @@
-"""Type aliases used across gen_pyg."""
+"""Type aliases used across gen_pyg (PyG's own, :mod:`torch_geometric.typing`, serve the rest)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from typing import TypeAlias
 
 from torch import Tensor
 
-#: Integer tensor of shape ``[2, E]``; row 0 holds sources, row 1 targets.
-Adj: TypeAlias = Tensor
-#: Optional tensor (``None`` where an argument may be left out).
-OptTensor: TypeAlias = Tensor | None
-#: A sparse point-to-node assignment ``(point_index, node_index, weight)``, each of shape ``[M]``.
+#: A sparse point-to-node assignment ``(point_index, node_index, weight)``, each of shape ``[M]``:
+#: a weighted bipartite graph from points to mesh nodes.
 Assignment: TypeAlias = tuple[Tensor, Tensor, Tensor]
 
-__all__ = ["Adj", "Assignment", "OptTensor"]
+__all__ = ["Assignment"]

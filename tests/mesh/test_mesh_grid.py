@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
-from gen_pyg.mesh import grid, kuhn_edges, kuhn_simplices, lattice_edges
+from gen_pyg.mesh import grid
+from gen_pyg.mesh.grid import kuhn_edges, kuhn_simplices, lattice_edges
 
 # A k x k grid has k^2 nodes and 2 k (k - 1) axis-aligned edges (k - 1 per row, k rows, two
 # directions). Delaunay (one diagonal per cell) adds (k - 1)^2 edges and gives 2 (k - 1)^2

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gen_pyg.mesh import halton, halton_points
+from gen_pyg.mesh import halton
+from gen_pyg.mesh.halton import halton_points
 
 
 def test_halton_is_deterministic_and_in_bounds(assert_mesh, assert_triangulation) -> None:

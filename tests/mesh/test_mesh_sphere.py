@@ -10,12 +10,8 @@ import torch
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from gen_pyg.mesh import (
-    icosphere,
-    latlong_points,
-    sphere_latlong,
-    spherical_delaunay_edges,
-)
+from gen_pyg.mesh import icosphere, sphere_latlong, spherical_delaunay_edges
+from gen_pyg.mesh.sphere import latlong_points
 from gen_pyg.ops import geodesic
 
 # Lat-long mesh of order k (appendix A.3), h = pi / (k - 1). theta takes k values and phi

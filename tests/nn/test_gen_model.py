@@ -1,4 +1,4 @@
-"""GENConv, SpatialEncoder/Decoder, GEN and NeuralProcess."""
+"""ElementConv, SpatialEncoder/Decoder, GEN and NeuralProcess."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from gen_pyg.nn import (
     GEN,
     Barycentric,
     Bilinear,
-    GENConv,
+    ElementConv,
     NeuralProcess,
     SoftNearest,
     SpatialDecoder,
@@ -59,7 +59,7 @@ def test_spatial_encoder_and_decoder_hand_case() -> None:
     dec = SpatialDecoder(SoftNearest())
     z = torch.tensor([[2.0], [4.0]])
     assert torch.allclose(
-        dec(z, points, nodes), torch.tensor([[2 * a + 4 * b], [2 * b + 4 * a], [3.0]])
+        dec(z, nodes, points), torch.tensor([[2 * a + 4 * b], [2 * b + 4 * a], [3.0]])
     )
     assert str(enc) == (
         "SpatialEncoder(SoftNearest(k=None, metric=euclidean), aggr=sum, backend='auto')"
@@ -76,8 +76,8 @@ def test_spatial_encoder_and_decoder_hand_case() -> None:
         SpatialDecoder(SoftNearest(), backend="scatter")
 
 
-# -------------------------------------------------------------------- GENConv
-# GENConv computes sum and mean two ways: fused (edge_relu_sum; what backend="auto" picks) and
+# -------------------------------------------------------------------- ElementConv
+# ElementConv computes sum and mean two ways: fused (edge_relu_sum; what backend="auto" picks) and
 # PyG's propagate (backend="propagate"). Max has only the propagate path, so it is checked
 # once; each case also checks which path ran, so no case silently repeats another.
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_spatial_encoder_and_decoder_hand_case() -> None:
     ids=["sum-fused", "sum-propagate", "mean-fused", "mean-propagate", "max"],
 )
 def test_gen_conv_matches_explicit_loop(aggr: str, backend: str, fused: bool) -> None:
-    conv = GENConv(4, message_channels=3, edge_hidden_channels=5, node_hidden_channels=6,
+    conv = ElementConv(4, message_channels=3, edge_hidden_channels=5, node_hidden_channels=6,
                    aggr=aggr, backend=backend)
     propagate_calls: list[int] = []
     conv.register_propagate_forward_hook(lambda *args: propagate_calls.append(1))
@@ -121,22 +121,27 @@ def test_gen_conv_matches_explicit_loop(aggr: str, backend: str, fused: bool) ->
 
 
 def test_gen_conv_repr_and_errors() -> None:
-    conv = GENConv(32)
-    assert str(conv) == ("GENConv(32, message_channels=16, pos_dim=2, aggr=sum, "
+    conv = ElementConv(32)
+    assert str(conv) == ("ElementConv(32, message_channels=16, pos_dim=2, aggr=sum, "
                          "backend='auto')")
-    with pytest.raises(ValueError, match="either 'pos' or precomputed 'edge_attr'"):
+    with pytest.raises(ValueError, match="needs the node positions 'pos'"):
         conv(torch.randn(2, 32), torch.tensor([[0], [1]]))
-    with pytest.raises(ValueError, match=r"edge_attr must have shape \[1, 3\]"):
-        conv(torch.randn(2, 32), torch.tensor([[0], [1]]), edge_attr=torch.randn(1, 5))
-    with pytest.raises(ValueError, match="channels must be a positive integer"):
-        GENConv(0)
+    with pytest.raises(ValueError, match=r"geometry must have shape \[1, 3\]"):
+        conv(torch.randn(2, 32), torch.tensor([[0], [1]]), geometry=torch.randn(1, 5))
+    with pytest.raises(ValueError, match=r"edge_attr was given but the layer has no edge"):
+        conv(torch.randn(2, 32), torch.tensor([[0], [1]]), torch.rand(2, 2),
+             edge_attr=torch.randn(1, 5))
+    with pytest.raises(ValueError, match="channels must be at least 1"):
+        ElementConv(0)
 
 
+@pytest.mark.slow  # torch.compile
 def test_gen_conv_no_graph_breaks_and_compiled_matches_eager() -> None:
-    conv = GENConv(8, message_channels=4, edge_hidden_channels=8, node_hidden_channels=8)
+    conv = ElementConv(8, message_channels=4, edge_hidden_channels=8, node_hidden_channels=8)
     data = make_example(num_nodes=9)
     assert_no_graph_breaks(conv, torch.randn(9, 8), data.edge_index, pos=data.pos)
-    assert_compiled_matches_eager(conv, torch.randn(9, 8), data.edge_index, pos=data.pos)
+    assert_compiled_matches_eager(conv, torch.randn(9, 8), data.edge_index, pos=data.pos,
+                                  backend="aot_eager")
 
 
 # ------------------------------------------------------------------------ GEN
@@ -285,9 +290,11 @@ def test_gen_state_dict_round_trip_and_repr() -> None:
     )
 
 
+@pytest.mark.slow  # torch.compile
 def test_gen_compiled_matches_eager() -> None:
     model = gen_small(representation=SoftNearest(k=3))
-    assert_compiled_matches_eager(model, make_example(num_nodes=7))
+    assert_compiled_matches_eager(model, make_example(num_nodes=7), backend="aot_eager",
+                                  dynamic=False)
 
 
 def _bad(**changes: object) -> Data:
@@ -327,7 +334,7 @@ def test_gen_rejects_example_without_nodes_and_bad_config() -> None:
         GEN(readout="mean")
     with pytest.raises(ValueError, match="encoder_aggr must be one of"):
         GEN(encoder_aggr="median")
-    with pytest.raises(ValueError, match="in_channels must be a positive int"):
+    with pytest.raises(ValueError, match="in_channels must be a positive int or a non-empty list"):
         GEN(in_channels=[])
 
 
@@ -378,8 +385,10 @@ def test_fused_spatial_layers_match_message_passing(rep: object) -> None:
         reference = layer_cls(rep, backend="propagate")  # type: ignore[arg-type]
         assert fused.fused and not reference.fused
         feats = h if layer_cls is SpatialEncoder else torch.randn(16, 5, requires_grad=True)
-        a = fused(feats, points, nodes, mesh=mesh)
-        b = reference(feats, points, nodes, mesh=mesh)
+        # positions of the features first, as in knn_interpolate
+        src, dst = (points, nodes) if layer_cls is SpatialEncoder else (nodes, points)
+        a = fused(feats, src, dst, mesh=mesh)
+        b = reference(feats, src, dst, mesh=mesh)
         assert torch.allclose(a, b, atol=1e-6)
         ga = torch.autograd.grad(a.sum(), feats)[0]
         gb = torch.autograd.grad(b.sum(), feats)[0]
@@ -554,14 +563,14 @@ def test_pre_norm_gen_batching_process_and_state_dict() -> None:
     data = examples[2]
     z = model.encode(data)
     expected = z
-    edge_attr = GENConv.edge_features(data.pos, data.edge_index)
+    edge_attr = ElementConv.edge_geometry(data.pos, data.edge_index)
     for _ in range(3):
-        expected = model.conv(expected, data.edge_index, edge_attr=edge_attr)
+        expected = model.conv(expected, data.edge_index, geometry=edge_attr)
     torch.testing.assert_close(model.process(z, data, num_steps=3), model.final_norm(expected))
     torch.testing.assert_close(model.process(z, data, num_steps=0), z)
     assert "final_norm.weight" in model.state_dict() and "norm='pre'" in repr(model)
     paper = gen_small(representation=Bilinear())
     assert paper.final_norm is None and "final_norm.weight" not in paper.state_dict()
     assert "norm=" not in repr(paper)
-    with pytest.raises(ValueError, match="norm must be True or 'post'"):
+    with pytest.raises(ValueError, match="norm must be one of"):
         gen_small(norm="yes")

@@ -75,8 +75,12 @@ def test_soft_nearest_geodesic_on_sphere() -> None:
     assert torch.allclose(
         w, torch.tensor([1 / z, math.exp(-math.pi / 2) / z, math.exp(-math.pi / 2) / z])
     )
-    _, col_k, _ = SoftNearest(k=1, metric="geodesic")(torch.tensor([[0.1, 0.9, 0.0]]), 2 * nodes)
+    near_y = torch.nn.functional.normalize(torch.tensor([[0.1, 0.9, 0.0]]), dim=-1)
+    _, col_k, _ = SoftNearest(k=1, metric="geodesic")(near_y, nodes)
     assert col_k.tolist() == [1]
+    # points off the unit sphere would be measured by their directions: refused
+    with pytest.raises(ValueError, match=r"node_pos\[0\] has norm 2, not on the unit sphere"):
+        SoftNearest(k=1, metric="geodesic")(near_y, 2 * nodes)
 
 
 @pytest.mark.parametrize("k", [None, 2])
@@ -311,6 +315,10 @@ def _dense_as_assignment_matrix(
     out = rep.dense(points, nodes, pb, nb)
     assert out is not None
     weight, point_mask, node_mask = out
+    if point_mask is None:  # no padding
+        point_mask = torch.ones(weight.shape[:2], dtype=torch.bool)
+    if node_mask is None:
+        node_mask = torch.ones(weight.size(0), weight.size(2), dtype=torch.bool)
     full = points.new_zeros(points.size(0), nodes.size(0))
     for b in range(weight.size(0)):
         p_idx, n_idx = (pb == b).nonzero().view(-1), (nb == b).nonzero().view(-1)
@@ -331,6 +339,9 @@ def test_soft_nearest_dense_blocks_equal_pairwise_assignment(metric: str, padded
     node_counts, point_counts = ([5, 3, 4], [2, 6, 3]) if padded else ([4, 4, 4], [3, 3, 3])
     nodes = torch.randn(sum(node_counts), 3, generator=g, dtype=torch.float64)
     points = torch.randn(sum(point_counts), 3, generator=g, dtype=torch.float64)
+    if metric == "geodesic":  # on the unit sphere
+        nodes = torch.nn.functional.normalize(nodes, dim=-1)
+        points = torch.nn.functional.normalize(points, dim=-1)
     nb = torch.repeat_interleave(torch.arange(3), torch.tensor(node_counts))
     pb = torch.repeat_interleave(torch.arange(3), torch.tensor(point_counts))
     expected = assignment_to_dense(rep(points, nodes, pb, nb), points.size(0), nodes.size(0))

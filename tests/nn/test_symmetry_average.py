@@ -14,7 +14,7 @@ from torch_geometric.data import Batch, Data
 
 from gen_pyg.mesh import AttachMesh
 from gen_pyg.nn import GEN, SymmetryAverage
-from gen_pyg.ops import square_symmetry_points
+from gen_pyg.ops.symmetry import square_symmetry_points
 from gen_pyg.testing import make_example
 from gen_pyg.training import (
     DataConfig,

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from gen_pyg.mesh import graph_diameter
-from gen_pyg.ops import euclidean, geodesic, get_metric, pairwise_distance
+from gen_pyg.ops import euclidean, geodesic, get_metric
+from gen_pyg.ops.distance import pairwise_distance
 
 
 def test_euclidean_value_and_gradient_at_coincidence() -> None:

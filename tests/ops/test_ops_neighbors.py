@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gen_pyg import ops
-from gen_pyg.ops import all_pairs, knn, radius, radius_graph
+from gen_pyg.ops import knn, neighbors, radius, radius_graph
+from gen_pyg.ops.pairs import all_pairs
 
-needs_cluster = pytest.mark.skipif(not ops.HAS_TORCH_CLUSTER, reason="torch_cluster missing")
+needs_cluster = pytest.mark.skipif(not neighbors.HAS_TORCH_CLUSTER, reason="torch_cluster missing")
 
 
 def test_knn_hand_case() -> None:
@@ -90,7 +90,7 @@ def test_all_pairs_hand_case() -> None:
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: knn(torch.rand(3, 2), torch.rand(2, 2), 0), "k must be a positive integer"),
+        (lambda: knn(torch.rand(3, 2), torch.rand(2, 2), 0), "k must be at least 1"),
         (lambda: knn(torch.rand(3, 2), torch.rand(2, 3), 1), "y must have 2 coordinates"),
         (lambda: knn(torch.tensor([[float("nan"), 0.0]]), torch.rand(2, 2), 1), "x contains NaN"),
         (lambda: knn(torch.rand(3), torch.rand(2, 2), 1), r"x must have shape \[num_points"),
@@ -108,7 +108,7 @@ def test_bad_input_names_argument(call: object, match: str) -> None:
 
 
 def test_spmm_matches_dense_product_and_gradcheck(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gen_pyg.ops import spmm
+    from gen_pyg.ops._sparse import spmm
 
     g = torch.Generator().manual_seed(5)
     row = torch.randint(0, 6, (40,), generator=g)
@@ -119,14 +119,14 @@ def test_spmm_matches_dense_product_and_gradcheck(monkeypatch: pytest.MonkeyPatc
     dense = dense.index_put((row, col), w.detach(), accumulate=True)
     assert torch.allclose(spmm(row, col, w, x, 6), dense @ x.detach())
     # tiny chunks exercise the chunked loops in forward and backward
-    monkeypatch.setattr("gen_pyg.ops.sparse.CHUNK_ELEMENTS", 7)
+    monkeypatch.setattr("gen_pyg.ops._sparse.CHUNK_ELEMENTS", 7)
     assert torch.autograd.gradcheck(lambda w_, x_: spmm(row, col, w_, x_, 6), (w, x))
     with pytest.raises(ValueError, match="same length"):
         spmm(row, col[:3], w, x, 6)
 
 
 def test_edge_relu_sum_matches_formula_and_gradcheck(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gen_pyg.ops import edge_relu_sum
+    from gen_pyg.ops._fused_edges import edge_relu_sum
 
     g = torch.Generator().manual_seed(6)
     f64 = torch.float64
@@ -146,7 +146,7 @@ def test_edge_relu_sum_matches_formula_and_gradcheck(monkeypatch: pytest.MonkeyP
     one_chunk = torch.autograd.grad(
         edge_relu_sum(a, b, e, w, c, ei).square().sum(), (a, b, e, w, c)
     )
-    monkeypatch.setattr("gen_pyg.ops.fused_edges.EDGE_CHUNK", 2)
+    monkeypatch.setattr("gen_pyg.ops._fused_edges.EDGE_CHUNK", 2)
     assert torch.allclose(edge_relu_sum(a, b, e, w, c, ei), expected)
     assert torch.autograd.gradcheck(lambda *t: edge_relu_sum(*t, ei), (a, b, e, w, c))
     chunked = torch.autograd.grad(edge_relu_sum(a, b, e, w, c, ei).square().sum(), (a, b, e, w, c))
@@ -157,7 +157,7 @@ def test_edge_relu_sum_matches_formula_and_gradcheck(monkeypatch: pytest.MonkeyP
 
 
 def test_morton_order_hand_case_and_batches() -> None:
-    from gen_pyg.ops import morton_order
+    from gen_pyg.ops.neighbors import morton_order
 
     # a 4 x 4 lattice: Z-order visits the 2 x 2 quadrants one after another, each in Z-order
     coords = torch.tensor([[i, j] for i in range(4) for j in range(4)], dtype=torch.float32)

@@ -9,30 +9,17 @@ message-passing steps), plus :obj:`face` where simplices exist and grid metadata
 
 from gen_pyg.mesh.delaunay import delaunay, delaunay_edges
 from gen_pyg.mesh.diameter import graph_diameter
-from gen_pyg.mesh.edges import EDGE_BUILDERS, build_mesh, get_edge_builder, no_edges
-from gen_pyg.mesh.grid import grid, kuhn_edges, kuhn_simplices, lattice_edges
-from gen_pyg.mesh.halton import halton, halton_points
+from gen_pyg.mesh.edges import build_mesh
+from gen_pyg.mesh.grid import grid
+from gen_pyg.mesh.halton import halton
 from gen_pyg.mesh.learnable import LearnableMesh
 from gen_pyg.mesh.order import curve_order
-from gen_pyg.mesh.protocol import (
-    PositionFit,
-    evaluate_positions,
-    fit_and_evaluate,
-    fit_positions,
-    frozen,
-)
+from gen_pyg.mesh.protocol import PositionFit, evaluate_positions, fit_and_evaluate, fit_positions
 from gen_pyg.mesh.radius import radius_edges, radius_mesh
-from gen_pyg.mesh.sphere import (
-    icosphere,
-    icosphere_points,
-    latlong_points,
-    sphere_latlong,
-    spherical_delaunay_edges,
-)
+from gen_pyg.mesh.sphere import icosphere, sphere_latlong, spherical_delaunay_edges
 from gen_pyg.mesh.transforms import AttachMesh, CurveOrder, DelaunayEdges, RadiusEdges
 
 __all__ = [
-    "EDGE_BUILDERS",
     "AttachMesh",
     "CurveOrder",
     "DelaunayEdges",
@@ -46,19 +33,10 @@ __all__ = [
     "evaluate_positions",
     "fit_and_evaluate",
     "fit_positions",
-    "frozen",
-    "get_edge_builder",
     "graph_diameter",
     "grid",
     "halton",
-    "halton_points",
     "icosphere",
-    "icosphere_points",
-    "kuhn_edges",
-    "kuhn_simplices",
-    "latlong_points",
-    "lattice_edges",
-    "no_edges",
     "radius_edges",
     "radius_mesh",
     "sphere_latlong",

@@ -11,6 +11,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import coalesce, remove_self_loops
 
+from gen_pyg._validation import check_int as check_int  # the mesh builders import it here
 from gen_pyg._validation import check_points
 from gen_pyg.mesh.diameter import graph_diameter
 
@@ -58,15 +59,6 @@ def check_fits(pos: Tensor, bounds: object) -> Tensor:
     if pos.numel() and not bool(torch.isfinite(pos).all()):
         raise ValueError(f"bounds {bounds!r} overflow dtype {pos.dtype}")
     return pos
-
-
-def check_int(value: object, name: str, minimum: int) -> int:
-    """An ``int`` (not a bool) that is at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
 
 
 def resolve_bounds(bounds: object, dim: int, name: str = "bounds") -> tuple[Tensor, Tensor]:

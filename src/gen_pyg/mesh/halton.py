@@ -74,11 +74,8 @@ def halton(
     """
     n = check_int(n, "n", 1)
     dim = check_int(dim, "dim", 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = check_int(seed, "seed", 0)
     check_num_nodes(n, f"n={n}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
     lo, hi = resolve_bounds(bounds, dim)
     dtype = resolve_dtype(dtype)
     unit = torch.from_numpy(halton_points(n, dim, seed))

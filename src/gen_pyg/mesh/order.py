@@ -16,7 +16,8 @@ GRID_KEYS = ("grid_shape", "grid_lo", "grid_hi")
 
 def curve_order(mesh: Data, node_keys: Sequence[str] = ("pos", "x")) -> Data:
     r"""The same mesh with its nodes renumbered in Z-order (see
-    :func:`gen_pyg.ops.morton_order`) and its edges sorted by target node, then source node.
+    :func:`gen_pyg.ops.neighbors.morton_order`) and its edges sorted by target node, then source
+    node.
 
     Message passing gathers node states along edges and adds messages into target nodes. When
     neighbouring nodes have distant numbers (random or quasi-random layouts such as

@@ -12,9 +12,12 @@ from torch_geometric.data import Data
 from gen_pyg._validation import check_batch, check_finite, check_points, scans_active
 from gen_pyg.typing import Assignment
 
-#: Padded dense weights ``[B, P_max, N_max]`` with point and node masks (see
-#: :meth:`Representation.dense`).
-DenseAssignment = tuple[Tensor, Tensor, Tensor]
+#: Padded dense weights ``[B, P_max, N_max]`` with point and node masks, None where nothing
+#: is padding (see :meth:`Representation.dense`).
+DenseAssignment = tuple[Tensor, Tensor | None, Tensor | None]
+#: The sizes of padded dense blocks: (examples, most points of an example, most nodes of an
+#: example).
+DenseSizes = tuple[int, int, int]
 
 
 class Representation(torch.nn.Module):
@@ -59,15 +62,19 @@ class Representation(torch.nn.Module):
         point_batch: Tensor | None = None,
         node_batch: Tensor | None = None,
         mesh: Data | None = None,
+        sizes: DenseSizes | None = None,
     ) -> DenseAssignment | None:
         r"""The weights as padded dense blocks, or :obj:`None` when this representation has no
         efficient dense form (the default). Where it exists, the spatial layers aggregate with
-        one batched matrix product instead of per-pair messages.
+        one batched matrix product instead of per-pair messages. :obj:`sizes` (see
+        :func:`dense_sizes`), when the caller knows them, spares reading the block sizes back
+        from the device (a sync, and a graph break under :func:`torch.compile`).
 
         Returns:
             :obj:`(weight, point_mask, node_mask)`: :obj:`weight` :math:`[B, P_{max}, N_{max}]`
             (zero for padding), and the :func:`~torch_geometric.utils.to_dense_batch` masks
-            :math:`[B, P_{max}]` and :math:`[B, N_{max}]`.
+            :math:`[B, P_{max}]` and :math:`[B, N_{max}]`, each :obj:`None` when it has no
+            padding.
         """
         return None
 
@@ -132,6 +139,26 @@ def get_representation(spec: str | Representation, **kwargs: Any) -> Representat
             f"got {spec!r}"
         )
     return _REGISTRY[spec](**kwargs)
+
+
+def dense_sizes(point_batch: Tensor, node_batch: Tensor,
+                num_examples: int | None = None) -> DenseSizes:
+    """``(examples, most points of an example, most nodes of an example)`` of the padded dense
+    blocks of these batch vectors, read back from the device once for the three numbers.
+
+    Example:
+        >>> dense_sizes(torch.tensor([0, 0, 0, 1]), torch.tensor([0, 1, 1]))
+        (2, 3, 2)
+    """
+    if num_examples is None:
+        num_examples = 1 + max((int(b.max()) for b in (point_batch, node_batch) if b.numel()),
+                               default=0)
+    # counts by scatter into [examples] (a static shape, unlike bincount's)
+    counts = torch.zeros(2, num_examples, dtype=torch.long, device=point_batch.device)
+    counts[0].scatter_add_(0, point_batch, torch.ones_like(point_batch))
+    counts[1].scatter_add_(0, node_batch, torch.ones_like(node_batch))
+    most = counts.max(dim=1).values.tolist() if num_examples else [0, 0]
+    return num_examples, int(most[0]), int(most[1])
 
 
 def default_batch(batch: Tensor | None, n: int, device: torch.device) -> Tensor:

@@ -9,15 +9,18 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import softmax, to_dense_batch
 
-from gen_pyg._validation import _value_checks_active
+from gen_pyg._validation import _value_checks_active, check_int, scans_active
 from gen_pyg.nn.representation import (
     DenseAssignment,
+    DenseSizes,
     Representation,
     check_assignment_inputs,
+    dense_sizes,
     register_representation,
 )
-from gen_pyg.ops import all_pairs, get_metric, knn, pairwise_distance
-from gen_pyg.ops.distance import geodesic
+from gen_pyg.ops.distance import geodesic, get_metric, pairwise_distance
+from gen_pyg.ops.neighbors import knn
+from gen_pyg.ops.pairs import all_pairs
 from gen_pyg.typing import Assignment
 
 
@@ -71,8 +74,8 @@ class SoftNearest(Representation):
         learn_temperature: bool = True,
     ) -> None:
         super().__init__()
-        if k is not None and (not isinstance(k, int) or k < 1):
-            raise ValueError(f"k must be a positive integer or None, got {k!r}")
+        if k is not None:
+            check_int(k, "k")
         self.k = k
         self.metric = get_metric(metric)
         self._init_log_temperature = float(log_temperature)
@@ -130,27 +133,47 @@ class SoftNearest(Representation):
         point_batch: Tensor | None = None,
         node_batch: Tensor | None = None,
         mesh: Data | None = None,
+        sizes: DenseSizes | None = None,
     ) -> DenseAssignment | None:
         """Padded dense weights (for :obj:`k=None` only); see :meth:`Representation.dense`."""
         if self.k is not None:
             return None
+        one_example = point_batch is None and node_batch is None
         point_batch, node_batch = self._check(point_pos, node_pos, point_batch, node_batch)
-        num_examples = 1 + max(
-            int(point_batch.max()) if point_batch.numel() else 0,
-            int(node_batch.max()) if node_batch.numel() else 0,
-        )
-        points, point_mask = to_dense_batch(point_pos, point_batch, batch_size=num_examples)
-        nodes, node_mask = to_dense_batch(node_pos, node_batch, batch_size=num_examples)
+        if one_example:
+            # a single example: one [1, P, N] block, no padding and no device sync
+            logits = -self.log_temperature.exp() * pairwise_distance(
+                self.metric, point_pos.unsqueeze(0), node_pos.unsqueeze(0))
+            return torch.softmax(logits, dim=-1), None, None
+        if sizes is None:
+            sizes = dense_sizes(point_batch, node_batch)
+        num_examples, max_points, max_nodes = sizes
+        points, point_mask = to_dense_batch(point_pos, point_batch, batch_size=num_examples,
+                                            max_num_nodes=max_points)
+        nodes, node_mask = to_dense_batch(node_pos, node_batch, batch_size=num_examples,
+                                          max_num_nodes=max_nodes)
         logits = -self.log_temperature.exp() * pairwise_distance(self.metric, points, nodes)
-        if bool(node_mask.all()) and bool(point_mask.all()):
+        if (num_examples * max_points == point_pos.size(0)
+                and num_examples * max_nodes == node_pos.size(0)):
             # every example has as many points and nodes as the largest: nothing is padding
-            weight = torch.softmax(logits, dim=-1)
-        else:
-            logits = logits.masked_fill(~node_mask.unsqueeze(1), float("-inf"))
-            weight = torch.softmax(logits, dim=-1)
-            valid = point_mask.unsqueeze(2) & node_mask.unsqueeze(1)
-            weight = weight.masked_fill(~valid, 0.0)
+            return torch.softmax(logits, dim=-1), None, None
+        logits = logits.masked_fill(~node_mask.unsqueeze(1), float("-inf"))
+        weight = torch.softmax(logits, dim=-1)
+        valid = point_mask.unsqueeze(2) & node_mask.unsqueeze(1)
+        weight = weight.masked_fill(~valid, 0.0)
         return weight, point_mask, node_mask
+
+    def check_on_sphere(self, t: Tensor, name: str) -> None:
+        """With the geodesic metric, the rows of ``t`` must be unit vectors (to ``1e-3``): the
+        distance of points off the sphere is that of their directions, a silent error."""
+        if self.metric is not geodesic or not _value_checks_active(region=False) or not t.numel():
+            return
+        off = (torch.linalg.vector_norm(t.detach(), dim=-1) - 1).abs() > 1e-3
+        if bool(off.any()):
+            i = int(off.nonzero()[0])
+            norm = float(torch.linalg.vector_norm(t[i]))
+            raise ValueError(f"{name}[{i}] has norm {norm:.6g}, not on the unit sphere "
+                             "(metric='geodesic' needs unit vectors; normalise the positions)")
 
     def _check(
         self,
@@ -162,16 +185,9 @@ class SoftNearest(Representation):
         point_batch, node_batch = check_assignment_inputs(
             point_pos, node_pos, point_batch, node_batch
         )
-        if self.metric is geodesic and _value_checks_active(region=False):
-            # a zero vector has no direction: its geodesic distances would be NaN
-            for t, name in ((point_pos, "point_pos"), (node_pos, "node_pos")):
-                zero = (t == 0).all(dim=-1)
-                if bool(zero.any()):
-                    i = int(zero.nonzero()[0])
-                    raise ValueError(
-                        f"{name}[{i}] is a zero vector, which has no direction on the sphere "
-                        "(metric='geodesic')"
-                    )
+        if scans_active():
+            self.check_on_sphere(point_pos, "point_pos")
+            self.check_on_sphere(node_pos, "node_pos")
         return point_batch, node_batch
 
     def __repr__(self) -> str:

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from gen_pyg._compat import eager_only
-from gen_pyg._validation import check_batch, check_finite_all, check_points
+from gen_pyg._validation import check_batch, check_finite_all, check_int, check_points
 
 try:  # pragma: no cover - exercised through both branches in tests via ``backend``
     import torch_cluster
@@ -168,8 +168,7 @@ def knn(
     check_points(x, "x", finite=False)
     check_points(y, "y", dim=x.size(1), finite=False)
     check_finite_all([(x, "x"), (y, "y")])  # see gen_pyg.set_value_checks
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    check_int(k, "k")
     bx = check_batch(_batch_or_zeros(batch_x, x.size(0), x.device), x.size(0), "batch_x")
     by = check_batch(_batch_or_zeros(batch_y, y.size(0), y.device), y.size(0), "batch_y")
     if x.size(0) == 0 or y.size(0) == 0:

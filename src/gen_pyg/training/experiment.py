@@ -21,9 +21,8 @@ from gen_pyg.training.config import TrainConfig
 from gen_pyg.training.run_folder import read_run_config
 
 MODELS = ("gen", "neural_process")
-#: :attr:`ModelConfig.norm` values and what :class:`~gen_pyg.nn.GEN` gets for them
-_GEN_NORM: dict[str, bool | str] = {"post": True, "pre": "pre", "none": False}
-NORMS = tuple(_GEN_NORM)
+#: :attr:`ModelConfig.norm` values (:class:`~gen_pyg.nn.GEN`'s ``norm``)
+NORMS = ("post", "pre", "none")
 
 
 def _positive_int(value: object, name: str, minimum: int = 1) -> int:
@@ -97,7 +96,7 @@ class ModelConfig:
         return {"representation": get_representation(self.representation, **rep_kwargs),
                 "latent_channels": self.latent_channels, "num_steps": self.num_steps,
                 "aggr": self.aggr, "encoder_aggr": self.encoder_aggr,
-                "relative_pos": self.relative_pos, "norm": _GEN_NORM[self.norm],
+                "relative_pos": self.relative_pos, "norm": self.norm,
                 "encoder_hidden_channels": self.encoder_hidden_channels,
                 "decoder_hidden_channels": self.decoder_hidden_channels}
 

@@ -6,8 +6,9 @@ import torch
 from torch import Tensor
 from torch.nn import Linear, ReLU, Sequential
 from torch_geometric.nn import MessagePassing
+from torch_geometric.typing import OptTensor
 
-from gen_pyg.typing import Adj, OptTensor
+from gen_pyg._validation import check_int
 
 __all__ = ["InteractionConv"]
 
@@ -16,13 +17,6 @@ def _two_layer_mlp(in_channels: int, hidden_channels: int, out_channels: int) ->
     return Sequential(
         Linear(in_channels, hidden_channels), ReLU(), Linear(hidden_channels, out_channels)
     )
-
-
-def check_channels(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"'{name}' must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"'{name}' must be at least {minimum}, got {value}")
 
 
 class InteractionConv(MessagePassing):  # PyG ships no type information
@@ -92,12 +86,12 @@ class InteractionConv(MessagePassing):  # PyG ships no type information
     ) -> None:
         kwargs.setdefault("aggr", "sum")
         super().__init__(**kwargs)
-        check_channels("in_channels", in_channels, 1)
-        check_channels("out_channels", out_channels, 1)
-        check_channels("hidden_channels", hidden_channels, 1)
-        check_channels("edge_dim", edge_dim, 0)
+        check_int(in_channels, "in_channels", 1)
+        check_int(out_channels, "out_channels", 1)
+        check_int(hidden_channels, "hidden_channels", 1)
+        check_int(edge_dim, "edge_dim", 0)
         if node_channels is not None:
-            check_channels("node_channels", node_channels, 0)
+            check_int(node_channels, "node_channels", 0)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.hidden_channels = hidden_channels
@@ -122,7 +116,7 @@ class InteractionConv(MessagePassing):  # PyG ships no type information
     def forward(
         self,
         x: Tensor,
-        edge_index: Adj,
+        edge_index: Tensor,
         edge_attr: OptTensor = None,
         u: OptTensor = None,
     ) -> Tensor:

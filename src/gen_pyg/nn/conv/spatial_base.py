@@ -7,22 +7,25 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.nn import MessagePassing
 
-from gen_pyg._validation import check_finite, check_index, checked_inputs
+from gen_pyg._validation import check_points, check_same_float, run_trusted, shape_of
 from gen_pyg.nn.representation import (
+    DenseSizes,
     Representation,
     check_assignment_inputs,
     get_representation,
 )
-from gen_pyg.ops.sparse import spmm
+from gen_pyg.ops._sparse import spmm
 from gen_pyg.typing import Assignment
 
 BACKENDS = ("auto", "fused", "propagate")
 
 
-def _check_assignment(assignment: object, num_points: int, num_nodes: int, point_name: str
-                      ) -> None:
-    """A precomputed ``(point_index, node_index, weight)`` fits ``num_points`` and
-    ``num_nodes``."""
+def _check_assignment(assignment: object, point_pos: object, node_pos: object,
+                      point_name: str) -> None:
+    """A precomputed ``(point_index, node_index, weight)`` of tensors (shapes and types; its
+    indices are trusted)."""
+    check_points(point_pos, point_name, finite=False)
+    check_points(node_pos, "node_pos", finite=False)
     if not (isinstance(assignment, (tuple, list)) and len(assignment) == 3
             and all(isinstance(t, Tensor) for t in assignment)):
         raise TypeError("assignment must be a tuple (point_index, node_index, weight) of tensors")
@@ -36,8 +39,17 @@ def _check_assignment(assignment: object, num_points: int, num_nodes: int, point
     for t, name in ((point, "point_index"), (node, "node_index")):
         if t.dtype != torch.long:
             raise TypeError(f"assignment {name} must be a torch.long tensor, got {t.dtype}")
-    check_index(point, num_points, "assignment point_index", f"{point_name} has {num_points} rows")
-    check_index(node, num_nodes, "assignment node_index", f"node_pos has {num_nodes} rows")
+
+
+def _padded_rows(batch: Tensor | None, rows: int, num_examples: int, width: int) -> Tensor:
+    """Slot of every row in a ``[num_examples * width]`` padding of sorted examples (the
+    layout of :func:`~torch_geometric.utils.to_dense_batch`), without a device sync."""
+    device = batch.device if batch is not None else None
+    b = torch.zeros(rows, dtype=torch.long, device=device) if batch is None else batch
+    counts = torch.zeros(num_examples, dtype=torch.long, device=b.device).scatter_add_(
+        0, b, torch.ones_like(b))
+    start = torch.cumsum(counts, 0) - counts
+    return torch.arange(rows, device=b.device) - start[b] + b * width
 
 
 class SpatialAggregation(MessagePassing):
@@ -50,7 +62,7 @@ class SpatialAggregation(MessagePassing):
     representation (``backend="propagate"``, any aggregation). With sum aggregation a fused
     backend computes the same thing faster: dense representations (dense
     :class:`SoftNearest`) as one batched matrix product, sparse ones with the chunked
-    :func:`~gen_pyg.ops.spmm`, which keeps no :math:`(M, F)` message tensor for the backward
+    chunked sparse-dense product, which keeps no :math:`(M, F)` message tensor for the backward
     pass. ``backend="auto"`` picks the fused one whenever it applies.
 
     Args:
@@ -110,30 +122,26 @@ class SpatialAggregation(MessagePassing):
         mesh: Data | None,
         assignment: Assignment | None,
         point_name: str,
+        sizes: DenseSizes | None = None,
     ) -> Tensor:
-        """Check the public arguments (``point_name`` is ``point_pos`` or ``query_pos``), then
-        apply the weights; the representation function does not scan them again."""
-        check_assignment_inputs(point_pos, node_pos, point_batch, node_batch, point_name)
+        """Check the shapes and types of the public arguments (``point_name`` is ``point_pos``
+        or ``query_pos``), then apply the weights. Values are trusted, as in PyG's layers: no
+        scan and no device sync here, and the representation function skips its scans."""
         rows, per = (
             (point_pos.size(0), f"point of {point_name}") if to_nodes
             else (node_pos.size(0), "node of node_pos")
         )
         if not isinstance(x, Tensor) or x.dim() != 2 or x.size(0) != rows:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"x must have shape [{rows}, F] (one row per {per}), got {shape}")
-        if x.dtype != point_pos.dtype:
-            raise TypeError(
-                f"x has dtype {x.dtype} but {point_name} has {point_pos.dtype}; convert one"
-            )
-        if x.device != point_pos.device:
-            raise ValueError(f"x is on {x.device} but {point_name} is on {point_pos.device}")
-        check_finite(x, "x")
-        if assignment is not None:
-            _check_assignment(assignment, point_pos.size(0), node_pos.size(0), point_name)
-        with checked_inputs():
-            return self._apply_weights(
-                x, to_nodes, point_pos, node_pos, point_batch, node_batch, mesh, assignment
-            )
+            raise ValueError(f"x must have shape [{rows}, F] (one row per {per}), got "
+                             f"{shape_of(x)}")
+        if assignment is None:
+            run_trusted(check_assignment_inputs, point_pos, node_pos, point_batch, node_batch,
+                        point_name)
+        else:
+            _check_assignment(assignment, point_pos, node_pos, point_name)
+        check_same_float(x, "x", point_pos, point_name)
+        return run_trusted(self._apply_weights, x, to_nodes, point_pos, node_pos, point_batch,
+                           node_batch, mesh, assignment, sizes)
 
     def _apply_weights(
         self,
@@ -145,25 +153,35 @@ class SpatialAggregation(MessagePassing):
         node_batch: Tensor | None,
         mesh: Data | None,
         assignment: Assignment | None,
+        sizes: DenseSizes | None = None,
     ) -> Tensor:
         """:math:`W^\\top x` (points to nodes) if :obj:`to_nodes`, else :math:`W x`."""
         if assignment is None and self.fused:
-            dense = self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh)
+            dense = (self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh,
+                                               sizes) if sizes is not None else
+                     self.representation.dense(point_pos, node_pos, point_batch, node_batch, mesh))
             if dense is not None:
                 weight, point_mask, node_mask = dense
                 src_mask, dst_mask = (
                     (point_mask, node_mask) if to_nodes else (node_mask, point_mask)
                 )
                 w = weight.transpose(1, 2) if to_nodes else weight
-                if bool(src_mask.all()):  # no padding: a view, not a copy
-                    padded = x.reshape(src_mask.shape + x.shape[1:])
+                src_batch, dst_batch = (
+                    (point_batch, node_batch) if to_nodes else (node_batch, point_batch)
+                )
+                if src_mask is None:  # no padding: a view, not a copy
+                    padded = x.reshape(w.shape[:1] + w.shape[2:] + x.shape[1:])
                 else:
-                    padded = x.new_zeros(src_mask.shape + x.shape[1:])
-                    padded[src_mask] = x
+                    # rows to their padded slots by index, not by boolean mask: no sync
+                    rows = _padded_rows(src_batch, x.size(0), *src_mask.shape)
+                    padded = x.new_zeros((src_mask.numel(), *x.shape[1:])).index_copy(
+                        0, rows, x).view(src_mask.shape + x.shape[1:])
                 blocks = torch.bmm(w, padded)
-                if bool(dst_mask.all()):
-                    return blocks.view(-1, blocks.size(-1))
-                return blocks[dst_mask]
+                flat = blocks.reshape(-1, blocks.size(-1))
+                if dst_mask is None:
+                    return flat
+                num_dst = node_pos.size(0) if to_nodes else point_pos.size(0)
+                return flat.index_select(0, _padded_rows(dst_batch, num_dst, *dst_mask.shape))
         if assignment is None:
             assignment = self.representation(point_pos, node_pos, point_batch, node_batch, mesh)
         point, node, weight = assignment

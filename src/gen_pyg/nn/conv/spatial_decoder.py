@@ -6,7 +6,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from gen_pyg.nn.conv.spatial_base import SpatialAggregation
-from gen_pyg.nn.representation import Representation
+from gen_pyg.nn.representation import DenseSizes, Representation
 from gen_pyg.typing import Assignment
 
 
@@ -17,22 +17,23 @@ class SpatialDecoder(SpatialAggregation):
     .. math::
         \mathbf{z}(x) = \sum_{n} r(x)_n \, \mathbf{z}^{T}_n .
 
-    Unlike :func:`torch_geometric.nn.knn_interpolate`, the weights are differentiable with
-    respect to node and query positions.
+    The arguments come in the order of :func:`torch_geometric.nn.knn_interpolate` (features,
+    their positions, the query positions, then the batch vectors in the same order); unlike
+    it, the weights are differentiable with respect to node and query positions.
 
     Args:
         representation (Representation or str, optional): the representation function or its
             registry name. (default: :obj:`"soft_nearest"`)
 
     Shapes:
-        - **input:** node features :math:`(N, F)`, query positions :math:`(Q, D)`, node
-          positions :math:`(N, D)`, batch vectors :math:`(Q)`, :math:`(N)`
+        - **input:** node features :math:`(N, F)`, node positions :math:`(N, D)`, query
+          positions :math:`(Q, D)`, batch vectors :math:`(N)`, :math:`(Q)`
         - **output:** query features :math:`(Q, F)`
 
     Example:
         >>> dec = SpatialDecoder(SoftNearest(k=1))
         >>> nodes = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
-        >>> dec(torch.tensor([[2.0], [3.0]]), torch.tensor([[0.9, 0.0]]), nodes).tolist()
+        >>> dec(torch.tensor([[2.0], [3.0]]), nodes, torch.tensor([[0.9, 0.0]])).tolist()
         [[3.0]]
     """
 
@@ -44,18 +45,21 @@ class SpatialDecoder(SpatialAggregation):
     def forward(
         self,
         x: Tensor,
-        query_pos: Tensor,
         node_pos: Tensor,
-        query_batch: Tensor | None = None,
+        query_pos: Tensor,
         node_batch: Tensor | None = None,
+        query_batch: Tensor | None = None,
         mesh: Data | None = None,
         assignment: Assignment | None = None,
+        sizes: DenseSizes | None = None,
     ) -> Tensor:
-        """Query features from node states; pass a precomputed :obj:`assignment` to skip the
-        representation function."""
+        """Query features from the node states :obj:`x` at :obj:`node_pos`; pass a
+        precomputed :obj:`assignment` ``(query_index, node_index, weight)`` to skip the
+        representation function; :obj:`sizes` (:func:`~gen_pyg.nn.representation.dense_sizes`)
+        spares a dense representation reading its block sizes back from the device."""
         return self._forward(
-            x, False, query_pos, node_pos, query_batch, node_batch, mesh, assignment, "query_pos"
-        )
+            x, False, query_pos, node_pos, query_batch, node_batch, mesh, assignment, "query_pos",
+            sizes)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.representation}, backend={self.backend!r})"

@@ -6,7 +6,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from gen_pyg.nn.conv.spatial_base import SpatialAggregation
-from gen_pyg.nn.representation import Representation
+from gen_pyg.nn.representation import DenseSizes, Representation
 from gen_pyg.typing import Assignment
 
 
@@ -57,12 +57,14 @@ class SpatialEncoder(SpatialAggregation):
         node_batch: Tensor | None = None,
         mesh: Data | None = None,
         assignment: Assignment | None = None,
+        sizes: DenseSizes | None = None,
     ) -> Tensor:
         """Node states from point features; pass a precomputed :obj:`assignment` to skip the
-        representation function."""
+        representation function; :obj:`sizes` (:func:`~gen_pyg.nn.representation.dense_sizes`)
+        spares a dense representation reading its block sizes back from the device."""
         return self._forward(
-            x, True, point_pos, node_pos, point_batch, node_batch, mesh, assignment, "point_pos"
-        )
+            x, True, point_pos, node_pos, point_batch, node_batch, mesh, assignment, "point_pos",
+            sizes)
 
     def __repr__(self) -> str:
         return (

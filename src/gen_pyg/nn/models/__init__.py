@@ -3,7 +3,6 @@ Neural Process baseline, a per-node interaction network, the scene-retrieval mod
 wrappers of them."""
 
 from gen_pyg.nn.models.gen import GEN
-from gen_pyg.nn.models.input_offset import InputOffset
 from gen_pyg.nn.models.interaction_network import InteractionNetwork
 from gen_pyg.nn.models.neural_process import NeuralProcess
 from gen_pyg.nn.models.scene import (
@@ -18,7 +17,6 @@ from gen_pyg.nn.models.symmetry_average import SymmetryAverage
 __all__ = [
     "GEN",
     "ImageEmbedder",
-    "InputOffset",
     "InteractionNetwork",
     "NeuralProcess",
     "PoseImageEncoder",

@@ -12,33 +12,42 @@ from torch_geometric.nn import global_add_pool
 from torch_geometric.utils import degree
 
 from gen_pyg._validation import (
+    check_choice,
     check_device,
-    check_dtype,
+    check_edge_index,
     check_index,
+    check_int,
     check_points,
-    checked_inputs,
     parameter_device,
     parameter_dtype,
+    run_trusted,
     shape_of,
 )
 from gen_pyg.mesh.diameter import graph_diameter
 from gen_pyg.nn._checks import (
+    DATA_NAMES,
+    TENSOR_NAMES,
     batch_vector,
-    check_function_samples,
+    check_example_index,
     check_nonempty,
     check_num_steps,
-    check_positive_ints,
-    example_index,
+    check_samples,
+    infer_batch_size,
     num_examples,
     steps_from_diameter,
 )
-from gen_pyg.nn.conv.gen_conv import BACKENDS as CONV_BACKENDS
-from gen_pyg.nn.conv.gen_conv import FUSED_AGGRS, GENConv, norm_position
+from gen_pyg.nn._function_heads import FunctionHeads, as_channel_list
+from gen_pyg.nn._mlp import mlp, reset_mlp
+from gen_pyg.nn.conv.element_conv import BACKENDS as CONV_BACKENDS
+from gen_pyg.nn.conv.element_conv import FUSED_AGGRS, NORMS, ElementConv
 from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
-from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
-from gen_pyg.nn.mlp import mlp, reset_mlp
-from gen_pyg.nn.representation import Representation, get_representation
+from gen_pyg.nn.representation import (
+    DenseSizes,
+    Representation,
+    dense_sizes,
+    get_representation,
+)
 
 READOUTS = ("interpolate", "sum")
 #: Aggregations of the spatial encoder (``encoder_aggr``).
@@ -67,13 +76,18 @@ def _list_shared_representation_once(
 def _share_representation_on_load(
     module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
 ) -> None:
-    # state dicts that list the shared tensors three times (earlier checkpoints) load unchanged
+    # the state dict lists the shared tensors once, under "representation."; strict loading
+    # expects them under the encoder and decoder that share the module too
     if not _shares_representation(module):
         return
     own = prefix + "representation."
     for key in [k for k in state_dict if k.startswith(own)]:
         for shared in _SHARED_REPRESENTATION:
             state_dict.setdefault(prefix + shared + key[len(own):], state_dict[key])
+
+
+#: The tensors of a Data call, in the order of :meth:`GEN.forward`'s first ten arguments.
+_DataArgs = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]
 
 
 class GEN(torch.nn.Module):
@@ -85,7 +99,7 @@ class GEN(torch.nn.Module):
 
     .. math::
         \mathbf{z}^0_n &= \sum_p r(x_p)_n \, e_{i_p}(s_p, x_p) \\
-        \mathbf{z}^{t+1} &= \mathrm{GENConv}(\mathbf{z}^{t}), \quad t = 0, \dots, T-1 \\
+        \mathbf{z}^{t+1} &= \mathrm{ElementConv}(\mathbf{z}^{t}), \quad t = 0, \dots, T-1 \\
         \hat{g}_j(x_q) &= d_j\Big(\sum_n r(x_q)_n \, \mathbf{z}^T_n,\; x_q\Big)
 
     with encoders :math:`e_i`, decoders :math:`d_j`, a representation function :math:`r` and
@@ -104,12 +118,13 @@ class GEN(torch.nn.Module):
     :obj:`readout="sum"` the node states are summed per example and decoded once (one
     answer per example).
 
-    Each example is a :class:`~torch_geometric.data.Data` with the mesh (:obj:`pos` :math:`[N, D]`,
-    :obj:`edge_index`), the inputs (:obj:`input_pos` :math:`[P, D]`, :obj:`input_x`
-    :math:`[P, \max_i c_i]`, and :obj:`input_fn` :math:`[P]` when there are several input
-    functions) and the queries (:obj:`query_pos` :math:`[Q, D]`, and :obj:`query_fn` when there
-    are several output functions). Batch examples with
-    ``DataLoader(..., follow_batch=["input_pos", "query_pos"])``; one batch may mix meshes of
+    :meth:`forward` takes tensors, in PyG's order (values, then positions): the inputs
+    (:obj:`input_x` :math:`[P, \max_i c_i]`, :obj:`input_pos` :math:`[P, D]`), the mesh
+    (:obj:`pos` :math:`[N, D]`, :obj:`edge_index`), the queries (:obj:`query_pos`
+    :math:`[Q, D]`), function ids where there are several functions, and batch vectors. It also
+    takes a :class:`~torch_geometric.data.Data` holding those tensors under the same names
+    (:meth:`forward_data`); batch such examples with
+    ``DataLoader(..., follow_batch=["input_pos", "query_pos"])``. One batch may mix meshes of
     different sizes and examples with different numbers of inputs and queries.
 
     The defaults are the paper's Poisson sizes (appendix A.2).
@@ -121,7 +136,7 @@ class GEN(torch.nn.Module):
             decoder each. (default: :obj:`1`)
         pos_dim (int, optional): dimension :math:`D` of the space. (default: :obj:`2`)
         latent_channels (int, optional): node state size. (default: :obj:`32`)
-        message_channels (int, optional): message size of :class:`GENConv`. (default: :obj:`16`)
+        message_channels (int, optional): message size of :class:`ElementConv`. (default: :obj:`16`)
         edge_hidden_channels (int, optional): hidden width of the edge module. (default: :obj:`48`)
         node_hidden_channels (int, optional): hidden width of the node module. (default: :obj:`64`)
         encoder_hidden_channels (int, optional): hidden width of the encoders. (default: :obj:`48`)
@@ -133,18 +148,18 @@ class GEN(torch.nn.Module):
             encoder and decoder. (default: :obj:`"soft_nearest"`, dense)
         readout (str, optional): :obj:`"interpolate"` or :obj:`"sum"`. (default:
             :obj:`"interpolate"`)
-        aggr (str, optional): aggregation of :class:`GENConv` (any PyG aggregation).
+        aggr (str, optional): aggregation of :class:`ElementConv` (any PyG aggregation).
             (default: :obj:`"sum"`)
         encoder_aggr (str, optional): aggregation of the weighted samples onto the nodes by
             :class:`SpatialEncoder`: ``"sum"`` (the paper's) or ``"mean"``, ``"max"``,
             ``"min"`` over each node's samples; ``"mean"`` keeps node states on the same
             scale on finer meshes, where each node gets fewer samples. (default: :obj:`"sum"`)
-        conv_backend (str, optional): :class:`GENConv`'s backend, ``"auto"``, ``"fused"`` or
+        conv_backend (str, optional): :class:`ElementConv`'s backend, ``"auto"``, ``"fused"`` or
             ``"propagate"`` (needed for double backward). (default: :obj:`"auto"`)
-        norm (bool or str, optional): layer normalisation in :class:`GENConv`: ``True`` or
+        norm (str, optional): layer normalisation in :class:`ElementConv`:
             ``"post"`` (the paper's), ``"pre"`` (pre-norm, which keeps training on meshes
             that need many rounds; the states are normalised once more after the last round)
-            or ``False``. (default: :obj:`True`)
+            or ``"none"``. (default: :obj:`"post"`)
         encode_pos (bool, optional): feed sample positions to the encoders. (default: :obj:`True`)
         decode_pos (bool, optional): feed query positions to the decoders. (default: :obj:`True`)
         relative_pos (bool, optional): encode and decode per (point, node) pair of the
@@ -156,8 +171,10 @@ class GEN(torch.nn.Module):
             hidden layer and its output) with :obj:`relative_pos=True`. (default: :obj:`64`)
 
     Shapes:
-        - **input:** a :class:`~torch_geometric.data.Data` or
-          :class:`~torch_geometric.data.Batch` as described above
+        - **input:** samples :math:`(P, C_{in})` at :math:`(P, D)`, mesh nodes :math:`(N, D)`
+          with edges :math:`(2, E)`, queries :math:`(Q, D)`, batch vectors :math:`(P)`,
+          :math:`(N)`, :math:`(Q)`; or a :class:`~torch_geometric.data.Data` /
+          :class:`~torch_geometric.data.Batch` holding them
         - **output:** :math:`(Q, \max_j c'_j)` predictions at the queries, or
           :math:`(B, \max_j c'_j)` with :obj:`readout="sum"`
 
@@ -166,7 +183,10 @@ class GEN(torch.nn.Module):
         >>> data = Data(pos=torch.rand(4, 2), edge_index=torch.tensor([[0, 1], [1, 0]]),
         ...             input_pos=torch.rand(5, 2), input_x=torch.rand(5, 1),
         ...             query_pos=torch.rand(3, 2))
-        >>> GEN(num_steps=2)(data).shape
+        >>> model = GEN(num_steps=2)
+        >>> model(data).shape
+        torch.Size([3, 1])
+        >>> model(data.input_x, data.input_pos, data.pos, data.edge_index, data.query_pos).shape
         torch.Size([3, 1])
     """
 
@@ -185,7 +205,7 @@ class GEN(torch.nn.Module):
         representation: Representation | str = "soft_nearest",
         readout: str = "interpolate",
         aggr: str = "sum",
-        norm: bool | str = True,
+        norm: str = "post",
         encode_pos: bool = True,
         decode_pos: bool = True,
         conv_backend: str = "auto",
@@ -196,28 +216,24 @@ class GEN(torch.nn.Module):
         super().__init__()
         self.in_channels = as_channel_list(in_channels, "in_channels")
         self.out_channels = as_channel_list(out_channels, "out_channels")
-        check_positive_ints(
-            pos_dim=pos_dim,
-            latent_channels=latent_channels,
-            message_channels=message_channels,
-            edge_hidden_channels=edge_hidden_channels,
-            node_hidden_channels=node_hidden_channels,
-            encoder_hidden_channels=encoder_hidden_channels,
-            decoder_hidden_channels=decoder_hidden_channels,
-            pair_hidden_channels=pair_hidden_channels,
-        )
+        for name, value in (
+            ("pos_dim", pos_dim), ("latent_channels", latent_channels),
+            ("message_channels", message_channels), ("edge_hidden_channels", edge_hidden_channels),
+            ("node_hidden_channels", node_hidden_channels),
+            ("encoder_hidden_channels", encoder_hidden_channels),
+            ("decoder_hidden_channels", decoder_hidden_channels),
+            ("pair_hidden_channels", pair_hidden_channels),
+        ):
+            check_int(value, name)
         if num_steps is not None:
             check_num_steps(num_steps, "num_steps")
-        if readout not in READOUTS:
-            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
-        if conv_backend not in CONV_BACKENDS:
-            raise ValueError(f"conv_backend must be one of {CONV_BACKENDS}, got {conv_backend!r}")
+        check_choice(readout, "readout", READOUTS)
+        check_choice(conv_backend, "conv_backend", CONV_BACKENDS)
         if conv_backend == "fused" and aggr not in FUSED_AGGRS:
             raise ValueError(f"conv_backend='fused' needs aggr in {FUSED_AGGRS}, got {aggr!r}; "
                              "use conv_backend='auto' or 'propagate'")
-        if encoder_aggr not in ENCODER_AGGRS:
-            raise ValueError(f"encoder_aggr must be one of {ENCODER_AGGRS}, got {encoder_aggr!r}")
-        norm_at = norm_position(norm)
+        check_choice(encoder_aggr, "encoder_aggr", ENCODER_AGGRS)
+        check_choice(norm, "norm", NORMS)
         for name, flag in (("encode_pos", encode_pos), ("decode_pos", decode_pos),
                            ("relative_pos", relative_pos)):
             if not isinstance(flag, bool):
@@ -238,7 +254,7 @@ class GEN(torch.nn.Module):
         )
         self.representation = get_representation(representation)
         self.spatial_encoder = SpatialEncoder(self.representation, aggr=encoder_aggr)
-        self.conv = GENConv(
+        self.conv = ElementConv(
             latent_channels,
             message_channels=message_channels,
             edge_hidden_channels=edge_hidden_channels,
@@ -249,7 +265,7 @@ class GEN(torch.nn.Module):
             backend=conv_backend,
         )
         # pre-norm leaves the states of the last round un-normalised: one norm after it
-        self.final_norm = torch.nn.LayerNorm(latent_channels) if norm_at == "pre" else None
+        self.final_norm = torch.nn.LayerNorm(latent_channels) if norm == "pre" else None
         self.spatial_decoder = SpatialDecoder(self.representation)
         # the encoder and decoder hold the shared representation too: the state dict lists its
         # tensors once, as "representation.*", and loading gives them back to both
@@ -282,8 +298,93 @@ class GEN(torch.nn.Module):
             self.final_norm.reset_parameters()
         self.decoders.reset_parameters()
 
-    # ------------------------------------------------------------------ checks
-    def _check(self, data: Data) -> tuple[Tensor, Tensor, Tensor]:
+    # ------------------------------------------------------------------ the entry points
+    def forward(
+        self,
+        input_x: Tensor | Data,
+        input_pos: Tensor | None = None,
+        pos: Tensor | None = None,
+        edge_index: Tensor | None = None,
+        query_pos: Tensor | None = None,
+        input_fn: Tensor | None = None,
+        query_fn: Tensor | None = None,
+        input_batch: Tensor | None = None,
+        batch: Tensor | None = None,
+        query_batch: Tensor | None = None,
+        num_steps: int | None = None,
+        batch_size: int | None = None,
+        mesh: Data | None = None,
+    ) -> Tensor:
+        r"""Predictions at :obj:`query_pos` (or one per example with :obj:`readout="sum"`).
+
+        The inputs are checked here, once (shapes, dtypes, devices, index ranges and, unless
+        :func:`~gen_pyg.set_value_checks` turned them off, finite values); the layers inside
+        trust them. A :class:`~torch_geometric.data.Data` or
+        :class:`~torch_geometric.data.Batch` as the only argument is :meth:`forward_data`.
+
+        Args:
+            input_x (Tensor): sample values :math:`(P, \max_i c_i)`.
+            input_pos (Tensor): sample positions :math:`(P, D)`.
+            pos (Tensor): mesh node positions :math:`(N, D)`.
+            edge_index (Tensor): mesh edges :math:`(2, E)`.
+            query_pos (Tensor, optional): query positions :math:`(Q, D)` (needed by
+                :obj:`readout="interpolate"`). (default: :obj:`None`)
+            input_fn (Tensor, optional): input function of every sample :math:`(P,)`, needed
+                with several input functions. (default: :obj:`None`)
+            query_fn (Tensor, optional): output function of every query :math:`(Q,)`, needed
+                with several output functions. (default: :obj:`None`)
+            input_batch (Tensor, optional): example of every sample :math:`(P,)`.
+                (default: :obj:`None`, one example)
+            batch (Tensor, optional): example of every node :math:`(N,)`.
+                (default: :obj:`None`)
+            query_batch (Tensor, optional): example of every query :math:`(Q,)`.
+                (default: :obj:`None`)
+            num_steps (int, optional): message-passing rounds for this call; :obj:`None` uses
+                the model's :obj:`num_steps`, else the mesh diameter. (default: :obj:`None`)
+            batch_size (int, optional): number of examples. (default: :obj:`None`, from the
+                batch vectors)
+            mesh (Data, optional): the mesh's extra attributes for representation functions
+                that need more than node positions (:obj:`face` for :class:`Barycentric`,
+                grid metadata for :class:`Bilinear`). (default: :obj:`None`)
+        """
+        if isinstance(input_x, Data):
+            rest = (input_pos, pos, edge_index, query_pos, input_fn, query_fn, input_batch, batch,
+                    query_batch, num_steps, batch_size, mesh)
+            if any(v is not None for v in rest):
+                raise TypeError("GEN takes either a Data/Batch alone or tensors, not both")
+            return self.forward_data(input_x)
+        for key, value in (("input_pos", input_pos), ("pos", pos), ("edge_index", edge_index)):
+            if value is None:
+                raise ValueError(f"GEN input is missing '{key}'")
+        assert input_pos is not None and pos is not None and edge_index is not None
+        if batch_size is None:
+            batch_size = infer_batch_size(input_batch, batch, query_batch)
+        check_int(batch_size, "batch_size")
+        self._check_inputs(TENSOR_NAMES, input_x, input_pos, pos, edge_index, query_pos,
+                           input_fn, query_fn, input_batch, batch, query_batch, batch_size)
+        if num_steps is not None:
+            steps = check_num_steps(num_steps, "num_steps")
+        else:
+            steps = self._default_steps(None, pos, edge_index, batch, "diameter")
+        return self._trusted_run(input_x, input_pos, pos, edge_index, query_pos, input_fn,
+                                 query_fn, input_batch, batch, query_batch, steps, batch_size,
+                                 mesh, self._dense_sizes(input_x, pos, query_pos, input_batch,
+                                                         batch, query_batch, batch_size))
+
+    def forward_data(self, data: Data) -> Tensor:
+        """:meth:`forward` on a :class:`~torch_geometric.data.Data` (or a
+        :class:`~torch_geometric.data.Batch` made with ``follow_batch=["input_pos",
+        "query_pos"]``) holding the tensors under their names; :obj:`data.diameter`, where
+        present, gives the number of rounds. Errors name ``data.<attribute>``."""
+        args = self._data_args(data)
+        batch_size = num_examples(data)
+        self._check_inputs(DATA_NAMES, *args, batch_size)
+        input_x, _, pos, _, query_pos, _, _, input_batch, batch, query_batch = args
+        sizes = self._dense_sizes(input_x, pos, query_pos, input_batch, batch, query_batch,
+                                  batch_size)
+        return self._trusted_run(*args, self.steps_for(data), batch_size, data, sizes)
+
+    def _data_args(self, data: Data) -> _DataArgs:
         if not isinstance(data, Data):
             raise TypeError(f"GEN input must be a torch_geometric Data or Batch, got "
                             f"{type(data).__name__}")
@@ -292,27 +393,72 @@ class GEN(torch.nn.Module):
             raise ValueError(
                 "GEN input is missing 'data.query_pos' (needed by readout='interpolate')"
             )
-        for key in ("pos", "edge_index"):
+        for key in ("pos", "edge_index", "input_pos", "input_x"):
             if getattr(data, key, None) is None:
                 raise ValueError(f"GEN input is missing 'data.{key}'")
+        query_pos = data.query_pos if queries else None
+        input_batch = batch_vector(data, "input_pos", data.input_pos.size(0))
+        query_batch = (batch_vector(data, "query_pos", query_pos.size(0))
+                       if isinstance(query_pos, Tensor) else None)
+        return (data.input_x, data.input_pos, data.pos, data.edge_index, query_pos,
+                getattr(data, "input_fn", None), getattr(data, "query_fn", None),
+                input_batch, getattr(data, "batch", None), query_batch)
+
+    def _check_inputs(self, names: dict[str, str], input_x: object, input_pos: object,
+                      pos: object, edge_index: object, query_pos: object, input_fn: object,
+                      query_fn: object, input_batch: Tensor | None, batch: Tensor | None,
+                      query_batch: Tensor | None, batch_size: int) -> None:
+        """Every check of the entry point, naming the arguments as ``names`` says."""
+        if self.readout == "interpolate" and query_pos is None:
+            raise ValueError(f"GEN input is missing '{names['query_pos']}' (needed by "
+                             "readout='interpolate')")
         dtype, device = parameter_dtype(self), parameter_device(self)
-        pos = check_points(data.pos, "data.pos", dim=self.pos_dim, finite=False)
-        check_dtype(pos, "data.pos", dtype)
-        check_device(pos, "data.pos", device)
-        ei = data.edge_index
-        if (not isinstance(ei, Tensor) or ei.dim() != 2 or ei.size(0) != 2
-                or ei.dtype != torch.long):
-            got = f"{tuple(ei.shape)} {ei.dtype}" if isinstance(ei, Tensor) else type(ei).__name__
-            raise ValueError(f"data.edge_index must be a long tensor [2, E], got {got}")
-        check_device(ei, "data.edge_index", device)
-        input_batch = check_function_samples(
-            data, "GEN", self.in_channels, self.out_channels, self.pos_dim, queries, dtype,
-            device, more=[(pos, "data.pos")],
-        )
-        check_index(ei, pos.size(0), "data.edge_index", f"data.pos has {pos.size(0)} rows")
-        node_batch = example_index(data, "pos", pos.size(0))
-        check_nonempty(node_batch, num_examples(data), "nodes (data.pos)")
-        return pos, node_batch, input_batch
+        nodes = check_points(pos, names["pos"], dim=self.pos_dim, finite=False)
+        ei = check_edge_index(edge_index, names["edge_index"])
+        check_device(ei, names["edge_index"], device)
+        check_samples("GEN", names, self.in_channels, self.out_channels, self.pos_dim, input_x,
+                      input_pos, query_pos if self.readout == "interpolate" else None, input_fn,
+                      query_fn, input_batch, query_batch, batch_size, dtype, device,
+                      more=[(nodes, names["pos"])])
+        check_index(ei, nodes.size(0), names["edge_index"],
+                    f"{names['pos']} has {nodes.size(0)} rows")
+        check_example_index(batch, nodes.size(0), names["batch"], batch_size)
+        check_nonempty(batch, nodes.size(0), batch_size, f"nodes ({names['pos']})")
+
+    def _dense_sizes(self, input_x: Tensor, pos: Tensor, query_pos: Tensor | None,
+                     input_batch: Tensor | None, batch: Tensor | None,
+                     query_batch: Tensor | None, batch_size: int,
+                     ) -> tuple[DenseSizes | None, DenseSizes | None]:
+        """The padded block sizes of a dense representation for the encoder and the decoder,
+        read at the entry point so that no layer reads them back (None for one example, or
+        where the representation has no dense form)."""
+        if (all(b is None for b in (input_batch, batch, query_batch))
+                or type(self.representation).dense is Representation.dense
+                or self.relative_pos):
+            return None, None
+
+        def rows(vec: Tensor | None, n: int) -> Tensor:
+            return vec if vec is not None else pos.new_zeros(n, dtype=torch.long)
+
+        nodes = rows(batch, pos.size(0))
+        encoder = dense_sizes(rows(input_batch, input_x.size(0)), nodes, batch_size)
+        if query_pos is None or self.readout != "interpolate":
+            return encoder, None
+        return encoder, dense_sizes(rows(query_batch, query_pos.size(0)), nodes, batch_size)
+
+    def _trusted_run(self, *args: Any) -> Tensor:
+        return run_trusted(self._run, *args)  # the layers trust what the entry point checked
+
+    def _run(self, input_x: Tensor, input_pos: Tensor, pos: Tensor, edge_index: Tensor,
+             query_pos: Tensor | None, input_fn: Tensor | None, query_fn: Tensor | None,
+             input_batch: Tensor | None, batch: Tensor | None, query_batch: Tensor | None,
+             steps: int, batch_size: int, mesh: Data | None,
+             sizes: tuple[DenseSizes | None, DenseSizes | None] = (None, None)) -> Tensor:
+        z = self._encode(input_x, input_pos, pos, edge_index, input_fn, input_batch, batch, mesh,
+                         sizes[0])
+        z = self._process(z, pos, edge_index, steps)
+        return self._decode(z, pos, edge_index, query_pos, query_fn, batch, query_batch,
+                            batch_size, mesh, sizes[1])
 
     # ----------------------------------------------------------------- stages
     @staticmethod
@@ -331,101 +477,106 @@ class GEN(torch.nn.Module):
         inf = torch.full((pos.size(0),), torch.inf, dtype=pos.dtype, device=pos.device)
         shortest = inf.scatter_reduce(0, dst, length, reduce="amin")
         has_edge = torch.isfinite(shortest)
-        fallback = shortest[has_edge].mean() if bool(has_edge.any()) else pos.new_ones(())
+        # the mean of the nodes with edges, 1 without any: no device sync
+        count = has_edge.sum()
+        mean = torch.where(has_edge, shortest, 0.0).sum() / count.clamp(min=1)
+        fallback = torch.where(count > 0, mean, torch.ones_like(mean))
         return torch.where(has_edge, shortest, fallback)
 
-    def _offsets(self, points: Tensor, pos: Tensor, point: Tensor, node: Tensor,
-                 data: Data) -> Tensor:
+    def _offsets(self, points: Tensor, pos: Tensor, edge_index: Tensor, point: Tensor,
+                 node: Tensor) -> Tensor:
         """:math:`(x_p - x_n) / \\ell_n` for the pairs :obj:`(point, node)`."""
-        scale = self.node_scales(pos, data.edge_index)
+        scale = self.node_scales(pos, edge_index)
         return (points[point] - pos[node]) / scale[node].unsqueeze(-1)
+
+    def _default_steps(self, diameter: object, pos: Tensor, edge_index: Tensor,
+                       batch: Tensor | None, name: str) -> int:
+        if self.num_steps is not None:
+            return check_num_steps(self.num_steps, "num_steps")
+        if diameter is None:
+            check_edge_index(edge_index, name.replace("diameter", "edge_index"))
+            diameter = graph_diameter(edge_index, pos.size(0), batch)
+        return steps_from_diameter(diameter, name)
 
     def steps_for(self, data: Data) -> int:
         """The number of message-passing rounds used for ``data`` (at most
-        :obj:`10_000`)."""
-        if self.num_steps is not None:
-            return check_num_steps(self.num_steps, "num_steps")
-        diameter = getattr(data, "diameter", None)
-        if diameter is None:
-            diameter = graph_diameter(
-                data.edge_index, data.pos.size(0), getattr(data, "batch", None)
-            )
-        return steps_from_diameter(diameter)
+        :obj:`10_000`): the model's :obj:`num_steps`, else :obj:`data.diameter`, else the
+        mesh's diameter."""
+        return self._default_steps(getattr(data, "diameter", None), data.pos, data.edge_index,
+                                   getattr(data, "batch", None), "data.diameter")
 
-    def encode(self, data: Data) -> Tensor:
-        """Initial node states :math:`\\mathbf{z}^0` :obj:`[N, latent]`."""
-        pos, node_batch, input_batch = self._check(data)
-        with checked_inputs():  # the layers skip the scans done by _check
-            fn = getattr(data, "input_fn", None)
-            if self.relative_pos:
-                # every (sample, node) pair is encoded as seen from its node, then aggregated
-                # like samples, through an assignment of pair m to its node with its weight
-                point, node, weight = self.representation(
-                    data.input_pos, pos, input_batch, node_batch, data)
-                offset = self._offsets(data.input_pos, pos, point, node, data)
-                extra = (torch.cat([data.input_pos[point], offset], 1) if self.encode_pos
-                         else offset)
-                h = self.encoders(data.input_x[point], extra, None if fn is None else fn[point])
-                pairs = torch.arange(point.numel(), device=point.device)
-                z0: Tensor = self.spatial_encoder(  # batches are in the assignment already
-                    h, data.input_pos[point], pos, assignment=(pairs, node, weight))
-                return z0
-            absolute = data.input_pos if self.encode_pos else None
-            h = self.encoders(data.input_x, absolute, fn)
-            z0 = self.spatial_encoder(
-                h, data.input_pos, pos, input_batch, node_batch, mesh=data
-            )
+    def _encode(self, input_x: Tensor, input_pos: Tensor, pos: Tensor, edge_index: Tensor,
+                input_fn: Tensor | None, input_batch: Tensor | None, batch: Tensor | None,
+                mesh: Data | None, sizes: DenseSizes | None = None) -> Tensor:
+        if self.relative_pos:
+            # every (sample, node) pair is encoded as seen from its node, then aggregated
+            # like samples, through an assignment of pair m to its node with its weight
+            point, node, weight = self.representation(input_pos, pos, input_batch, batch, mesh)
+            offset = self._offsets(input_pos, pos, edge_index, point, node)
+            extra = torch.cat([input_pos[point], offset], 1) if self.encode_pos else offset
+            h = self.encoders(input_x[point], extra, None if input_fn is None else input_fn[point])
+            pairs = torch.arange(point.numel(), device=point.device)
+            z0: Tensor = self.spatial_encoder(  # batches are in the assignment already
+                h, input_pos[point], pos, assignment=(pairs, node, weight))
+            return z0
+        h = self.encoders(input_x, input_pos if self.encode_pos else None, input_fn)
+        z0 = self.spatial_encoder(h, input_pos, pos, input_batch, batch, mesh=mesh, sizes=sizes)
         return z0
 
-    def process(self, z: Tensor, data: Data, num_steps: int | None = None) -> Tensor:
-        """:math:`T` rounds of :class:`GENConv` with shared weights."""
-        steps = self.steps_for(data) if num_steps is None else check_num_steps(
-            num_steps, "num_steps")
+    def _process(self, z: Tensor, pos: Tensor, edge_index: Tensor, steps: int) -> Tensor:
         if steps == 0:
             return z
-        if not isinstance(z, Tensor) or z.dim() != 2:
-            raise ValueError(f"z must be node states [N, {self.latent_channels}], got "
-                             f"{shape_of(z)}")
-        # the mesh is scanned once (skipped inside forward, which checked it), not every round
-        check_index(data.edge_index, z.size(0), "data.edge_index", f"z has {z.size(0)} rows")
-        with checked_inputs():
-            # what depends only on the mesh is computed once for all rounds
-            edge_attr = GENConv.edge_features(data.pos, data.edge_index)
-            in_degree = degree(data.edge_index[1], z.size(0), dtype=z.dtype)
-            for _ in range(steps):
-                z = self.conv(z, data.edge_index, edge_attr=edge_attr, in_degree=in_degree)
+        # what depends only on the mesh is computed once for all rounds
+        geometry = ElementConv.edge_geometry(pos, edge_index)
+        in_degree = degree(edge_index[1], z.size(0), dtype=z.dtype)
+        for _ in range(steps):
+            z = self.conv(z, edge_index, geometry=geometry, in_degree=in_degree)
         if self.final_norm is not None:
             z = self.final_norm(z)
         return z
 
-    def decode(self, z: Tensor, data: Data) -> Tensor:
-        """Predictions at the queries (or per example with :obj:`readout="sum"`)."""
-        node_batch = getattr(data, "batch", None)
+    def _decode(self, z: Tensor, pos: Tensor, edge_index: Tensor, query_pos: Tensor | None,
+                query_fn: Tensor | None, batch: Tensor | None, query_batch: Tensor | None,
+                batch_size: int, mesh: Data | None, sizes: DenseSizes | None = None) -> Tensor:
         if self.readout == "sum":
-            pooled = global_add_pool(z, node_batch, size=num_examples(data))
+            pooled = global_add_pool(z, batch, size=batch_size)
             per_example: Tensor = self.decoders(pooled)
             return per_example
-        query_batch = batch_vector(data, "query_pos", data.query_pos.size(0))
+        assert query_pos is not None
         if self.pair_decoder is not None:
             # d'(z_n, offset of the query from node n) per pair, weighted onto the query
-            point, node, weight = self.representation(
-                data.query_pos, data.pos, query_batch, node_batch, data)
-            offset = self._offsets(data.query_pos, data.pos, point, node, data)
+            point, node, weight = self.representation(query_pos, pos, query_batch, batch, mesh)
+            offset = self._offsets(query_pos, pos, edge_index, point, node)
             pair_states = self.pair_decoder(torch.cat([z[node], offset], 1))
             pairs = torch.arange(point.numel(), device=point.device)
-            zq = self.spatial_decoder(pair_states, data.query_pos, data.pos[node],
+            zq = self.spatial_decoder(pair_states, pos[node], query_pos,
                                       assignment=(point, pairs, weight))
         else:
-            zq = self.spatial_decoder(z, data.query_pos, data.pos, query_batch, node_batch,
-                                      mesh=data)
-        extra = data.query_pos if self.decode_pos else None
-        out: Tensor = self.decoders(zq, extra, getattr(data, "query_fn", None))
+            zq = self.spatial_decoder(z, pos, query_pos, batch, query_batch, mesh=mesh,
+                                      sizes=sizes)
+        out: Tensor = self.decoders(zq, query_pos if self.decode_pos else None, query_fn)
         return out
 
-    def forward(self, data: Data) -> Tensor:
-        z = self.encode(data)  # checks data
-        with checked_inputs():
-            return self.decode(self.process(z, data), data)
+    # ------------------------------------------------- stages on Data (for inspection)
+    def encode(self, data: Data) -> Tensor:
+        """Initial node states :math:`\\mathbf{z}^0` :obj:`[N, latent]` of ``data``
+        (checked as :meth:`forward_data` checks it)."""
+        args = self._data_args(data)
+        self._check_inputs(DATA_NAMES, *args, num_examples(data))
+        input_x, input_pos, pos, edge_index, _, input_fn, _, input_batch, batch, _ = args
+        return run_trusted(self._encode, input_x, input_pos, pos, edge_index, input_fn,
+                           input_batch, batch, data)
+
+    def process(self, z: Tensor, data: Data, num_steps: int | None = None) -> Tensor:
+        """:math:`T` rounds of :class:`ElementConv` with shared weights on ``data``'s mesh."""
+        steps = self.steps_for(data) if num_steps is None else check_num_steps(
+            num_steps, "num_steps")
+        if not isinstance(z, Tensor) or z.dim() != 2 or z.size(1) != self.latent_channels:
+            raise ValueError(f"z must be node states [N, {self.latent_channels}], got "
+                             f"{shape_of(z)}")
+        check_edge_index(data.edge_index, "data.edge_index")
+        check_index(data.edge_index, z.size(0), "data.edge_index", f"z has {z.size(0)} rows")
+        return run_trusted(self._process, z, data.pos, data.edge_index, steps)
 
     def __repr__(self) -> str:
         return (

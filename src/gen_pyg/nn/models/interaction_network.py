@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch_geometric.typing import OptTensor
 
-from gen_pyg.nn.conv.interaction_conv import InteractionConv, check_channels
-from gen_pyg.typing import Adj, OptTensor
+from gen_pyg._validation import check_int
+from gen_pyg.nn.conv.interaction_conv import InteractionConv
 
 __all__ = ["InteractionNetwork"]
 
@@ -69,9 +70,9 @@ class InteractionNetwork(torch.nn.Module):
         relative: bool = True,
     ) -> None:
         super().__init__()
-        check_channels("in_channels", in_channels, 1)
-        check_channels("num_layers", num_layers, 1)
-        check_channels("position_channels", position_channels, 0)
+        check_int(in_channels, "in_channels", 1)
+        check_int(num_layers, "num_layers", 1)
+        check_int(position_channels, "position_channels", 0)
         if position_channels > in_channels:
             raise ValueError(
                 f"'position_channels' ({position_channels}) cannot exceed "
@@ -105,7 +106,7 @@ class InteractionNetwork(torch.nn.Module):
             if isinstance(conv, InteractionConv):
                 conv.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Adj, edge_attr: OptTensor = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: OptTensor = None) -> Tensor:
         """Predicts one output per node."""
         h = x
         u: Tensor | None = x[:, self.position_channels :]

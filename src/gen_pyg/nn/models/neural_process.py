@@ -9,14 +9,21 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import scatter
 
-from gen_pyg._validation import parameter_device, parameter_dtype
+from gen_pyg._validation import (
+    check_choice,
+    check_int,
+    parameter_device,
+    parameter_dtype,
+)
 from gen_pyg.nn._checks import (
+    DATA_NAMES,
+    TENSOR_NAMES,
     batch_vector,
-    check_function_samples,
-    check_positive_ints,
+    check_samples,
+    infer_batch_size,
     num_examples,
 )
-from gen_pyg.nn.function_heads import FunctionHeads, as_channel_list
+from gen_pyg.nn._function_heads import FunctionHeads, as_channel_list
 
 
 class NeuralProcess(torch.nn.Module):
@@ -66,14 +73,11 @@ class NeuralProcess(torch.nn.Module):
         aggr: str = "mean",
     ) -> None:
         super().__init__()
-        if aggr not in ("mean", "sum"):
-            raise ValueError(f"aggr must be 'mean' or 'sum', got {aggr!r}")
-        check_positive_ints(
-            pos_dim=pos_dim,
-            latent_channels=latent_channels,
-            encoder_hidden_channels=encoder_hidden_channels,
-            decoder_hidden_channels=decoder_hidden_channels,
-        )
+        check_choice(aggr, "aggr", ("mean", "sum"))
+        for name, value in (("pos_dim", pos_dim), ("latent_channels", latent_channels),
+                            ("encoder_hidden_channels", encoder_hidden_channels),
+                            ("decoder_hidden_channels", decoder_hidden_channels)):
+            check_int(value, name)
         self.in_channels = as_channel_list(in_channels, "in_channels")
         self.out_channels = as_channel_list(out_channels, "out_channels")
         self.pos_dim = pos_dim
@@ -97,19 +101,72 @@ class NeuralProcess(torch.nn.Module):
         self.encoders.reset_parameters()
         self.decoders.reset_parameters()
 
-    def forward(self, data: Data) -> Tensor:
+    def forward(
+        self,
+        input_x: Tensor | Data,
+        input_pos: Tensor | None = None,
+        query_pos: Tensor | None = None,
+        input_fn: Tensor | None = None,
+        query_fn: Tensor | None = None,
+        input_batch: Tensor | None = None,
+        query_batch: Tensor | None = None,
+        batch_size: int | None = None,
+    ) -> Tensor:
+        """Predictions at :obj:`query_pos` from the samples :obj:`input_x` at
+        :obj:`input_pos` (arguments as in :meth:`GEN.forward`, without a mesh), checked here
+        once. A :class:`~torch_geometric.data.Data` or :class:`~torch_geometric.data.Batch`
+        as the only argument is :meth:`forward_data`."""
+        if isinstance(input_x, Data):
+            rest = (input_pos, query_pos, input_fn, query_fn, input_batch, query_batch,
+                    batch_size)
+            if any(v is not None for v in rest):
+                raise TypeError("NeuralProcess takes either a Data/Batch alone or tensors, not "
+                                "both")
+            return self.forward_data(input_x)
+        if query_pos is None:
+            raise ValueError("NeuralProcess input is missing 'query_pos'")
+        if batch_size is None:
+            batch_size = infer_batch_size(input_batch, query_batch)
+        check_int(batch_size, "batch_size")
+        self._check(TENSOR_NAMES, input_x, input_pos, query_pos, input_fn, query_fn,
+                    input_batch, query_batch, batch_size)
+        assert isinstance(input_pos, Tensor)
+        return self._run(input_x, input_pos, query_pos, input_fn, query_fn, input_batch,
+                         query_batch, batch_size)
+
+    def forward_data(self, data: Data) -> Tensor:
+        """:meth:`forward` on a :class:`~torch_geometric.data.Data` holding the tensors under
+        their names (the mesh, if any, is ignored); errors name ``data.<attribute>``."""
         if not isinstance(data, Data):
             raise TypeError(f"NeuralProcess input must be a torch_geometric Data or Batch, got "
                             f"{type(data).__name__}")
-        input_batch = check_function_samples(
-            data, "NeuralProcess", self.in_channels, self.out_channels, self.pos_dim, True,
-            parameter_dtype(self), parameter_device(self),
-        )
-        B = num_examples(data)
+        for key in ("input_pos", "input_x", "query_pos"):
+            if getattr(data, key, None) is None:
+                raise ValueError(f"NeuralProcess input is missing 'data.{key}'")
+        input_batch = batch_vector(data, "input_pos", data.input_pos.size(0))
         query_batch = batch_vector(data, "query_pos", data.query_pos.size(0))
-        h = self.encoders(data.input_x, data.input_pos, getattr(data, "input_fn", None))
-        r = scatter(h, input_batch, dim=0, dim_size=B, reduce=self.aggr)
-        out: Tensor = self.decoders(r[query_batch], data.query_pos, getattr(data, "query_fn", None))
+        args = (data.input_x, data.input_pos, data.query_pos, getattr(data, "input_fn", None),
+                getattr(data, "query_fn", None), input_batch, query_batch, num_examples(data))
+        self._check(DATA_NAMES, *args)
+        return self._run(*args)
+
+    def _check(self, names: dict[str, str], input_x: object, input_pos: object,
+               query_pos: object, input_fn: object, query_fn: object,
+               input_batch: Tensor | None, query_batch: Tensor | None, batch_size: int) -> None:
+        check_samples("NeuralProcess", names, self.in_channels, self.out_channels, self.pos_dim,
+                      input_x, input_pos, query_pos, input_fn, query_fn, input_batch,
+                      query_batch, batch_size, parameter_dtype(self), parameter_device(self))
+
+    def _run(self, input_x: Tensor, input_pos: Tensor, query_pos: Tensor,
+             input_fn: Tensor | None, query_fn: Tensor | None, input_batch: Tensor | None,
+             query_batch: Tensor | None, batch_size: int) -> Tensor:
+        h = self.encoders(input_x, input_pos, input_fn)
+        if input_batch is None:
+            r = h.sum(0, keepdim=True) if self.aggr == "sum" else h.mean(0, keepdim=True)
+        else:
+            r = scatter(h, input_batch, dim=0, dim_size=batch_size, reduce=self.aggr)
+        r_q = r.expand(query_pos.size(0), -1) if query_batch is None else r[query_batch]
+        out: Tensor = self.decoders(r_q, query_pos, query_fn)
         return out
 
     def __repr__(self) -> str:

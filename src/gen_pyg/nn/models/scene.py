@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gen_pyg.nn._checks import check_positive_ints
-from gen_pyg.nn.mlp import mlp, reset_mlp
+from gen_pyg._validation import check_int
+from gen_pyg.nn._mlp import mlp, reset_mlp
 from gen_pyg.nn.models.gen import GEN
 from gen_pyg.nn.models.neural_process import NeuralProcess
 
@@ -35,6 +35,11 @@ def _as_float_images(images: Tensor) -> Tensor:
         images = images.float() / 255.0
     return images - 0.5
 
+
+
+def _check_sizes(**sizes: int) -> None:
+    for name, value in sizes.items():
+        check_int(value, name)
 
 class _ConvTrunk(torch.nn.Module):
     """Three stride-2 3x3 convolutions with batch norm and ReLU, flattened."""
@@ -94,7 +99,7 @@ class PoseImageEncoder(torch.nn.Module):
     def __init__(self, out_channels: int = 64, image_size: int = 32,
                  pose_channels: int = POSE_CHANNELS, hidden_channels: int = 32) -> None:
         super().__init__()
-        check_positive_ints(out_channels=out_channels, image_size=image_size,
+        _check_sizes(out_channels=out_channels, image_size=image_size,
                             pose_channels=pose_channels, hidden_channels=hidden_channels)
         self.out_channels, self.image_size = out_channels, image_size
         self.pose_channels, self.hidden_channels = pose_channels, hidden_channels
@@ -144,7 +149,7 @@ class ImageEmbedder(torch.nn.Module):
     def __init__(self, out_channels: int = 64, image_size: int = 32,
                  hidden_channels: int = 32) -> None:
         super().__init__()
-        check_positive_ints(out_channels=out_channels, image_size=image_size,
+        _check_sizes(out_channels=out_channels, image_size=image_size,
                             hidden_channels=hidden_channels)
         self.out_channels, self.image_size = out_channels, image_size
         self.hidden_channels = hidden_channels
@@ -239,7 +244,7 @@ class SceneRetrieval(torch.nn.Module):
         if core not in CORES:
             raise ValueError(f"'core' must be one of {CORES} (got {core!r})")
         copies = (8 if core == "gen" else 32) if pose_copies is None else pose_copies
-        check_positive_ints(latent_channels=latent_channels, embed_channels=embed_channels,
+        _check_sizes(latent_channels=latent_channels, embed_channels=embed_channels,
                             image_size=image_size, cnn_channels=cnn_channels,
                             pose_copies=copies)
         self.core_name, self.latent_channels = core, latent_channels

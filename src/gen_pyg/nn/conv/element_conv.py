@@ -12,18 +12,18 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import degree
 
 from gen_pyg._validation import (
-    check_device,
+    check_choice,
     check_dtype,
-    check_finite_all,
-    check_index,
-    parameter_device,
+    check_edge_index,
+    check_int,
+    check_same_float,
     parameter_dtype,
     shape_of,
 )
-from gen_pyg.nn.mlp import mlp, reset_mlp
-from gen_pyg.ops.fused_edges import edge_relu_sum
+from gen_pyg.nn._mlp import mlp, reset_mlp
+from gen_pyg.ops._fused_edges import edge_relu_sum
 
-#: Backends of :class:`GENConv` and the aggregations the fused one computes.
+#: Backends of :class:`ElementConv` and the aggregations the fused one computes.
 BACKENDS = ("auto", "fused", "propagate")
 FUSED_AGGRS = ("sum", "add", "mean")
 #: Aggregations the propagate backend computes with ``torch_scatter.segment_csr`` on large
@@ -32,46 +32,37 @@ FUSED_AGGRS = ("sum", "add", "mean")
 CSR_AGGRS = ("max", "min")
 #: Smallest graph (nodes) on which it does; at 1e3 and 1e4 nodes scatter was as fast or faster.
 CSR_MIN_NODES = 50_000
-#: Where :class:`GENConv` normalises: ``"post"`` (the paper's), ``"pre"`` or nowhere.
-NORMS = ("post", "pre", None)
+#: Where :class:`ElementConv` normalises: after the residual sum (the paper's), before the
+#: modules, or nowhere.
+NORMS = ("post", "pre", "none")
 
 
-def norm_position(norm: object, name: str = "norm") -> str | None:
-    """``"post"``, ``"pre"`` or None from a ``norm`` argument (``True`` is ``"post"``, ``False``
-    and None are None)."""
-    if norm is True:
-        return "post"
-    if norm is False or norm is None:
-        return None
-    if isinstance(norm, str) and norm in ("post", "pre"):
-        return norm
-    raise ValueError(f"{name} must be True or 'post' (the paper's LayerNorm(h + m_v)), 'pre' "
-                     f"(h + m_v on LayerNorm(h)) or False, got {norm!r}")
-
-
-class GENConv(MessagePassing):
+class ElementConv(MessagePassing):
     r"""The mesh message-passing step of a Graph Element Network (Alet et al., ICML 2019, §3.3),
     an edge module :math:`m_e` and a node module :math:`m_v` with a residual connection and layer
     normalisation:
 
     .. math::
         \mathbf{m}_{j \to i} &= m_e\left(\mathbf{h}_i, \mathbf{h}_j, \mathbf{x}_j - \mathbf{x}_i,
-        \lVert \mathbf{x}_j - \mathbf{x}_i \rVert\right) \\
+        \lVert \mathbf{x}_j - \mathbf{x}_i \rVert, \mathbf{e}_{j \to i}\right) \\
         \mathbf{u}_i &= \bigoplus_{j \in \mathcal{N}(i)} \mathbf{m}_{j \to i} \\
         \mathbf{h}_i' &= \mathrm{LayerNorm}\left(\mathbf{h}_i + m_v(\mathbf{h}_i,
         \mathbf{u}_i)\right)
 
-    where :math:`\mathbf{x}` are node positions and :math:`\bigoplus` is the aggregation (sum by
-    default). :math:`m_e` and :math:`m_v` are MLPs with one hidden layer. Edge features depend only
-    on positions; pass them as :obj:`edge_attr` (see :meth:`edge_features`) to compute them once
-    for many rounds.
+    where :math:`\mathbf{x}` are node positions, :math:`\mathbf{e}` optional user edge features
+    (:obj:`edge_attr`, :obj:`edge_dim` columns) and :math:`\bigoplus` is the aggregation (sum by
+    default). :math:`m_e` and :math:`m_v` are MLPs with one hidden layer. The mesh geometry
+    (relative position and distance, :meth:`edge_geometry`) is computed from :obj:`pos`; it may
+    be passed precomputed as :obj:`geometry` to compute it once for many rounds.
+
+    The name is not PyG's: :class:`torch_geometric.nn.conv.GENConv` is the DeeperGCN layer
+    ("generalized aggregation networks"), unrelated to Graph Element Networks.
 
     With :obj:`norm="pre"` the normalisation moves before the modules and the residual path is
     left alone, :math:`\mathbf{h}_i' = \mathbf{h}_i + m_v(\tilde{\mathbf{h}}_i,
     \mathbf{u}_i)` with :math:`\mathbf{u}_i` computed from :math:`\tilde{\mathbf{h}} =
-    \mathrm{LayerNorm}(\mathbf{h})` (pre-norm, as in pre-LN transformers). Many rounds of the
-    paper's post-norm step with shared weights can forget their input: a GEN trained on 10x10
-    grids alone (:math:`T = 18`) predicted the mean from the first epoch, with pre-norm it trains.
+    \mathrm{LayerNorm}(\mathbf{h})` (pre-norm, as in pre-LN transformers), which keeps many
+    rounds with shared weights trainable.
 
     The definition is PyG's: :meth:`message` is :math:`m_e`, :meth:`aggregate` is the
     :obj:`aggr` of :class:`~torch_geometric.nn.conv.MessagePassing` (every aggregation PyG
@@ -81,18 +72,19 @@ class GENConv(MessagePassing):
 
     For sum and mean, a fused backend computes the same thing faster (``backend="auto"``, the
     default, picks it): the first layer of :math:`m_e` is split into node terms, computed once
-    per node, and an edge term; the hidden activations are summed by
-    :func:`~gen_pyg.ops.edge_relu_sum` (chunked, no :obj:`[E, H]` tensor kept for large
-    graphs), and the last, linear, layer of :math:`m_e` is applied once per node after the sum.
-    The fused backend is differentiable once (training); for double backward (e.g. gradient
-    penalties) use ``backend="propagate"``, which torch differentiates any number of times.
+    per node, and an edge term; the hidden activations are summed by a chunked kernel (no
+    :obj:`[E, H]` tensor kept for large graphs), and the last, linear, layer of :math:`m_e` is
+    applied once per node after the sum. The fused backend is differentiable once (training);
+    for double backward (e.g. gradient penalties) use ``backend="propagate"``, which torch
+    differentiates any number of times.
 
     On graphs of at least ``CSR_MIN_NODES`` (50,000) nodes whose edges are sorted by target (as
     :func:`~gen_pyg.mesh.curve_order` and :meth:`~torch_geometric.data.Data.sort` leave them),
     the propagate backend hands PyG's aggregation the CSR pointer of the targets, so that
-    ``"max"`` and ``"min"`` run as ``torch_scatter.segment_csr``, faster than PyG's scatter
-    there (same values; without ``torch_scatter`` installed, or on unsorted edges, PyG's
-    scatter). Sum and mean stay on scatter, which segment_csr did not beat.
+    ``"max"`` and ``"min"`` run as ``torch_scatter.segment_csr``.
+
+    Like PyG's layers, :meth:`forward` checks shapes and types but trusts the values (finite
+    numbers, indices in range): the models check those once, at their entry point.
 
     Args:
         channels (int): node state size.
@@ -100,26 +92,29 @@ class GENConv(MessagePassing):
         edge_hidden_channels (int, optional): hidden width of :math:`m_e`. (default: :obj:`48`)
         node_hidden_channels (int, optional): hidden width of :math:`m_v`. (default: :obj:`64`)
         pos_dim (int, optional): dimension :math:`D` of node positions. (default: :obj:`2`)
+        edge_dim (int, optional): width of the user edge features :obj:`edge_attr`, or
+            :obj:`None` for none. (default: :obj:`None`)
         aggr (str or Aggregation, optional): aggregation :math:`\bigoplus`.
             (default: :obj:`"sum"`)
         residual (bool, optional): add :math:`\mathbf{h}_i`. (default: :obj:`True`)
-        norm (bool or str, optional): ``True`` or ``"post"``: layer normalisation after the
-            residual sum (the paper's); ``"pre"``: before the modules (see above); ``False``:
-            none. (default: :obj:`True`)
+        norm (str, optional): ``"post"``: layer normalisation after the residual sum (the
+            paper's); ``"pre"``: before the modules (see above); ``"none"``: none.
+            (default: :obj:`"post"`)
         backend (str, optional): ``"auto"`` (fused for sum and mean, :meth:`propagate`
             otherwise), ``"fused"`` (sum or mean only) or ``"propagate"``.
             (default: :obj:`"auto"`)
 
     Shapes:
         - **input:** node states :math:`(N, C)`, edge indices :math:`(2, E)`, node positions
-          :math:`(N, D)` or edge features :math:`(E, D + 1)`, optionally the in-degrees
-          :math:`(N,)`
+          :math:`(N, D)` (or the precomputed geometry :math:`(E, D + 1)`), optionally edge
+          features :math:`(E, \text{edge_dim})` and the in-degrees :math:`(N,)`
         - **output:** node states :math:`(N, C)`
 
     Example:
-        >>> conv = GENConv(8, pos_dim=2)
+        >>> conv = ElementConv(8, pos_dim=2, edge_dim=3)
         >>> pos = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
-        >>> conv(torch.randn(2, 8), torch.tensor([[0, 1], [1, 0]]), pos=pos).shape
+        >>> edge_index = torch.tensor([[0, 1], [1, 0]])
+        >>> conv(torch.randn(2, 8), edge_index, pos, edge_attr=torch.randn(2, 3)).shape
         torch.Size([2, 8])
     """
 
@@ -130,14 +125,14 @@ class GENConv(MessagePassing):
         edge_hidden_channels: int = 48,
         node_hidden_channels: int = 64,
         pos_dim: int = 2,
+        edge_dim: int | None = None,
         aggr: str = "sum",
         residual: bool = True,
-        norm: bool | str = True,
+        norm: str = "post",
         backend: str = "auto",
     ) -> None:
-        norm_at = norm_position(norm)
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        check_choice(norm, "norm", NORMS)
+        check_choice(backend, "backend", BACKENDS)
         if backend == "fused" and aggr not in FUSED_AGGRS:
             raise ValueError(f"backend='fused' needs aggr in {FUSED_AGGRS}, got {aggr!r}; use "
                              "backend='auto' or 'propagate'")
@@ -148,26 +143,27 @@ class GENConv(MessagePassing):
                 f"aggr must be one of PyG's aggregations (e.g. 'sum', 'mean', 'max', a list of "
                 f"them or an Aggregation module), got aggr={aggr!r} ({exc})"
             ) from exc
-        for name, value in (
-            ("channels", channels),
-            ("message_channels", message_channels),
-            ("edge_hidden_channels", edge_hidden_channels),
-            ("node_hidden_channels", node_hidden_channels),
-            ("pos_dim", pos_dim),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_int(channels, "channels")
+        check_int(message_channels, "message_channels")
+        check_int(edge_hidden_channels, "edge_hidden_channels")
+        check_int(node_hidden_channels, "node_hidden_channels")
+        check_int(pos_dim, "pos_dim")
+        if edge_dim is not None:
+            check_int(edge_dim, "edge_dim")
         self.channels = channels
         self.message_channels = message_channels
         self.pos_dim = pos_dim
+        self.edge_dim = edge_dim
         self.residual = residual
-        self.edge_mlp = mlp([2 * channels + pos_dim + 1, edge_hidden_channels, message_channels])
+        # columns: [h_i, h_j, geometry (D + 1), user edge features (edge_dim)]
+        edge_in = 2 * channels + pos_dim + 1 + (edge_dim or 0)
+        self.edge_mlp = mlp([edge_in, edge_hidden_channels, message_channels])
         # several aggregations (e.g. aggr=["sum", "max"]) concatenate their outputs
         get_out = getattr(self.aggr_module, "get_out_channels", None)
         aggregated = int(get_out(message_channels)) if callable(get_out) else message_channels
         self.node_mlp = mlp([channels + aggregated, node_hidden_channels, channels])
-        self.norm_position = norm_at
-        self.norm = torch.nn.LayerNorm(channels) if norm_at else torch.nn.Identity()
+        self.norm_position = norm
+        self.norm = torch.nn.LayerNorm(channels) if norm != "none" else torch.nn.Identity()
         self.backend = backend
         self.reset_parameters()
 
@@ -185,9 +181,16 @@ class GENConv(MessagePassing):
             self.norm.reset_parameters()
 
     @staticmethod
-    def edge_features(pos: Tensor, edge_index: Tensor) -> Tensor:
+    def edge_geometry(pos: Tensor, edge_index: Tensor) -> Tensor:
         r"""Relative position and distance :math:`[\mathbf{x}_j - \mathbf{x}_i,
-        \lVert \mathbf{x}_j - \mathbf{x}_i \rVert]` of every edge :math:`j \to i`."""
+        \lVert \mathbf{x}_j - \mathbf{x}_i \rVert]` of every edge :math:`j \to i`,
+        :obj:`[E, D + 1]`.
+
+        Example:
+            >>> ElementConv.edge_geometry(torch.tensor([[0.0, 0.0], [3.0, 4.0]]),
+            ...                           torch.tensor([[1], [0]])).tolist()
+            [[3.0, 4.0, 5.0]]
+        """
         diff = pos[edge_index[0]] - pos[edge_index[1]]
         return torch.cat([diff, torch.linalg.vector_norm(diff, dim=-1, keepdim=True)], dim=-1)
 
@@ -197,61 +200,55 @@ class GENConv(MessagePassing):
         edge_index: Tensor,
         pos: Tensor | None = None,
         edge_attr: Tensor | None = None,
+        geometry: Tensor | None = None,
         in_degree: Tensor | None = None,
     ) -> Tensor:
-        """One round on node states :obj:`x`; :obj:`edge_attr` (see :meth:`edge_features`)
-        and :obj:`in_degree` (``degree(edge_index[1], N)``) may be precomputed once for many
-        rounds on the same graph."""
-        if not isinstance(x, Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-        if x.dim() != 2 or x.size(-1) != self.channels:
+        """One round on node states :obj:`x` at positions :obj:`pos`, with user edge features
+        :obj:`edge_attr` when :obj:`edge_dim` is set. :obj:`geometry` (see
+        :meth:`edge_geometry`, replaces :obj:`pos`) and :obj:`in_degree`
+        (``degree(edge_index[1], N)``) may be precomputed once for many rounds on one graph."""
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(-1) != self.channels:
             raise ValueError(f"x must have shape [N, {self.channels}] ({self.channels} channels, "
-                             f"as constructed), got {tuple(x.shape)}")
-        if (not isinstance(edge_index, Tensor) or edge_index.dim() != 2
-                or edge_index.size(0) != 2 or edge_index.dtype != torch.long):
-            got = (f"{tuple(edge_index.shape)} {edge_index.dtype}"
-                   if isinstance(edge_index, Tensor) else type(edge_index).__name__)
-            raise ValueError(f"edge_index must be a long tensor [2, E], got {got}")
+                             f"as constructed), got {shape_of(x)}")
         if not x.is_floating_point():
             raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
-        check_dtype(x, "x", parameter_dtype(self.node_mlp))
-        check_device(x, "x", parameter_device(self.node_mlp))
-        if edge_index.device != x.device:
-            raise ValueError(f"edge_index is on {edge_index.device} but x is on {x.device}")
-        # a scan costs a device sync: skipped inside a model that checked its inputs once
-        check_index(edge_index, x.size(0), "edge_index", f"x has {x.size(0)} rows")
-        if edge_attr is None:
+        if not torch.is_autocast_enabled(x.device.type):
+            check_dtype(x, "x", parameter_dtype(self.node_mlp))
+        check_edge_index(edge_index, "edge_index")
+        num_edges = edge_index.size(1)
+        if geometry is None:
             if pos is None:
-                raise ValueError("GENConv needs either 'pos' or precomputed 'edge_attr'")
+                raise ValueError("ElementConv needs the node positions 'pos' (or their "
+                                 "precomputed 'geometry')")
             if not isinstance(pos, Tensor) or pos.shape != (x.size(0), self.pos_dim):
                 raise ValueError(f"pos must have shape [{x.size(0)}, {self.pos_dim}] (one row "
                                  f"per node of x, pos_dim), got {shape_of(pos)}")
-            if pos.dtype != x.dtype or pos.device != x.device:
-                raise TypeError(f"pos must have the dtype and device of x ({x.dtype}, "
-                                f"{x.device}), got {pos.dtype}, {pos.device}")
-            check_finite_all([(x, "x"), (pos, "pos")])
-            edge_attr = self.edge_features(pos, edge_index)
+            check_same_float(pos, "pos", x)
+            geometry = self.edge_geometry(pos, edge_index)
+        elif not isinstance(geometry, Tensor) or geometry.shape != (num_edges, self.pos_dim + 1):
+            raise ValueError(f"geometry must have shape [{num_edges}, {self.pos_dim + 1}] (E, "
+                             f"pos_dim + 1), got {shape_of(geometry)}")
+        if self.edge_dim is None:
+            if edge_attr is not None:
+                raise ValueError("edge_attr was given but the layer has no edge features; "
+                                 "construct it with edge_dim=<width of edge_attr>")
+            edges = geometry
         else:
-            if (not isinstance(edge_attr, Tensor)
-                    or edge_attr.shape != (edge_index.size(1), self.pos_dim + 1)):
-                raise ValueError(
-                    f"edge_attr must have shape [{edge_index.size(1)}, {self.pos_dim + 1}] (E, "
-                    f"pos_dim + 1), got {shape_of(edge_attr)}"
-                )
-            if edge_attr.dtype != x.dtype or edge_attr.device != x.device:
-                raise TypeError(f"edge_attr must have the dtype and device of x ({x.dtype}, "
-                                f"{x.device}), got {edge_attr.dtype}, {edge_attr.device}")
-            check_finite_all([(x, "x"), (edge_attr, "edge_attr")])
+            if not isinstance(edge_attr, Tensor) or edge_attr.shape != (num_edges, self.edge_dim):
+                raise ValueError(f"edge_attr must have shape [{num_edges}, {self.edge_dim}] "
+                                 f"(E, edge_dim), got {shape_of(edge_attr)}")
+            check_same_float(edge_attr, "edge_attr", x)
+            edges = torch.cat([geometry, edge_attr.to(geometry.dtype)], dim=-1)
         if in_degree is not None and (not isinstance(in_degree, Tensor)
                                       or in_degree.shape != (x.size(0),)):
             raise ValueError(f"in_degree must have shape [{x.size(0)}] (one per row of x), got "
                              f"{shape_of(in_degree)}")
         h = self.norm(x) if self.norm_position == "pre" else x
         if self.fused:
-            out = self.update(self._fused_aggregate(h, edge_index, edge_attr, in_degree), h)
+            out = self.update(self._fused_aggregate(h, edge_index, edges, in_degree), h)
         else:
             # gather, message, aggregate, update: PyG's own pipeline
-            out = self.propagate(edge_index, x=h, edge_attr=edge_attr,
+            out = self.propagate(edge_index, x=h, edge_attr=edges,
                                  csr_ptr=self._csr_pointer(edge_index, x.size(0)))
         if self.norm_position == "pre" and self.residual:
             out = out + x  # the un-normalised state: the residual path has no normalisation
@@ -309,9 +306,6 @@ class GENConv(MessagePassing):
                                edge_index)
         if in_degree is None:
             in_degree = degree(edge_index[1], x.size(0), dtype=x.dtype)
-        elif in_degree.shape != (x.size(0),):
-            raise ValueError(f"in_degree must have shape [{x.size(0)}], got "
-                             f"{tuple(in_degree.shape)}")
         deg = in_degree.to(x.dtype).unsqueeze(-1)
         if self.aggr == "mean":
             hidden = hidden / deg.clamp(min=1)
@@ -325,7 +319,8 @@ class GENConv(MessagePassing):
     def __repr__(self) -> str:
         return (
             f"{self.__class__.__name__}({self.channels}, message_channels="
-            f"{self.message_channels}, pos_dim={self.pos_dim}, aggr={self.aggr}, "
-            f"backend={self.backend!r}"
+            f"{self.message_channels}, pos_dim={self.pos_dim}, "
+            + (f"edge_dim={self.edge_dim}, " if self.edge_dim is not None else "")
+            + f"aggr={self.aggr}, backend={self.backend!r}"
             + (f", norm={self.norm_position!r}" if self.norm_position != "post" else "") + ")"
         )

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import torch
 
+from gen_pyg._validation import check_int
+
 
 def mlp(channels: Sequence[int], act: type[torch.nn.Module] = torch.nn.ReLU) -> torch.nn.Sequential:
     """Linear layers of the given widths with an activation between them (none after the last).
@@ -19,8 +21,10 @@ def mlp(channels: Sequence[int], act: type[torch.nn.Module] = torch.nn.ReLU) -> 
           (2): Linear(in_features=8, out_features=2, bias=True)
         )
     """
-    if len(channels) < 2 or any(not isinstance(c, int) or c < 1 for c in channels):
-        raise ValueError(f"channels must list at least two positive integers, got {list(channels)}")
+    if len(channels) < 2:
+        raise ValueError(f"channels must list at least two widths, got {list(channels)}")
+    for i, c in enumerate(channels):
+        check_int(c, f"channels[{i}]")
     layers: list[torch.nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(channels)):
         if i > 0:

@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gen_pyg.ops._autocast import same_dtype
+
 #: Upper bound on the elements of one gathered ``[chunk, C]`` block.
 CHUNK_ELEMENTS = 2**22
 
@@ -81,5 +83,7 @@ def spmm(row: Tensor, col: Tensor, weight: Tensor, x: Tensor, num_rows: int) -> 
             f"row, col and weight must have the same length, got {row.numel()}, {col.numel()}, "
             f"{weight.numel()}"
         )
-    out: Tensor = _SpMM.apply(row, col, weight, x, num_rows)  # type: ignore[no-untyped-call]
+    weight, x = same_dtype(weight, x)
+    with torch.autocast(x.device.type, enabled=False):
+        out: Tensor = _SpMM.apply(row, col, weight, x, num_rows)  # type: ignore[no-untyped-call]
     return out

@@ -8,16 +8,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gen_pyg.nn.mlp import mlp, reset_mlp
+from gen_pyg._validation import check_int
+from gen_pyg.nn._mlp import mlp, reset_mlp
 
 
 def as_channel_list(value: int | Sequence[int], name: str) -> list[int]:
     """``value`` as a non-empty list of positive channel counts (an int is one function)."""
     channels = [value] if isinstance(value, int) else list(value)
-    if not channels or any(not isinstance(c, int) or c < 1 for c in channels):
-        raise ValueError(
-            f"{name} must be a positive int or a non-empty list of them, got {value!r}"
-        )
+    if not channels:
+        raise ValueError(f"{name} must be a positive int or a non-empty list of them, got "
+                         f"{value!r}")
+    for i, c in enumerate(channels):
+        check_int(c, name if isinstance(value, int) else f"{name}[{i}]")
     return channels
 
 
@@ -84,15 +86,17 @@ class FunctionHeads(torch.nn.Module):
             raise ValueError(
                 f"a function id per row is required with {self.num_functions} functions"
             )
-        out = x.new_zeros(x.size(0), width)
+        out: Tensor | None = None
         for i, head in enumerate(self.heads):
             idx = (fn == i).nonzero().view(-1)
-            if idx.numel() == 0:
-                continue
             inp = x[idx, : self.in_channels[i]]
             if extra is not None:
                 inp = torch.cat([inp, extra[idx]], dim=-1)
-            out = out.index_copy(0, idx, F.pad(head(inp), (0, width - self.out_channels[i])))
+            part = F.pad(head(inp), (0, width - self.out_channels[i]))
+            # the heads' dtype (autocast may make it lower than x's)
+            out = part.new_zeros(x.size(0), width) if out is None else out
+            out = out.index_copy(0, idx, part.to(out.dtype))
+        assert out is not None
         return out
 
     def __repr__(self) -> str:

@@ -8,6 +8,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from gen_pyg.ops._autocast import same_dtype
+
 #: Edges per chunk: small enough for a chunk's ``[chunk, H]`` temporaries to stay in cache.
 EDGE_CHUNK = 2**14
 
@@ -99,7 +101,7 @@ def edge_relu_sum(
     one chunk (small meshes, such as the paper's), that chunk's activations are kept for the
     backward pass instead of being recomputed. Differentiable once with respect to every tensor
     but :obj:`edge_index`; differentiating the gradient again raises an error (compose the
-    formula from torch operations, as ``GENConv(backend="propagate")`` does, for that).
+    formula from torch operations, as ``ElementConv(backend="propagate")`` does, for that).
 
     Args:
         dst_term (Tensor): :math:`\mathbf{a}`, :obj:`[N, H]`.
@@ -124,7 +126,10 @@ def edge_relu_sum(
         raise ValueError(
             f"edge_attr has {edge_attr.size(0)} rows but edge_index has {edge_index.size(1)} edges"
         )
-    out: Tensor = _EdgeReluSum.apply(  # type: ignore[no-untyped-call]
-        dst_term, src_term, edge_attr, weight, bias, edge_index[0], edge_index[1]
-    )
+    dst_term, src_term, edge_attr, weight, bias = same_dtype(
+        dst_term, src_term, edge_attr, weight, bias)
+    with torch.autocast(dst_term.device.type, enabled=False):
+        out: Tensor = _EdgeReluSum.apply(  # type: ignore[no-untyped-call]
+            dst_term, src_term, edge_attr, weight, bias, edge_index[0], edge_index[1]
+        )
     return out
