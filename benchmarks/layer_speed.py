@@ -21,8 +21,6 @@ Writes benchmarks/results/layer_speed.json (``layer_speed_quick.json`` with ``--
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -33,8 +31,8 @@ import torch
 from torch_geometric.data import Batch, Data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_json
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
 from gen_pyg.mesh import grid
 from gen_pyg.nn import GEN
 
@@ -65,23 +63,14 @@ def measure(fn: Callable[[], None], seconds: float) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, cwd=Path(__file__).resolve().parent, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = h.parser(__doc__, name="layer_speed")
     parser.add_argument("--seconds", type=float, default=None,
                         help="timing budget per cell (default 3.0, 0.5 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="k = 3 only, short timing")
     parser.add_argument("--sizes", type=int, nargs="+", default=None,
                         help="grid sizes k (default 7; 3 with --quick)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    h.set_threads(args.threads)
     seconds = args.seconds if args.seconds is not None else (0.5 if args.quick else 3.0)
     sizes = args.sizes or ([3] if args.quick else [7])
     torch.manual_seed(0)
@@ -126,21 +115,15 @@ def main() -> None:
         print(f"k={k}: step ms  eager fp32 {row['eager_fp32_step_ms']:.1f}  eager bf16 "
               f"{row['eager_bf16_step_ms']:.1f}  compiled fp32 {row['compiled_fp32_step_ms']:.1f}"
               f"  compiled bf16 {row['compiled_bf16_step_ms']:.1f}  ({breaks} graph breaks)")
-    record = {
-        "command": f"OMP_NUM_THREADS={torch.get_num_threads()} python benchmarks/layer_speed.py"
-        + (" --quick" if args.quick else "")
-        + (f" --seconds {args.seconds}" if args.seconds is not None else "")
-        + (" --sizes " + " ".join(map(str, args.sizes)) if args.sizes else ""),
-        "commit": commit(),
-        "what": f"median ms of one training step (forward + backward + Adam), {EXAMPLES} "
-                f"examples of {INPUTS} samples and {QUERIES} queries, latent 32, T = 2(k-1), "
-                "GEN tensor forward",
-        "rows": rows,
-    }
-    name = "layer_speed_quick" if args.quick else "layer_speed"
-    path = write_json(name, {"quick": True, **record} if args.quick else record)
+    record = h.header("layer_speed.py", argv, quick=args.quick, seeds=[0])
+    record["what"] = (f"median ms of one training step (forward + backward + Adam), {EXAMPLES} "
+                      f"examples of {INPUTS} samples and {QUERIES} queries, latent 32, "
+                      "T = 2(k-1), GEN tensor forward")
+    record["rows"] = rows
+    path = h.write_record(h.result_name(args), record, args.out)
     print(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

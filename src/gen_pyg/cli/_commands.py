@@ -158,9 +158,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if (args.run is None) == (args.pretrained is None):
         raise UsageError("give a run folder or --pretrained NAME (one of them)")
     if args.pretrained is not None:
-        from gen_pyg import pretrained
+        from gen_pyg.pretrained import load as load_pretrained
 
-        model, exp = pretrained.load(args.pretrained, with_config=True)
+        model, exp = load_pretrained(args.pretrained, with_config=True)
         exp.data = replace(exp.data, root=str(args.data or Path("data") / exp.data.task))
         data = exp.data
     else:
