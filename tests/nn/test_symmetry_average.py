@@ -130,7 +130,8 @@ def test_bad_input_is_named() -> None:
 
 def test_trainer_evaluates_the_wrapped_model_on_the_same_batches(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    cfg = DataConfig(root=str(tmp_path), num_houses=3, num_test_houses=1, n=21, mesh_sizes=[3])
+    cfg = DataConfig(root=str(tmp_path), num_instances=3, num_test_instances=1, options={"n": 21},
+                     mesh_sizes=[3])
     test = build_datasets(cfg, log=False)["test"]
     meshes = build_meshes(cfg)
     gen = GEN(in_channels=[1, 1], out_channels=1)
