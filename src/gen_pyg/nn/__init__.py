@@ -22,8 +22,6 @@ from gen_pyg.nn.models import (
     PoseImageEncoder,
     SceneRetrieval,
     SymmetryAverage,
-    retrieval_accuracy,
-    retrieval_loss,
 )
 from gen_pyg.nn.representation import (
     Representation,
@@ -57,7 +55,5 @@ __all__ = [
     "mlp",
     "register_representation",
     "representation_names",
-    "retrieval_accuracy",
-    "retrieval_loss",
     "unregister_representation",
 ]

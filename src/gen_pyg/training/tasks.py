@@ -169,3 +169,25 @@ register_task(Task(
     _sphere_splits, _sphere_model, _latlong, num_instances=100, num_test_instances=20,
     mesh_sizes=(2, 3, 4, 5, 6, 7), options={"scenarios": 32},
     representations=("soft_nearest",)))
+
+
+# ----------------------------------------------------------------- scenes (mazes)
+def _scenes_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
+    from gen_pyg.training._scenes_task import scenes_splits
+
+    return scenes_splits(cfg, log)
+
+
+def _scenes_model(cfg: ModelConfig) -> torch.nn.Module:
+    from gen_pyg.training._scenes_task import scenes_model
+
+    return scenes_model(cfg)
+
+
+register_task(Task(
+    "scenes", "choose the image a camera pose sees in 3-D supermazes (the paper's section 4.3)",
+    _scenes_splits, _scenes_model, lambda cfg: None, loss="retrieval_cross_entropy",
+    metrics=("retrieval_accuracy", "retrieval_cross_entropy"), group_by=None,
+    instance="supermaze", num_instances=1000, num_test_instances=100,
+    options={"m": [1, 2], "views": 32, "draws": 4, "context": 8, "queries": 1},
+    representations=("bilinear", "soft_nearest")))

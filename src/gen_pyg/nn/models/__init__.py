@@ -10,8 +10,6 @@ from gen_pyg.nn.models.scene import (
     ImageEmbedder,
     PoseImageEncoder,
     SceneRetrieval,
-    retrieval_accuracy,
-    retrieval_loss,
 )
 from gen_pyg.nn.models.symmetry_average import SymmetryAverage
 
@@ -24,6 +22,4 @@ __all__ = [
     "PoseImageEncoder",
     "SceneRetrieval",
     "SymmetryAverage",
-    "retrieval_accuracy",
-    "retrieval_loss",
 ]
