@@ -12,7 +12,7 @@ candidates (the record states K and the chance level 1/K per m).
 Reproduce (one thread; the time of each stage is in the JSON)::
 
     python benchmarks/scenes.py                      # full mode: 3 seeds, 20 epochs (~2 h)
-    python benchmarks/scenes.py --seeds 0 --epochs 10   # the committed record (~40 min)
+    python benchmarks/scenes.py --seeds 0 --epochs 8   # the committed record (~50 min)
     python benchmarks/scenes.py --quick              # seconds (the test suite runs it)
 
 Writes ``benchmarks/results/NAME.json``, ``NAME.png`` (learning curves, accuracy vs steps per
@@ -40,7 +40,7 @@ from gen_pyg.training import (
     build_datasets,
     build_trainer,
 )
-from gen_pyg.training._scenes_task import (
+from gen_pyg.training.tasks import (
     candidates_per_batch,
     evaluate_scenes,
     scenes_test_split,

@@ -460,22 +460,56 @@ def paper_pushing(record: dict[str, Any] | None) -> str:
     ])
 
 
+def _acc(v: dict[str, float], seeds: int) -> str:
+    mean = f"{100 * v['accuracy_mean']:.1f} %"
+    return mean if seeds < 2 else f"{mean} ± {100 * v['accuracy_std']:.1f}"
+
+
 def paper_scenes(record: dict[str, Any] | None) -> str:
-    """Section 4.3 (scene representation): the paper gives plots only."""
-    status = (f"gen_pyg: {_from(record, 'scenes')}; see the scenes section below."
-              if record is not None
-              else f"gen_pyg: {NOT_YET}; ``{COMMANDS['scenes']}`` will measure it.")
+    """Section 4.3 (scene representation): the paper gives plots only; gen_pyg's numbers from
+    ``scenes.json`` (``summary`` per model and m, ``summary.targets``, ``chance``,
+    ``test_batch``)."""
+    intro = ("Choosing the image a query pose sees among candidates, trained on 1x1 and 2x2 "
+             "supermazes and tested on 1x1 to 5x5. ")
+    if record is None:
+        return "\n".join([
+            intro + f"gen_pyg: {NOT_YET}; ``{COMMANDS['scenes']}`` will measure it.", "",
+            _table(["question", "the paper", "gen_pyg"], [
+                ["accuracy as supermazes grow", "GEN roughly constant, NP falls (plot only)",
+                 NOT_YET],
+                ["epochs to the NP's accuracy", "about half (plot only)", NOT_YET]])])
+    summary, t = record["summary"], record["summary"]["targets"]
+    seeds = len(record["seeds"])
+    gen, np_ = summary["gen"], summary["neural_process"]
+    steps = record["gen"]["runs"][0]["steps"]
+    ratios = t["gen_steps_to_np_final_over_np_steps"]
+    ratio = ", ".join("never" if r is None else f"{r:.2f}x" for r in ratios)
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "not met"
+
+    grow = (f"GEN {_acc(gen['1'], 1)} → {_acc(gen['5'], 1)} ({-t['gen_drop_m1_to_m5_points']:+.1f}"
+            f" points, target ≤ 5: {met(t['gen_drop_at_most_5'])}); NP {_acc(np_['1'], 1)} → "
+            f"{_acc(np_['5'], 1)} ({-t['np_drop_m1_to_m5_points']:+.1f} points, target ≥ 10: "
+            f"{met(t['np_drop_at_least_10'])})")
+    speed = (f"{ratio} of the NP's {steps} steps (target ≤ 0.6x: "
+             f"{met(t['gen_reaches_np_in_0.6x'])}); at m = 1 GEN − NP = "
+             f"{t['m1_gen_minus_np_points']:+.1f} points (target within 2: "
+             f"{met(t['m1_within_2_points'])})")
+    rows = [[f"{m}x{m}", str(record["test_batch"]["supermazes"][m]),
+             str(record["test_batch"]["candidates"][m]), f"{100 * record['chance'][m]:.2f} %",
+             _acc(gen[m], seeds), _acc(np_[m], seeds)] for m in gen]
     return "\n".join([
-        "Choosing the image a query pose sees among candidates, trained on 1x1 and 2x2 "
-        "supermazes and tested on 1x1 to 5x5. " + status,
-        "",
+        intro + f"gen_pyg: {_from(record, 'scenes')}; {seeds} seed(s), {steps} steps of "
+        f"{record['train_batch']['supermazes']} supermazes. The paper gives plots only.", "",
         _table(["question", "the paper", "gen_pyg"], [
-            ["accuracy as supermazes grow", "GEN roughly constant, NP falls (plot only)",
-             "see below" if record is not None else NOT_YET],
-            ["epochs to the NP's accuracy", "about half (plot only)",
-             "see below" if record is not None else NOT_YET],
-        ]),
-    ])
+            ["accuracy as supermazes grow", "GEN roughly constant, NP falls (plot only)", grow],
+            ["steps to the NP's final 1x1 accuracy", "about half the epochs (plot only)",
+             speed]]),
+        "Test accuracy per supermaze size (a test batch holds about 16 mazes: K candidates, "
+        "chance 1/K):", "",
+        _table(["supermaze", "supermazes per batch", "K", "chance", "GEN", "Neural Process"],
+               rows)])
 
 
 def paper_speed(record: dict[str, Any] | None) -> str:

@@ -22,13 +22,13 @@ from gen_pyg.training import (
     build_trainer,
     get_task,
 )
-from gen_pyg.training._scenes_task import (
+from gen_pyg.training.batching import collate_group
+from gen_pyg.training.tasks import (
     candidates_per_batch,
     evaluate_scenes,
     scenes_test_split,
     supermazes_per_batch,
 )
-from gen_pyg.training.batching import collate_group
 
 SMALL_OPTIONS = {"views": 10, "draws": 2}
 SMALL_MODEL = {"latent_channels": 8, "encoder_hidden_channels": 4,

@@ -14,10 +14,21 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch_geometric.data import Data
 
+from gen_pyg.training._scenes_task import OPTIONS as _SCENES_OPTIONS
+from gen_pyg.training._scenes_task import (  # the scenes task's helpers, public here
+    candidates_per_batch,
+    evaluate_scenes,
+    scenes_model,
+    scenes_splits,
+    scenes_test_split,
+    supermazes_per_batch,
+)
+
 if TYPE_CHECKING:
     from gen_pyg.training.experiment import DataConfig, ExperimentConfig, ModelConfig
 
-__all__ = ["TASKS", "Task", "get_task", "register_task"]
+__all__ = ["TASKS", "Task", "candidates_per_batch", "evaluate_scenes", "get_task",
+           "register_task", "scenes_test_split", "supermazes_per_batch"]
 
 
 @dataclass(frozen=True)
@@ -172,22 +183,9 @@ register_task(Task(
 
 
 # ----------------------------------------------------------------- scenes (mazes)
-def _scenes_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
-    from gen_pyg.training._scenes_task import scenes_splits
-
-    return scenes_splits(cfg, log)
-
-
-def _scenes_model(cfg: ModelConfig) -> torch.nn.Module:
-    from gen_pyg.training._scenes_task import scenes_model
-
-    return scenes_model(cfg)
-
-
 register_task(Task(
     "scenes", "choose the image a camera pose sees in 3-D supermazes (the paper's section 4.3)",
-    _scenes_splits, _scenes_model, lambda cfg: None, loss="retrieval_cross_entropy",
+    scenes_splits, scenes_model, lambda cfg: None, loss="retrieval_cross_entropy",
     metrics=("retrieval_accuracy", "retrieval_cross_entropy"), group_by=None,
     instance="supermaze", num_instances=1000, num_test_instances=100,
-    options={"m": [1, 2], "views": 32, "draws": 4, "context": 8, "queries": 1},
-    representations=("bilinear", "soft_nearest")))
+    options=dict(_SCENES_OPTIONS), representations=("bilinear", "soft_nearest")))
