@@ -467,8 +467,9 @@ def _acc(v: dict[str, float], seeds: int) -> str:
 
 def paper_scenes(record: dict[str, Any] | None) -> str:
     """Section 4.3 (scene representation): the paper gives plots only; gen_pyg's numbers from
-    ``scenes.json`` (``summary`` per model and m, ``summary.targets``, ``chance``,
-    ``test_batch``)."""
+    ``scenes.json`` (``summary`` per model and m, the measured values of ``summary.targets``,
+    ``chance``, ``test_batch``; whether the issue's targets are met is said in
+    ``docs/scenes.rst``, not here)."""
     intro = ("Choosing the image a query pose sees among candidates, trained on 1x1 and 2x2 "
              "supermazes and tested on 1x1 to 5x5. ")
     if record is None:
@@ -485,17 +486,12 @@ def paper_scenes(record: dict[str, Any] | None) -> str:
     ratios = t["gen_steps_to_np_final_over_np_steps"]
     ratio = ", ".join("never" if r is None else f"{r:.2f}x" for r in ratios)
 
-    def met(ok: bool) -> str:
-        return "met" if ok else "not met"
-
-    grow = (f"GEN {_acc(gen['1'], 1)} → {_acc(gen['5'], 1)} ({-t['gen_drop_m1_to_m5_points']:+.1f}"
-            f" points, target ≤ 5: {met(t['gen_drop_at_most_5'])}); NP {_acc(np_['1'], 1)} → "
-            f"{_acc(np_['5'], 1)} ({-t['np_drop_m1_to_m5_points']:+.1f} points, target ≥ 10: "
-            f"{met(t['np_drop_at_least_10'])})")
-    speed = (f"{ratio} of the NP's {steps} steps (target ≤ 0.6x: "
-             f"{met(t['gen_reaches_np_in_0.6x'])}); at m = 1 GEN − NP = "
-             f"{t['m1_gen_minus_np_points']:+.1f} points (target within 2: "
-             f"{met(t['m1_within_2_points'])})")
+    grow = (f"GEN {_acc(gen['1'], 1)} → {_acc(gen['5'], 1)} from 1x1 to 5x5 "
+            f"({-t['gen_drop_m1_to_m5_points']:+.1f} points); NP {_acc(np_['1'], 1)} → "
+            f"{_acc(np_['5'], 1)} ({-t['np_drop_m1_to_m5_points']:+.1f} points)")
+    speed = (f"the GEN's curve passes the NP's final 1x1 point at {ratio} of the NP's {steps} "
+             f"steps; after {steps} steps GEN − NP = {t['m1_gen_minus_np_points']:+.1f} points "
+             "at 1x1")
     rows = [[f"{m}x{m}", str(record["test_batch"]["supermazes"][m]),
              str(record["test_batch"]["candidates"][m]), f"{100 * record['chance'][m]:.2f} %",
              _acc(gen[m], seeds), _acc(np_[m], seeds)] for m in gen]
