@@ -38,6 +38,7 @@ SCRIPTS = [
     "genconv_backends.py",
     "aggregation.py",
     "time_to_accuracy.py",
+    "scenes.py",
 ]
 
 

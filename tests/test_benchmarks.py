@@ -95,6 +95,11 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                         else set()),
                     lambda r: all(_number(v["forward_backward_ms"]) for row in r["rows"]
                                   for v in row["ops"].values() if "error" not in v)],
+    "scenes": [lambda r: all(_number(v["accuracy_mean"]) for kind in ("gen", "neural_process")
+                             for v in r["summary"][kind].values()),
+               lambda r: list(r["summary"]["gen"]) == ["1", "2", "3", "4", "5"],
+               lambda r: all(_number(c) and 0 < c < 1 for c in r["chance"].values()),
+               lambda r: all(len(run["curve"]) >= 2 for run in r["gen"]["runs"])],
 }
 
 

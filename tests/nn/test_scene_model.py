@@ -14,13 +14,8 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
 from gen_pyg.datasets import Mazes
-from gen_pyg.nn import (
-    ImageEmbedder,
-    PoseImageEncoder,
-    SceneRetrieval,
-    retrieval_accuracy,
-    retrieval_loss,
-)
+from gen_pyg.nn import ImageEmbedder, PoseImageEncoder, SceneRetrieval
+from gen_pyg.training import RetrievalAccuracy, RetrievalCrossEntropy
 from gen_pyg.viz import plot_scene_retrieval
 
 FOLLOW = ["input_pos", "query_pos"]
@@ -40,19 +35,20 @@ def _batch(ds: Mazes, indices: list[int]) -> Batch:
     return batch
 
 
-def test_loss_and_accuracy_by_hand() -> None:
+def test_engine_retrieval_objectives_by_hand() -> None:
+    # the model is trained and scored by the engine's objectives (no copy of them here)
     # row 0: candidate 0 has twice the weight of each other -> p = 1/2, right;
     # row 1: candidate 2 has twice the weight -> p(1) = 1/4, wrong
     logits = torch.tensor([[math.log(2.0), 0.0, 0.0], [0.0, 0.0, math.log(2.0)]])
-    loss, n = retrieval_loss(logits, None)
+    loss, n = RetrievalCrossEntropy()(logits, None)
     assert n == 2 and loss.dim() == 0
     assert float(loss) == pytest.approx(math.log(2.0) + math.log(4.0))
-    correct, n = retrieval_accuracy(logits, None)
+    correct, n = RetrievalAccuracy()(logits, None)
     assert int(correct) == 1 and n == 2
-    with pytest.raises(ValueError, match="'pred'"):
-        retrieval_loss(torch.zeros(3, 2))
-    with pytest.raises(ValueError, match="'pred'"):
-        retrieval_accuracy(torch.zeros(3))
+    with pytest.raises(ValueError, match="logits"):
+        RetrievalCrossEntropy()(torch.zeros(3, 2), None)
+    with pytest.raises(ValueError, match="logits"):
+        RetrievalAccuracy()(torch.zeros(3), None)
 
 
 def test_logits_over_all_candidates_with_mixed_supermazes(mazes: Mazes) -> None:
@@ -99,7 +95,7 @@ def test_both_cores_train_and_gradients_reach_the_cnns(mazes: Mazes) -> None:
     for core in ("gen", "np"):
         torch.manual_seed(2)
         model = SceneRetrieval(core, **SMALL_MODEL)
-        loss, n = retrieval_loss(model(batch), batch)
+        loss, n = RetrievalCrossEntropy()(model(batch), batch)
         assert n == batch.query_img.size(0)
         loss.backward()
         for name, module in (("encoder", model.encoder.trunk.net[0]),

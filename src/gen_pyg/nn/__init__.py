@@ -18,8 +18,6 @@ from gen_pyg.nn.models import (
     PoseImageEncoder,
     SceneRetrieval,
     SymmetryAverage,
-    retrieval_accuracy,
-    retrieval_loss,
 )
 from gen_pyg.nn.representation import (
     Representation,
@@ -49,7 +47,5 @@ __all__ = [
     "get_representation",
     "register_representation",
     "representation_names",
-    "retrieval_accuracy",
-    "retrieval_loss",
     "unregister_representation",
 ]

@@ -14,10 +14,21 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch_geometric.data import Data
 
+from gen_pyg.training._scenes_task import OPTIONS as _SCENES_OPTIONS
+from gen_pyg.training._scenes_task import (  # the scenes task's helpers, public here
+    candidates_per_batch,
+    evaluate_scenes,
+    scenes_model,
+    scenes_splits,
+    scenes_test_split,
+    supermazes_per_batch,
+)
+
 if TYPE_CHECKING:
     from gen_pyg.training.experiment import DataConfig, ExperimentConfig, ModelConfig
 
-__all__ = ["TASKS", "Task", "get_task", "register_task"]
+__all__ = ["TASKS", "Task", "candidates_per_batch", "evaluate_scenes", "get_task",
+           "register_task", "scenes_test_split", "supermazes_per_batch"]
 
 
 @dataclass(frozen=True)
@@ -169,3 +180,12 @@ register_task(Task(
     _sphere_splits, _sphere_model, _latlong, num_instances=100, num_test_instances=20,
     mesh_sizes=(2, 3, 4, 5, 6, 7), options={"scenarios": 32},
     representations=("soft_nearest",)))
+
+
+# ----------------------------------------------------------------- scenes (mazes)
+register_task(Task(
+    "scenes", "choose the image a camera pose sees in 3-D supermazes (the paper's section 4.3)",
+    scenes_splits, scenes_model, lambda cfg: None, loss="retrieval_cross_entropy",
+    metrics=("retrieval_accuracy", "retrieval_cross_entropy"), group_by=None,
+    instance="supermaze", num_instances=1000, num_test_instances=100,
+    options=dict(_SCENES_OPTIONS), representations=("bilinear", "soft_nearest")))

@@ -9,8 +9,6 @@ from gen_pyg.nn.models.scene import (
     ImageEmbedder,
     PoseImageEncoder,
     SceneRetrieval,
-    retrieval_accuracy,
-    retrieval_loss,
 )
 from gen_pyg.nn.models.symmetry_average import SymmetryAverage
 
@@ -22,6 +20,4 @@ __all__ = [
     "PoseImageEncoder",
     "SceneRetrieval",
     "SymmetryAverage",
-    "retrieval_accuracy",
-    "retrieval_loss",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -14,6 +13,7 @@ from gen_pyg._validation import check_int
 from gen_pyg.nn._mlp import mlp, reset_mlp
 from gen_pyg.nn.models.gen import GEN
 from gen_pyg.nn.models.neural_process import NeuralProcess
+from gen_pyg.nn.representation import Representation
 
 CORES = ("gen", "np")
 #: Size of a camera pose :math:`(x, y, z, \cos\psi, \sin\psi, \cos\theta, \sin\theta)`.
@@ -24,8 +24,6 @@ __all__ = [
     "ImageEmbedder",
     "PoseImageEncoder",
     "SceneRetrieval",
-    "retrieval_accuracy",
-    "retrieval_loss",
 ]
 
 
@@ -195,8 +193,10 @@ class SceneRetrieval(torch.nn.Module):
     against depth 2) and more pose copies (32 against 8) to make up for the message passing.
 
     The candidates of a batch are all its query images followed by all its context images,
-    so the true candidate of query :math:`q` is candidate :math:`q`
-    (:func:`retrieval_loss`, :func:`retrieval_accuracy`).
+    so the true candidate of query :math:`q` is candidate :math:`q`: the engine's
+    ``"retrieval_cross_entropy"`` and ``"retrieval_accuracy"`` objectives
+    (:class:`~gen_pyg.training.RetrievalCrossEntropy`,
+    :class:`~gen_pyg.training.RetrievalAccuracy`) train and score it.
 
     Args:
         core (str, optional): ``"gen"`` or ``"np"``. (default: :obj:`"gen"`)
@@ -214,6 +214,9 @@ class SceneRetrieval(torch.nn.Module):
             uses the largest mesh diameter of the batch, as the paper (9 rounds on its
             :math:`5 \times 5` grid), which also learns, but more slowly at first.
             (default: :obj:`4`)
+        representation (str or Representation, optional): How the GEN writes the context
+            latents into its nodes and reads them back (ignored by the neural process);
+            ``"bilinear"`` is the paper's. (default: :obj:`"bilinear"`)
 
     Shapes:
         - **input:** a :class:`~torch_geometric.data.Data` or
@@ -239,7 +242,8 @@ class SceneRetrieval(torch.nn.Module):
 
     def __init__(self, core: str = "gen", latent_channels: int = 64, embed_channels: int = 64,
                  image_size: int = 32, cnn_channels: int = 32, pose_copies: int | None = None,
-                 num_steps: int | None = 4) -> None:
+                 num_steps: int | None = 4,
+                 representation: str | Representation = "bilinear") -> None:
         super().__init__()
         if core not in CORES:
             raise ValueError(f"'core' must be one of {CORES} (got {core!r})")
@@ -259,7 +263,7 @@ class SceneRetrieval(torch.nn.Module):
                             message_channels=L, edge_hidden_channels=2 * L,
                             node_hidden_channels=2 * L, encoder_hidden_channels=L,
                             decoder_hidden_channels=L, num_steps=num_steps,
-                            representation="bilinear")
+                            representation=representation)
             self.decoder = mlp([decoder_in, 2 * L, embed_channels])
         else:
             self.core = NeuralProcess(in_channels=L, out_channels=L, latent_channels=L,
@@ -306,45 +310,3 @@ class SceneRetrieval(torch.nn.Module):
                 f"image_size={self.image_size}, pose_copies={self.pose_copies}"
                 + (f", num_steps={self.core.num_steps}" if isinstance(self.core, GEN) else "")
                 + ")")
-
-
-def _logits(pred: Tensor) -> Tensor:
-    if not isinstance(pred, Tensor) or pred.dim() != 2 or pred.size(1) < pred.size(0):
-        shape = tuple(pred.shape) if isinstance(pred, Tensor) else type(pred).__name__
-        raise ValueError(f"'pred' must be logits [Q, K] with K >= Q candidates (got {shape})")
-    return pred
-
-
-def retrieval_loss(pred: Tensor, batch: Data | None = None) -> tuple[Tensor, int]:
-    r"""Cross-entropy of retrieval, summed over queries: row :math:`q` of the logits should
-    pick candidate :math:`q`,
-    :math:`\sum_q \big(\log \sum_k e^{\ell_{qk}} - \ell_{qq}\big)`.
-
-    Args:
-        pred (torch.Tensor): Logits :math:`(Q, K)`, :math:`K \ge Q`.
-        batch (Data, optional): The batch (unused: the targets follow from the ordering).
-
-    Returns:
-        The sum as a 0-dim tensor and the number of queries :math:`Q`.
-
-    Example:
-        >>> loss, n = retrieval_loss(torch.tensor([[0.0, 0.0]]))
-        >>> round(float(loss), 4), n  # log 2
-        (0.6931, 1)
-    """
-    logits = _logits(pred)
-    target = torch.arange(logits.size(0), device=logits.device)
-    return F.cross_entropy(logits.float(), target, reduction="sum"), logits.size(0)
-
-
-def retrieval_accuracy(pred: Tensor, batch: Data | None = None) -> tuple[Tensor, int]:
-    """Number of queries whose largest logit is their own candidate (row :math:`q`, column
-    :math:`q`), and the number of queries.
-
-    Example:
-        >>> retrieval_accuracy(torch.tensor([[2.0, 1.0, 0.0], [2.0, 1.0, 0.0]]))
-        (tensor(1), 2)
-    """
-    logits = _logits(pred)
-    target = torch.arange(logits.size(0), device=logits.device)
-    return (logits.argmax(dim=1) == target).sum(), logits.size(0)

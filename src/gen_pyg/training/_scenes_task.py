@@ -1,0 +1,162 @@
+"""The ``scenes`` task (GEN paper §4.3, appendix A.5): choose the image a query camera pose
+sees among the images of a batch, given 8 views of every maze of a supermaze.
+
+The builders registered in :mod:`gen_pyg.training.tasks`, and what evaluating at other
+supermaze sizes needs: :func:`scenes_test_split` (a :class:`~gen_pyg.datasets.Mazes` test split
+of side :math:`m`), :func:`supermazes_per_batch` (the test batch composition: about the same
+number of mazes at every :math:`m`), :func:`candidates_per_batch` (its chance level is one over
+it) and :func:`evaluate_scenes` (:meth:`~gen_pyg.training.Trainer.evaluate_all` with that batch
+composition).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch_geometric.data import Data
+
+if TYPE_CHECKING:
+    from gen_pyg.datasets import Mazes
+    from gen_pyg.training.experiment import DataConfig, ModelConfig
+
+#: The scenes task's data options and their defaults: ``m`` the supermaze sides trained on
+#: (supermaze :math:`i` has side ``m[i % len(m)]``), ``views`` the rendered views per maze,
+#: ``draws`` the (context, query) draws of every training supermaze (the trainer collates its
+#: examples once, so each draw is one training example), ``context`` and ``queries`` the views
+#: and queries per maze.
+OPTIONS: dict[str, Any] = {"m": [1, 2], "views": 32, "draws": 4, "context": 8, "queries": 1}
+#: Mazes per test batch: a test batch of side-:math:`m` supermazes holds
+#: :func:`supermazes_per_batch` of them.
+TEST_MAZES_PER_BATCH = 16
+#: ModelConfig fields the scenes model has no use for, which must keep their defaults.
+_FIXED = ("aggr", "encoder_aggr", "relative_pos", "norm", "decoder_hidden_channels")
+
+
+def _sizes(options: dict[str, Any]) -> list[int]:
+    m = options["m"]
+    sizes = [m] if isinstance(m, int) and not isinstance(m, bool) else m
+    if (not isinstance(sizes, list) or not sizes
+            or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 5
+                   for v in sizes)):
+        raise ValueError(f"options['m'] must be a supermaze side in 1..5 or a list of them, "
+                         f"got {m!r}")
+    return sizes
+
+
+def _mazes(cfg: DataConfig, split: str, m: int | list[int], num: int, log: bool) -> Mazes:
+    from gen_pyg.datasets import Mazes
+
+    o = cfg.options
+    return Mazes(str(cfg.root), split, m=m, num_mazes=num, views_per_maze=o["views"],
+                 num_context=o["context"], num_queries=o["queries"], seed=cfg.seed, log=log)
+
+
+class _Draws(Sequence[Data]):
+    """``draws`` passes over a training :class:`~gen_pyg.datasets.Mazes` split (which draws new
+    views at every access), in the split's order: consecutive chunks never hold one supermaze
+    twice while the split has at least a chunk's worth of supermazes."""
+
+    def __init__(self, dataset: Mazes, draws: int) -> None:
+        self.dataset, self.draws = dataset, draws
+
+    def __len__(self) -> int:
+        return self.draws * len(self.dataset)
+
+    def __getitem__(self, idx: int) -> Data:  # type: ignore[override]
+        if not 0 <= idx < len(self):
+            raise IndexError(f"index {idx} out of range for {len(self)} examples")
+        return self.dataset[idx % len(self.dataset)]
+
+
+def scenes_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
+    """``train`` (``draws`` draws of every training supermaze), ``test`` (and ``val``) at the
+    trained sides ``options["m"]``."""
+    sizes = _sizes(cfg.options)
+    draws = cfg.options["draws"]
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+        raise ValueError(f"options['draws'] must be an integer >= 1, got {draws!r}")
+    assert cfg.num_instances is not None and cfg.num_test_instances is not None
+    num_train = cfg.num_instances - cfg.num_test_instances - cfg.num_val_instances
+    out: dict[str, Any] = {
+        "train": _Draws(_mazes(cfg, "train", sizes, num_train, log), draws),
+        "test": _mazes(cfg, "test", sizes, cfg.num_test_instances, log)}
+    if cfg.num_val_instances:
+        out["val"] = _mazes(cfg, "val", sizes, cfg.num_val_instances, log)
+    return out
+
+
+def scenes_test_split(cfg: DataConfig, m: int, num_mazes: int | None = None,
+                      log: bool = False) -> Mazes:
+    """The test split of side-:obj:`m` supermazes of :obj:`cfg`'s data (generated once into its
+    root; :obj:`num_mazes` defaults to ``cfg.num_test_instances``)."""
+    _sizes({"m": m})
+    num = cfg.num_test_instances if num_mazes is None else num_mazes
+    assert num is not None
+    return _mazes(cfg, "test", m, num, log)
+
+
+def supermazes_per_batch(m: int, mazes: int = TEST_MAZES_PER_BATCH) -> int:
+    """Side-:obj:`m` supermazes in a test batch: :math:`\\lceil \\mathrm{mazes} / m^2 \\rceil`,
+    so that every :math:`m` is tested among about as many candidates."""
+    _sizes({"m": m})
+    return max(1, math.ceil(mazes / (m * m)))
+
+
+def candidates_per_batch(m: int, supermazes: int, context: int = 8, queries: int = 1) -> int:
+    """Candidates :math:`K` of a batch of :obj:`supermazes` side-:obj:`m` supermazes: every query
+    and context image of its :math:`m^2` mazes each (chance is :math:`1/K`).
+
+    Example:
+        >>> candidates_per_batch(1, 16), candidates_per_batch(5, 1)
+        (144, 225)
+    """
+    return supermazes * m * m * (context + queries)
+
+
+@contextmanager
+def _group_size(trainer: Any, size: int) -> Iterator[None]:
+    saved = trainer.config
+    trainer.config = replace(saved, group_size=size)
+    try:
+        yield
+    finally:
+        trainer.config = saved
+
+
+def evaluate_scenes(trainer: Any, dataset: Sequence[Data], supermazes: int
+                    ) -> dict[str, float]:
+    """Every metric of :obj:`trainer` on :obj:`dataset` in batches of :obj:`supermazes`
+    consecutive examples (the candidates of a query are the images of its batch)."""
+    if isinstance(supermazes, bool) or not isinstance(supermazes, int) or supermazes < 1:
+        raise ValueError(f"supermazes must be an integer >= 1, got {supermazes!r}")
+    with _group_size(trainer, supermazes):
+        values: dict[str, float] = trainer.evaluate_all(dataset)["own mesh"]
+    return values
+
+
+def scenes_model(cfg: ModelConfig) -> torch.nn.Module:
+    """:class:`~gen_pyg.nn.SceneRetrieval` of :obj:`cfg`: latent and embedding size
+    ``latent_channels``, CNN width ``encoder_hidden_channels``, ``num_steps`` rounds (:obj:`None`:
+    the mesh diameter) and the GEN's representation; the neural process for
+    ``kind="neural_process"``."""
+    from gen_pyg.nn import SceneRetrieval
+    from gen_pyg.training.experiment import ModelConfig
+
+    default = ModelConfig(kind=cfg.kind)
+    for name in _FIXED:
+        if getattr(cfg, name) != getattr(default, name):
+            raise ValueError(f"{name}={getattr(cfg, name)!r} does not apply to the scenes model "
+                             f"(it keeps {getattr(default, name)!r})")
+    kwargs: dict[str, Any] = {}
+    if cfg.kind == "gen":
+        kwargs["representation"] = cfg.gen_kwargs()["representation"]
+    return SceneRetrieval("gen" if cfg.kind == "gen" else "np",
+                          latent_channels=cfg.latent_channels,
+                          embed_channels=cfg.latent_channels,
+                          cnn_channels=cfg.encoder_hidden_channels, num_steps=cfg.num_steps,
+                          **kwargs)

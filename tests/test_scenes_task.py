@@ -1,0 +1,142 @@
+"""The ``scenes`` task on the engine: its registry entry, the training draws, one logit row
+and one loss term per query for every supermaze size, the test batch composition and its
+chance level, evaluation at other supermaze sizes checked by hand, bad settings named, and
+``gen-pyg train --task scenes`` / ``gen-pyg evaluate`` on tiny data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from gen_pyg.cli import main
+from gen_pyg.training import (
+    DataConfig,
+    ExperimentConfig,
+    ModelConfig,
+    RetrievalCrossEntropy,
+    TrainConfig,
+    build_datasets,
+    build_trainer,
+    get_task,
+)
+from gen_pyg.training.batching import collate_group
+from gen_pyg.training.tasks import (
+    candidates_per_batch,
+    evaluate_scenes,
+    scenes_test_split,
+    supermazes_per_batch,
+)
+
+SMALL_OPTIONS = {"views": 10, "draws": 2}
+SMALL_MODEL = {"latent_channels": 8, "encoder_hidden_channels": 4,
+               "representation": "bilinear", "num_steps": 2}
+
+
+def _exp(root: Path, kind: str = "gen", group_size: int = 3) -> ExperimentConfig:
+    data = DataConfig(task="scenes", root=str(root), num_instances=6, num_test_instances=2,
+                      options=SMALL_OPTIONS)
+    return ExperimentConfig(ModelConfig(kind=kind, **SMALL_MODEL), data,  # type: ignore[arg-type]
+                            TrainConfig(epochs=1, group_size=group_size, progress=False))
+
+
+def test_registry_entry() -> None:
+    task = get_task("scenes")
+    assert (task.loss, task.metrics) == ("retrieval_cross_entropy",
+                                         ("retrieval_accuracy", "retrieval_cross_entropy"))
+    assert task.group_by is None and task.build_meshes(DataConfig(task="scenes")) is None
+    assert DataConfig(task="scenes").options["m"] == [1, 2]
+    # the trainer groups scenes in plain chunks of group_size supermazes
+    assert ExperimentConfig(data=DataConfig(task="scenes")).train.group_by is None
+
+
+def test_draws_and_one_term_per_logit_row(tmp_path: Path) -> None:
+    exp = _exp(tmp_path)
+    splits = build_datasets(exp.data, log=False)
+    train, mazes = splits["train"], splits["train"].dataset
+    assert len(train) == 2 * len(mazes) == 8 and len(splits["test"]) == 2
+    # each draw of a supermaze is a new example: same maze, other (context, query) views
+    first, again = train[0], train[len(mazes)]
+    assert torch.equal(first.pos, again.pos)
+    assert not torch.equal(first.query_pose, again.query_pose)
+    torch.manual_seed(0)
+    model = exp.task.build_model(exp.model).eval()
+    for m in (1, 2, 3):
+        ds = scenes_test_split(exp.data, m, 2)
+        batch = collate_group([ds[0], ds[1]], True)
+        with torch.no_grad():
+            logits = model(batch)
+        # m^2 queries per supermaze: 4 rows for m = 2; every query and context image a column
+        assert RetrievalCrossEntropy().terms(batch) == logits.size(0) == 2 * m * m
+        assert logits.size(1) == candidates_per_batch(m, 2)
+
+
+def test_batch_composition_and_chance() -> None:
+    assert [supermazes_per_batch(m) for m in (1, 2, 3, 4, 5)] == [16, 4, 2, 1, 1]
+    assert [candidates_per_batch(m, supermazes_per_batch(m)) for m in (1, 2, 3, 4, 5)] == [
+        144, 144, 162, 144, 225]
+    with pytest.raises(ValueError, match="'m'"):
+        supermazes_per_batch(6)
+
+
+def test_evaluation_at_other_sizes_matches_a_hand_count(tmp_path: Path) -> None:
+    exp = _exp(tmp_path, group_size=3)
+    splits = build_datasets(exp.data, log=False)
+    torch.manual_seed(1)
+    model = exp.task.build_model(exp.model)
+    trainer = build_trainer(exp, model, splits)
+    trainer.fit()
+    ds = scenes_test_split(exp.data, 2, 3)
+    values = evaluate_scenes(trainer, ds, supermazes=2)
+    assert trainer.config.group_size == 3  # restored
+    model.eval()
+    right = total = 0
+    loss = 0.0
+    with torch.no_grad():
+        for chunk in ([0, 1], [2]):
+            logits = model(collate_group([ds[i] for i in chunk], True))
+            right += int((logits.argmax(1) == torch.arange(logits.size(0))).sum())
+            loss += float(torch.nn.functional.cross_entropy(
+                logits, torch.arange(logits.size(0)), reduction="sum"))
+            total += logits.size(0)
+    assert total == 12
+    assert values["retrieval_accuracy"] == pytest.approx(right / total)
+    assert values["retrieval_cross_entropy"] == pytest.approx(loss / total, rel=1e-5)
+    with pytest.raises(ValueError, match="supermazes"):
+        evaluate_scenes(trainer, ds, supermazes=0)
+
+
+def test_bad_settings_are_named(tmp_path: Path) -> None:
+    for options, name in (({"m": [1, 7]}, "'m'"), ({"m": []}, "'m'"), ({"draws": 0}, "draws")):
+        cfg = DataConfig(task="scenes", root=str(tmp_path), num_instances=4,
+                         num_test_instances=1, options={**SMALL_OPTIONS, **options})
+        with pytest.raises(ValueError, match=name):
+            build_datasets(cfg, log=False)
+    with pytest.raises(ValueError, match="options"):
+        DataConfig(task="scenes", options={"image_size": 64})
+    with pytest.raises(ValueError, match="aggr"):
+        get_task("scenes").build_model(ModelConfig(aggr="max"))
+    with pytest.raises(ValueError, match="representation"):
+        get_task("scenes").build_model(ModelConfig(representation="barycentric"))
+
+
+def test_cli_trains_and_evaluates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    tiny = ["--task", "scenes", "--instances", "5", "--test-instances", "2", "--data-option",
+            "views=10", "--data-option", "draws=1", "--latent", "8", "--encoder-hidden", "4",
+            "--quiet"]
+    assert main(["train", "--out", str(run), "--epochs", "1", *tiny]) == 0
+    rows = json.loads((run / "test_metrics.json").read_text())
+    assert [r["mesh"] for r in rows] == ["own mesh"]
+    assert 0.0 <= rows[0]["test_retrieval_accuracy"] <= 1.0
+    assert rows[0]["test_retrieval_cross_entropy"] > 0.0
+    capsys.readouterr()
+    out_json = tmp_path / "eval.json"
+    assert main(["evaluate", str(run), "--json", str(out_json)]) == 0
+    assert "test retrieval accuracy" in capsys.readouterr().out
+    again = json.loads(out_json.read_text())
+    # the test split draws its views once per example: evaluation is repeatable
+    assert again[0]["test_retrieval_accuracy"] == pytest.approx(
+        rows[0]["test_retrieval_accuracy"])
