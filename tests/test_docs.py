@@ -174,7 +174,12 @@ def test_snippet_runs(block: Block, tmp_path_factory: pytest.TempPathFactory,
         if earlier.skip is None:
             _run(earlier, run.namespace)
     run.done = index
-    _run(block, run.namespace)
+    import gen_pyg
+
+    try:
+        _run(block, run.namespace)
+    finally:  # a snippet may switch the process-wide value checks off (validation.rst does)
+        gen_pyg.set_value_checks(True)
     run.done = index + 1
     import matplotlib.pyplot as plt
 
