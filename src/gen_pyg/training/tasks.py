@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch_geometric.data import Data
 
+from gen_pyg.training import _pushing_task as _pushing
+
 if TYPE_CHECKING:
     from gen_pyg.training.experiment import DataConfig, ExperimentConfig, ModelConfig
 
@@ -169,3 +171,9 @@ register_task(Task(
     _sphere_splits, _sphere_model, _latlong, num_instances=100, num_test_instances=20,
     mesh_sizes=(2, 3, 4, 5, 6, 7), options={"scenarios": 32},
     representations=("soft_nearest",)))
+register_task(Task(
+    "pushing", "how a pushed object moves, from its picture (the paper's section 4.2)",
+    _pushing.pushing_splits, _pushing.pushing_model, _grids,
+    metrics=("mse", "position_mse", "angle_mse"), group_by="object", instance="object",
+    num_instances=250, num_test_instances=50, mesh_sizes=(2,),
+    options=dict(_pushing.PUSHING_OPTIONS)))
