@@ -10,10 +10,14 @@ simulator itself against the stored targets, on test pushes). Our targets are in
 the paper's Omnipush numbers use a normalisation it does not state, so compare ratios, not
 absolute values.
 
-Reproduce (2 cores shared; the time of each stage is in the JSON)::
+Reproduce the committed records (2 cores shared, one thread; the time of each stage is in the
+JSON; ``--runs benchmarks/runs/pushing`` lets the second and third reuse the data and the
+finished runs of the first, as they did)::
 
-    OMP_NUM_THREADS=1 python benchmarks/pushing.py   # 250 objects x 250 pushes, 10 epochs, 3 seeds
-    python benchmarks/pushing.py --quick             # seconds (the test suite runs it)
+    python benchmarks/pushing.py --grids 2       # pushing.json: 250 x 250, 6 epochs, 3 seeds
+    python benchmarks/pushing.py --grids 2 --np-aggr sum --name pushing_np_sum
+    python benchmarks/pushing.py --seeds 0 --name pushing_grids
+    python benchmarks/pushing.py --quick         # seconds (the test suite runs it)
 
 Writes ``benchmarks/results/NAME.json`` and ``NAME.png`` (a few test objects, their push, the
 true and the GEN's predicted final outlines); run folders (checkpoints: an interrupted run
@@ -46,19 +50,28 @@ PAPER = {"gen": (0.045, 0.002), "neural_process": (0.078, 0.006)}
 METRICS = {"position_mse": "mse", "angle_mse": "angle_mse", "mse": "full_mse"}
 
 
-def model_key(kind: str, k: int) -> str:
-    return "neural_process" if kind == "neural_process" else ("gen" if k == 2 else f"gen_{k}x{k}")
+def model_key(kind: str, k: int, np_aggr: str = "mean") -> str:
+    if kind == "neural_process":
+        return "neural_process" if np_aggr == "mean" else f"neural_process_{np_aggr}"
+    return "gen" if k == 2 else f"gen_{k}x{k}"
 
 
 def train_one(kind: str, k: int, data: DataConfig, train: TrainConfig, representation: str,
-              splits: dict[str, Any], run_dir: Path, seed: int) -> tuple[dict[str, Any], Any]:
+              splits: dict[str, Any], run_dir: Path, seed: int,
+              np_aggr: str = "mean") -> tuple[dict[str, Any], Any]:
     """Train one model with one seed (a run folder left by an earlier call resumes); its test
-    metrics and times, and the trainer."""
+    metrics and times, and the trainer. :obj:`np_aggr` is the Neural Process's pooling (the
+    task's is the mean; ``"sum"`` makes it a GEN with one node and no message passing)."""
     exp = ExperimentConfig(ModelConfig(kind=kind, representation=representation),
                            DataConfig(**{**data.__dict__, "mesh_sizes": [k]}),
                            TrainConfig(**{**train.to_dict(), "seed": seed}))
     torch.manual_seed(seed)
     model = exp.task.build_model(exp.model)
+    if kind == "neural_process" and np_aggr != "mean":
+        from gen_pyg.training._pushing_task import GlobalNeuralProcess
+
+        model = GlobalNeuralProcess(in_channels=[4, 2], out_channels=3, aggr=np_aggr,
+                                    **exp.model.np_kwargs())
     trainer = build_trainer(exp, model, splits, run_dir=run_dir)
     trainer.fit()
     t0 = time.perf_counter()
@@ -122,11 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-objects", type=int, default=50)
     parser.add_argument("--pushes", type=int, default=250, help="pushes per object")
     parser.add_argument("--noise", type=float, default=0.0, help="std of the target noise")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--representation", default="bilinear")
     parser.add_argument("--grids", type=int, nargs="+", default=[2, 3, 4],
                         help="GEN grid sizes k (k x k), each trained on its own")
+    parser.add_argument("--np-aggr", choices=["mean", "sum"], default="mean",
+                        help="the Neural Process's pooling (the task's: mean)")
+    parser.add_argument("--runs", type=Path, default=None,
+                        help="run folder (data and checkpoints; default benchmarks/runs/NAME): "
+                             "another record's, to reuse its data and finished runs")
     parser.add_argument("--floor-pushes", type=int, default=200,
                         help="test pushes re-simulated for the noise floor")
     args = parser.parse_args(argv)
@@ -135,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seeds, args.grids, args.floor_pushes = [0], [2, 3], 4
     name = h.result_name(args)
     h.set_threads(args.threads)
-    runs_root = h.run_folder(name)
+    runs_root = h.run_folder(name, args.runs.resolve() if args.runs else None)
     record: dict[str, Any] = h.header("pushing.py", argv, quick=args.quick, seeds=args.seeds)
     data = DataConfig(task="pushing", root=str(runs_root / "data"), num_instances=args.objects,
                       num_test_instances=args.test_objects,
@@ -150,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                  "test_pushes": len(splits["test"])},
         "data_seconds": data_seconds, "train": train.to_dict(),
         "steps_per_model": args.epochs * (args.objects - args.test_objects),
-        "representation": args.representation,
+        "representation": args.representation, "np_aggr": args.np_aggr,
         "units": "targets in cm, cm, rad; MSE in cm^2 (position) and rad^2 (angle). The paper's "
                  "Omnipush numbers use an unstated normalisation: compare GEN/NP ratios.",
         "metric": "summary.*.mse_* is the MSE of the final position (dx, dy), the mean over "
@@ -163,11 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     record["models"], record["summary"] = {}, {}
     first_gen: Any = None
     for kind, k in models:
-        key = model_key(kind, k)
+        key = model_key(kind, k, args.np_aggr)
         runs = []
         for seed in args.seeds:
             run, trainer = train_one(kind, k, data, train, args.representation, splits,
-                                     runs_root / f"{key}_seed{seed}", seed)
+                                     runs_root / f"{key}_seed{seed}", seed, args.np_aggr)
             print(f"{key} seed {seed}: " + ", ".join(f"{m} {v:.4f}" for m, v in
                                                       run["test"].items()), flush=True)
             runs.append(run)
@@ -176,9 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         record["models"][key] = {"kind": kind, "grid": k if kind == "gen" else None,
                                  "runs": runs}
         record["summary"][key] = summarise(runs)
-    np_ = record["summary"]["neural_process"]
+    np_key = model_key("neural_process", 2, args.np_aggr)
+    np_ = record["summary"][np_key]
     ratios = {key: {m: s[f"{m}_mean"] / np_[f"{m}_mean"] for m in METRICS.values()}
-              for key, s in record["summary"].items() if key != "neural_process"}
+              for key, s in record["summary"].items() if key != np_key}
     record["ratios_to_np"] = ratios
     record["paper"] = {k: {"mse_mean": m, "mse_std": s} for k, (m, s) in PAPER.items()}
     record["paper"]["ratio"] = PAPER["gen"][0] / PAPER["neural_process"][0]
