@@ -16,7 +16,7 @@ finished runs of the first, as they did)::
 
     python benchmarks/pushing.py --grids 2       # pushing.json: 250 x 250, 6 epochs, 3 seeds
     python benchmarks/pushing.py --grids 2 --np-aggr sum --name pushing_np_sum
-    python benchmarks/pushing.py --seeds 0 --name pushing_grids
+    python benchmarks/pushing.py --name pushing_grids   # the GEN on 2x2, 3x3, 4x4 grids
     python benchmarks/pushing.py --quick         # seconds (the test suite runs it)
 
 Writes ``benchmarks/results/NAME.json`` and ``NAME.png`` (a few test objects, their push, the

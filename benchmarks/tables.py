@@ -471,14 +471,14 @@ def paper_pushing(record: dict[str, Any] | None,
                 "paper's Omnipush units are not stated: compare the ratio, not the values.")
     if grids is not None:
         gs = grids["summary"]
-        for key in ("gen", *(k for k in gs if k.startswith("gen_"))):
-            label = "GEN (2x2 grid)" if key == "gen" else f"GEN ({key[4:]} grid)"
-            rows.insert(-1, [f"{label}, seed {grids['seeds'][0]}",
-                             "no significant gain (no number)",
-                             f"{gs[key]['mse_mean']:.3f} "
-                             f"({gs[key]['mse_mean'] / gs['neural_process']['mse_mean']:.2f}"
-                             " of the NP)"])
-        notes.append(f"Bigger grids: {_from(grids, 'pushing_grids')}.")
+        for key in (k for k in gs if k.startswith("gen_")):
+            v = gs[key]
+            rows.insert(-1, [f"GEN ({key[4:]} grid)", "no significant gain (no number)",
+                             f"{v['mse_mean']:.3f} ± {v['mse_std']:.3f} "
+                             f"({v['mse_mean'] / gs['neural_process']['mse_mean']:.2f} of "
+                             "the NP)"])
+        notes.append(f"Bigger grids ({len(grids['seeds'])} seeds, each grid trained on its "
+                     f"own): {_from(grids, 'pushing_grids')}.")
     return "\n".join([
         "Mean squared error of the object's final position on held-out pushes (Omnipush; "
         "gen_pyg: a physics-made stand-in, :doc:`pushing`). "

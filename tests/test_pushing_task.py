@@ -87,10 +87,10 @@ def test_pushing_task_builds_a_sum_readout_gen_per_example() -> None:
 def test_cli_trains_and_evaluates_pushing(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "push"
-    args = ["train", "--task", "pushing", "--out", str(run), "--instances", "2",
-            "--test-instances", "1", "--data-option", "pushes_per_object=4",
-            "--data-option", "num_samples=16", "--representation", "bilinear",
-            "--latent", "8", "--quiet"]
+    data = ["--instances", "2", "--test-instances", "1", "--data-option", "pushes_per_object=4",
+            "--data-option", "num_samples=16"]
+    args = ["train", "--task", "pushing", "--out", str(run), *data, "--representation",
+            "bilinear", "--latent", "8", "--quiet"]
     assert main([*args, "--epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert "test position mse" in out and "2x2" in out
@@ -104,9 +104,9 @@ def test_cli_trains_and_evaluates_pushing(tmp_path: Path,
                  str(tmp_path / "e.json")]) == 0
     table = json.loads((tmp_path / "e.json").read_text())
     assert [t["mesh"] for t in table] == ["3x3"] and table[0]["test_position_mse"] > 0
-    # the Neural Process on the same data folder
+    # the Neural Process on the same data folder (the same data settings: read, not generated)
     assert main(["train", "--task", "pushing", "--model", "neural_process", "--out",
-                 str(tmp_path / "np"), "--data", str(run / "data"), "--epochs", "1",
+                 str(tmp_path / "np"), "--data", str(run / "data"), *data, "--epochs", "1",
                  "--latent", "8", "--quiet"]) == 0
     assert main(["evaluate", str(tmp_path / "np")]) == 0
     assert "test position mse" in capsys.readouterr().out
