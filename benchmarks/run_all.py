@@ -33,6 +33,7 @@ SCRIPTS = [
     "node_optimization.py",
     "poisson_square.py",
     "poisson_sphere.py",
+    "pushing.py",
     "size_generalization.py",
     "solver_speed.py",
     "genconv_backends.py",

@@ -77,6 +77,11 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                        lambda r: _number(r["neural_process"]["summary"]["no mesh"]["mse_mean"]),
                        lambda r: {"latlong 2", "latlong 3", "icosphere 0"}
                        <= set(r["gen"]["summary"])],
+    "pushing": [lambda r: all(_number(v[k]) for v in r["summary"].values()
+                              for k in ("mse_mean", "angle_mse_mean", "full_mse_mean")),
+                lambda r: {"neural_process", "gen", "gen_3x3"} <= set(r["summary"]),
+                lambda r: _number(r["noise_floor"]["position_mse"]),
+                lambda r: _number(r["targets"]["gen_over_np_position"])],
     "size_generalization": [lambda r: all(_number(v["mse_mean"])
                                           for v in r["rows"][0]["summary"].values()),
                             lambda r: list(r["rows"][0]["summary"]) == ["2x2", "3x3", "4x4",

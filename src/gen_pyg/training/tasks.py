@@ -23,6 +23,7 @@ from gen_pyg.training._scenes_task import (  # the scenes task's helpers, public
     scenes_test_split,
     supermazes_per_batch,
 )
+from gen_pyg.training import _pushing_task as _pushing
 
 if TYPE_CHECKING:
     from gen_pyg.training.experiment import DataConfig, ExperimentConfig, ModelConfig
@@ -189,3 +190,9 @@ register_task(Task(
     metrics=("retrieval_accuracy", "retrieval_cross_entropy"), group_by=None,
     instance="supermaze", num_instances=1000, num_test_instances=100,
     options=dict(_SCENES_OPTIONS), representations=("bilinear", "soft_nearest")))
+register_task(Task(
+    "pushing", "how a pushed object moves, from its picture (the paper's section 4.2)",
+    _pushing.pushing_splits, _pushing.pushing_model, _grids,
+    metrics=("mse", "position_mse", "angle_mse"), group_by="object", instance="object",
+    num_instances=250, num_test_instances=50, mesh_sizes=(2,),
+    options=dict(_pushing.PUSHING_OPTIONS)))

@@ -1,0 +1,135 @@
+"""The ``pushing`` task (the paper's section 4.2): its datasets, model, meshes and the metrics
+of the parts of the pose change (:class:`PositionMSE`, :class:`AngleMSE`).
+
+One example is one push of one object (:class:`~gen_pyg.datasets.Pushing`) and has **one
+answer**, the pose change :math:`(\\Delta x, \\Delta y, \\Delta\\theta)` in cm, cm and rad: the
+GEN reads it out with ``readout="sum"`` (node states summed per example, decoded once) and the
+Neural Process with :class:`GlobalNeuralProcess` (its pooled vector decoded once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from gen_pyg.nn import NeuralProcess
+from gen_pyg.training.objectives import OBJECTIVES, MeanSquaredError
+
+if TYPE_CHECKING:
+    from gen_pyg.training.experiment import DataConfig, ModelConfig
+
+__all__ = ["AngleMSE", "GlobalNeuralProcess", "PositionMSE"]
+
+#: the task's data options and their defaults (the paper's Omnipush sizes, no noise)
+PUSHING_OPTIONS: dict[str, Any] = {"pushes_per_object": 250, "noise": 0.0, "num_samples": 64}
+
+
+class _ColumnMSE(MeanSquaredError):
+    """:class:`~gen_pyg.training.MeanSquaredError` over some columns of ``[N, C]`` targets:
+    one term per selected entry."""
+
+    columns: tuple[int, ...] = ()
+
+    def __call__(self, pred: Any, batch: Any) -> tuple[Tensor, int]:
+        pred, y = self._pair(pred, batch)
+        if pred.dim() != 2 or pred.size(1) <= max(self.columns):
+            raise ValueError(f"{self.__class__.__name__} needs [N, C] predictions with C > "
+                             f"{max(self.columns)}, got {tuple(pred.shape)}")
+        cols = list(self.columns)
+        diff = pred[:, cols] - y[:, cols].to(pred.dtype)
+        return (diff**2).sum(), int(diff.numel())
+
+    def terms(self, batch: Any) -> int:
+        y = self._target(batch)
+        return int(y.size(0) * len(self.columns)) if y.dim() == 2 else 0
+
+
+class PositionMSE(_ColumnMSE):
+    r"""MSE of the position part :math:`(\Delta x, \Delta y)` of pose changes
+    ``[N, 3]``: the mean over both coordinates of every example (half the mean squared distance
+    between the predicted and true final positions), in cm².
+
+    Example:
+        >>> pred = torch.tensor([[1.0, 2.0, 0.5]])
+        >>> PositionMSE()(pred, Data(y=torch.tensor([[0.0, 0.0, 0.0]])))
+        (tensor(5.), 2)
+    """
+
+    name = "position_mse"
+    columns = (0, 1)
+
+
+class AngleMSE(_ColumnMSE):
+    r"""MSE of the rotation :math:`\Delta\theta` (third column) of pose changes ``[N, 3]``,
+    in rad².
+
+    Example:
+        >>> pred = torch.tensor([[1.0, 2.0, 0.5]])
+        >>> AngleMSE()(pred, Data(y=torch.tensor([[0.0, 0.0, 0.0]])))
+        (tensor(0.2500), 1)
+    """
+
+    name = "angle_mse"
+    columns = (2,)
+
+
+OBJECTIVES.setdefault("position_mse", PositionMSE)
+OBJECTIVES.setdefault("angle_mse", AngleMSE)
+
+
+class GlobalNeuralProcess(NeuralProcess):
+    r"""The Neural Process with one answer per example, the counterpart of
+    ``GEN(readout="sum")``: the inputs are encoded and pooled into :math:`\mathbf{r}` as in
+    :class:`~gen_pyg.nn.NeuralProcess`, and :math:`\mathbf{r}` is decoded once per example.
+
+    :class:`~gen_pyg.nn.NeuralProcess` has no readout option (it always decodes at query
+    positions), so this decodes at one fixed query position per example (the origin), which
+    makes the decoder a function of :math:`\mathbf{r}` alone; the data need no ``query_pos``.
+    Arguments as :class:`~gen_pyg.nn.NeuralProcess` (one output function).
+
+    Example:
+        >>> data = Data(input_pos=torch.rand(5, 2), input_x=torch.rand(5, 4))
+        >>> GlobalNeuralProcess(in_channels=4, out_channels=3)(data).shape
+        torch.Size([1, 3])
+    """
+
+    def forward(self, data: Data) -> Tensor:
+        if not isinstance(data, Data):
+            raise TypeError(f"GlobalNeuralProcess input must be a torch_geometric Data or "
+                            f"Batch, got {type(data).__name__}")
+        num = int(getattr(data, "num_graphs", None) or 1)
+        ref = data.input_pos
+        queried = data.clone() if "query_pos" in data else data.__copy__()
+        queried.query_pos = torch.zeros(num, self.pos_dim, dtype=ref.dtype, device=ref.device)
+        queried.query_pos_batch = torch.arange(num, device=ref.device)
+        return super().forward(queried)
+
+
+def pushing_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
+    """The ``train``/``test`` (and ``val``) splits of :class:`~gen_pyg.datasets.Pushing`."""
+    from gen_pyg.datasets import Pushing
+
+    opts = cfg.options
+    noise = opts["noise"]
+    common: dict[str, Any] = {
+        "num_objects": cfg.num_instances, "num_test_objects": cfg.num_test_instances,
+        "num_val_objects": cfg.num_val_instances,
+        "pushes_per_object": opts["pushes_per_object"], "num_samples": opts["num_samples"],
+        "noise": tuple(noise) if isinstance(noise, Sequence) else noise, "seed": cfg.seed,
+        "log": log}
+    splits = ["train", "test"] + (["val"] if cfg.num_val_instances else [])
+    return {s: Pushing(str(cfg.root), split=s, **common) for s in splits}
+
+
+def pushing_model(cfg: ModelConfig) -> torch.nn.Module:
+    """``GEN(in_channels=[4, 2], out_channels=3, readout="sum")``, or the
+    :class:`GlobalNeuralProcess` with the same channels."""
+    from gen_pyg.nn import GEN
+
+    if cfg.kind == "neural_process":
+        return GlobalNeuralProcess(in_channels=[4, 2], out_channels=3, **cfg.np_kwargs())
+    return GEN(in_channels=[4, 2], out_channels=3, readout="sum", **cfg.gen_kwargs())
