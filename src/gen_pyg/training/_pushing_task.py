@@ -97,7 +97,7 @@ class GlobalNeuralProcess(NeuralProcess):
         torch.Size([1, 3])
     """
 
-    def forward(self, data: Data) -> Tensor:
+    def forward_data(self, data: Data) -> Tensor:
         if not isinstance(data, Data):
             raise TypeError(f"GlobalNeuralProcess input must be a torch_geometric Data or "
                             f"Batch, got {type(data).__name__}")
@@ -106,7 +106,7 @@ class GlobalNeuralProcess(NeuralProcess):
         queried = data.clone() if "query_pos" in data else data.__copy__()
         queried.query_pos = torch.zeros(num, self.pos_dim, dtype=ref.dtype, device=ref.device)
         queried.query_pos_batch = torch.arange(num, device=ref.device)
-        return super().forward(queried)
+        return super().forward_data(queried)
 
 
 def pushing_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:

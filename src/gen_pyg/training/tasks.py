@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch_geometric.data import Data
 
+from gen_pyg.training import _pushing_task as _pushing
 from gen_pyg.training._scenes_task import OPTIONS as _SCENES_OPTIONS
 from gen_pyg.training._scenes_task import (  # the scenes task's helpers, public here
     candidates_per_batch,
@@ -23,7 +24,6 @@ from gen_pyg.training._scenes_task import (  # the scenes task's helpers, public
     scenes_test_split,
     supermazes_per_batch,
 )
-from gen_pyg.training import _pushing_task as _pushing
 
 if TYPE_CHECKING:
     from gen_pyg.training.experiment import DataConfig, ExperimentConfig, ModelConfig
