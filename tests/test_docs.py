@@ -34,10 +34,7 @@ SKIP_MARK = "the following is not run:"
 
 #: Pages whose snippets are not yet small enough to run here, with why (their blocks are
 #: compiled but not executed).
-PENDING: dict[str, str] = {
-    "pushing.rst": "generates the full Pushing dataset (owned by the pushing issue)",
-    "scenes.rst": "generates 1,000 + 100 mazes (owned by the scenes issue)",
-}
+PENDING: dict[str, str] = {}
 
 
 @dataclass
