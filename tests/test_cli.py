@@ -209,11 +209,19 @@ def test_train_reads_a_generated_folder_and_refuses_other_settings(
                  "--mesh-sizes", "2", "--latent", "8", "--quiet"]) == 0
     saved = json.loads((run / "config.json").read_text())["metadata"]["data"]
     assert (saved["num_instances"], saved["options"]) == (3, {"n": 21})
-    assert sorted(p.name for p in data.iterdir()) == sorted(
-        p.name for p in data.iterdir())  # nothing new generated beside the folder's files
+    assert not (run / "data").exists()  # read from the folder, nothing generated in the run
     proc = _cli("train", "--out", str(tmp_path / "r2"), "--data", str(data),
                 "--instances", "12")
     assert proc.returncode == 2 and "num_instances: 3 in the folder, 12 given" in proc.stderr
+    # a data folder that a training generated is read the same way
+    second = tmp_path / "second"
+    assert main(["train", "--out", str(tmp_path / "r3"), "--data", str(second), *DATA,
+                 "--epochs", "1", "--mesh-sizes", "2", "--latent", "8", "--quiet"]) == 0
+    assert main(["train", "--out", str(tmp_path / "r4"), "--data", str(second), "--epochs",
+                 "1", "--mesh-sizes", "2", "--latent", "8", "--quiet"]) == 0
+    capsys.readouterr()
+    saved = json.loads((tmp_path / "r4" / "config.json").read_text())["metadata"]["data"]
+    assert saved["num_instances"] == 3
 
 
 def test_a_moved_run_folder_finds_its_data(tmp_path: Path,

@@ -110,6 +110,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     info = init_distributed(args.backend)
     if info.is_main:
         splits = build_datasets(data, log=not args.quiet)
+        _record_data_config(data)
     from gen_pyg.training.distributed import barrier
 
     barrier()  # rank 0 generates the data once; the others read it
@@ -188,8 +189,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_generate(args: argparse.Namespace) -> int:
+def _record_data_config(data: Any) -> None:
+    """Write the data folder's ``data_config.json`` (what ``train --data`` reads) unless it
+    has one."""
     from dataclasses import asdict
+
+    file = Path(str(data.root)) / "data_config.json"
+    if not file.exists():
+        file.write_text(json.dumps({**asdict(data), "root": "."}, indent=2) + "\n")
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
 
     from gen_pyg.training import build_datasets
     from gen_pyg.training.tasks import get_task
@@ -200,7 +210,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     task = get_task(cfg.task)
     for name, ds in splits.items():
         print(f"{name:>5}: {len(ds)} examples")
-    (args.out / "data_config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
+    _record_data_config(cfg)
     print(f"{task.name} data in {args.out} (train on it with gen-pyg train --task {task.name} "
           f"--data {args.out})")
     return 0
