@@ -13,13 +13,9 @@ from torch_geometric.utils import degree
 
 from gen_pyg._validation import (
     check_choice,
-    check_device,
     check_edge_index,
     check_index,
     check_int,
-    check_points,
-    parameter_device,
-    parameter_dtype,
     run_trusted,
     shape_of,
 )
@@ -27,11 +23,7 @@ from gen_pyg.mesh.diameter import graph_diameter
 from gen_pyg.nn._checks import (
     DATA_NAMES,
     TENSOR_NAMES,
-    batch_vector,
-    check_example_index,
-    check_nonempty,
     check_num_steps,
-    check_samples,
     infer_batch_size,
     num_examples,
     steps_from_diameter,
@@ -42,10 +34,15 @@ from gen_pyg.nn.conv.element_conv import BACKENDS as CONV_BACKENDS
 from gen_pyg.nn.conv.element_conv import FUSED_AGGRS, NORMS, ElementConv
 from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
+from gen_pyg.nn.models._gen_inputs import (
+    GENInputs,
+    _list_shared_representation_once,
+    _share_representation_on_load,
+)
+from gen_pyg.nn.models._gen_inputs import node_scales as _node_scales
 from gen_pyg.nn.representation import (
     DenseSizes,
     Representation,
-    dense_sizes,
     get_representation,
 )
 
@@ -54,43 +51,7 @@ READOUTS = ("interpolate", "sum")
 ENCODER_AGGRS = ("sum", "mean", "max", "min")
 
 
-#: where the encoder and decoder hold the representation that GEN shares with them
-_SHARED_REPRESENTATION = ("spatial_encoder.representation.", "spatial_decoder.representation.")
-
-
-def _shares_representation(gen: torch.nn.Module) -> bool:
-    rep = getattr(gen, "representation", None)
-    return all(getattr(getattr(gen, owner, None), "representation", None) is rep
-               for owner in ("spatial_encoder", "spatial_decoder"))
-
-
-def _list_shared_representation_once(
-    module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, local_metadata: Any
-) -> None:
-    if _shares_representation(module):
-        for key in [k for k in state_dict
-                    if k.startswith(tuple(prefix + s for s in _SHARED_REPRESENTATION))]:
-            del state_dict[key]
-
-
-def _share_representation_on_load(
-    module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
-) -> None:
-    # the state dict lists the shared tensors once, under "representation."; strict loading
-    # expects them under the encoder and decoder that share the module too
-    if not _shares_representation(module):
-        return
-    own = prefix + "representation."
-    for key in [k for k in state_dict if k.startswith(own)]:
-        for shared in _SHARED_REPRESENTATION:
-            state_dict.setdefault(prefix + shared + key[len(own):], state_dict[key])
-
-
-#: The tensors of a Data call, in the order of :meth:`GEN.forward`'s first ten arguments.
-_DataArgs = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]
-
-
-class GEN(torch.nn.Module):
+class GEN(GENInputs):
     r"""A Graph Element Network from the `"Graph Element Networks: adaptive, structured
     computation and memory" <https://arxiv.org/abs/1904.09019>`_ paper (Alet et al., ICML 2019).
 
@@ -384,68 +345,6 @@ class GEN(torch.nn.Module):
                                   batch_size)
         return self._trusted_run(*args, self.steps_for(data), batch_size, data, sizes)
 
-    def _data_args(self, data: Data) -> _DataArgs:
-        if not isinstance(data, Data):
-            raise TypeError(f"GEN input must be a torch_geometric Data or Batch, got "
-                            f"{type(data).__name__}")
-        queries = self.readout == "interpolate"
-        if queries and getattr(data, "query_pos", None) is None:
-            raise ValueError(
-                "GEN input is missing 'data.query_pos' (needed by readout='interpolate')"
-            )
-        for key in ("pos", "edge_index", "input_pos", "input_x"):
-            if getattr(data, key, None) is None:
-                raise ValueError(f"GEN input is missing 'data.{key}'")
-        query_pos = data.query_pos if queries else None
-        input_batch = batch_vector(data, "input_pos", data.input_pos.size(0))
-        query_batch = (batch_vector(data, "query_pos", query_pos.size(0))
-                       if isinstance(query_pos, Tensor) else None)
-        return (data.input_x, data.input_pos, data.pos, data.edge_index, query_pos,
-                getattr(data, "input_fn", None), getattr(data, "query_fn", None),
-                input_batch, getattr(data, "batch", None), query_batch)
-
-    def _check_inputs(self, names: dict[str, str], input_x: object, input_pos: object,
-                      pos: object, edge_index: object, query_pos: object, input_fn: object,
-                      query_fn: object, input_batch: Tensor | None, batch: Tensor | None,
-                      query_batch: Tensor | None, batch_size: int) -> None:
-        """Every check of the entry point, naming the arguments as ``names`` says."""
-        if self.readout == "interpolate" and query_pos is None:
-            raise ValueError(f"GEN input is missing '{names['query_pos']}' (needed by "
-                             "readout='interpolate')")
-        dtype, device = parameter_dtype(self), parameter_device(self)
-        nodes = check_points(pos, names["pos"], dim=self.pos_dim, finite=False)
-        ei = check_edge_index(edge_index, names["edge_index"])
-        check_device(ei, names["edge_index"], device)
-        check_samples("GEN", names, self.in_channels, self.out_channels, self.pos_dim, input_x,
-                      input_pos, query_pos if self.readout == "interpolate" else None, input_fn,
-                      query_fn, input_batch, query_batch, batch_size, dtype, device,
-                      more=[(nodes, names["pos"])])
-        check_index(ei, nodes.size(0), names["edge_index"],
-                    f"{names['pos']} has {nodes.size(0)} rows")
-        check_example_index(batch, nodes.size(0), names["batch"], batch_size)
-        check_nonempty(batch, nodes.size(0), batch_size, f"nodes ({names['pos']})")
-
-    def _dense_sizes(self, input_x: Tensor, pos: Tensor, query_pos: Tensor | None,
-                     input_batch: Tensor | None, batch: Tensor | None,
-                     query_batch: Tensor | None, batch_size: int,
-                     ) -> tuple[DenseSizes | None, DenseSizes | None]:
-        """The padded block sizes of a dense representation for the encoder and the decoder,
-        read at the entry point so that no layer reads them back (None for one example, or
-        where the representation has no dense form)."""
-        if (all(b is None for b in (input_batch, batch, query_batch))
-                or type(self.representation).dense is Representation.dense
-                or self.relative_pos):
-            return None, None
-
-        def rows(vec: Tensor | None, n: int) -> Tensor:
-            return vec if vec is not None else pos.new_zeros(n, dtype=torch.long)
-
-        nodes = rows(batch, pos.size(0))
-        encoder = dense_sizes(rows(input_batch, input_x.size(0)), nodes, batch_size)
-        if query_pos is None or self.readout != "interpolate":
-            return encoder, None
-        return encoder, dense_sizes(rows(query_batch, query_pos.size(0)), nodes, batch_size)
-
     def _trusted_run(self, *args: Any) -> Tensor:
         return run_trusted(self._run, *args)  # the layers trust what the entry point checked
 
@@ -461,27 +360,8 @@ class GEN(torch.nn.Module):
                             batch_size, mesh, sizes[1])
 
     # ----------------------------------------------------------------- stages
-    @staticmethod
-    def node_scales(pos: Tensor, edge_index: Tensor) -> Tensor:
-        """Length of the shortest mesh edge that ends at each node, :obj:`[N]`: the scale of
-        the offsets of :obj:`relative_pos` (the grid spacing on a grid; a node without edges
-        gets the mean of the others, or 1 when the mesh has no edges).
-
-        Example:
-            >>> pos = torch.tensor([[0.0, 0.0], [0.5, 0.0], [2.0, 0.0], [5.0, 5.0]])
-            >>> GEN.node_scales(pos, torch.tensor([[1, 0, 2, 1], [0, 1, 1, 2]])).tolist()
-            [0.5, 0.5, 1.5, 0.8333333134651184]
-        """
-        src, dst = edge_index
-        length = (pos[src] - pos[dst]).norm(dim=-1)
-        inf = torch.full((pos.size(0),), torch.inf, dtype=pos.dtype, device=pos.device)
-        shortest = inf.scatter_reduce(0, dst, length, reduce="amin")
-        has_edge = torch.isfinite(shortest)
-        # the mean of the nodes with edges, 1 without any: no device sync
-        count = has_edge.sum()
-        mean = torch.where(has_edge, shortest, 0.0).sum() / count.clamp(min=1)
-        fallback = torch.where(count > 0, mean, torch.ones_like(mean))
-        return torch.where(has_edge, shortest, fallback)
+    #: the scale of the offsets of ``relative_pos``: the shortest edge at each node
+    node_scales = staticmethod(_node_scales)
 
     def _offsets(self, points: Tensor, pos: Tensor, edge_index: Tensor, point: Tensor,
                  node: Tensor) -> Tensor:
