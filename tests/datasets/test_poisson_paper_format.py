@@ -84,6 +84,17 @@ def test_wrong_shape_is_named(houses: list[PoissonHouse], tmp_path: Path) -> Non
         read_poisson_paper_format(tmp_path)
 
 
+def test_query_positions_outside_the_house_are_refused(houses: list[PoissonHouse],
+                                                       tmp_path: Path) -> None:
+    write_poisson_paper_format(houses, tmp_path)
+    x = np.load(tmp_path / "0-X.npy")
+    x[1, 3] = [0.5, 7.0]  # far outside the unit square
+    np.save(tmp_path / "0-X.npy", x)
+    with pytest.raises(ValueError, match=r"0-X\.npy: query positions must lie in the unit "
+                                         r"square.*\[0\.5, 7\.0\] at scenario 1, query 3"):
+        read_poisson_paper_format(tmp_path)
+
+
 def test_malformed_descriptions_are_named(houses: list[PoissonHouse], tmp_path: Path) -> None:
     write_poisson_paper_format(houses, tmp_path)
     path = tmp_path / "desc_1.json"

@@ -176,6 +176,11 @@ def _read_house(root: Path, index: int) -> PoissonHouse:
             )
         heats.append(rows[:, 4].tolist())
     query_pos = _load_npy(root / x_name, (len(desc), None, 2))
+    outside = ~((query_pos >= -QUERY_TOLERANCE) & (query_pos <= 1 + QUERY_TOLERANCE)).all(-1)
+    if outside.any():
+        s, q = (int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(f"{root / x_name}: query positions must lie in the unit square (the "
+                         f"house), got {query_pos[s, q].tolist()} at scenario {s}, query {q}")
     y = _load_npy(root / y_name, (len(desc), query_pos.shape[1], 1))
     try:
         return PoissonHouse(
@@ -187,6 +192,10 @@ def _read_house(root: Path, index: int) -> PoissonHouse:
         )
     except ValueError as err:
         raise ValueError(f"house {index} in {root}: {err}") from err
+
+
+#: how far outside the unit square a query position may lie (rounding of written files)
+QUERY_TOLERANCE = 1e-6
 
 
 def _load_json(path: Path) -> Any:
