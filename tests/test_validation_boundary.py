@@ -426,3 +426,20 @@ def test_cli_rejects_bad_values_before_any_work(
     assert "Traceback" not in err
     assert out == ""
     assert not run.exists(), "the command started working before rejecting its arguments"
+
+
+def test_the_default_gen_on_two_function_data_names_in_channels() -> None:
+    """The package's Poisson data has two input functions; a GEN built for one says which
+    argument to set."""
+    from torch_geometric.data import Data
+
+    from gen_pyg.mesh import grid
+    from gen_pyg.nn import GEN
+
+    mesh = grid(2)
+    data = Data(pos=mesh.pos, edge_index=mesh.edge_index, input_pos=torch.rand(4, 2),
+                input_x=torch.rand(4, 1), input_fn=torch.tensor([0, 0, 1, 1]),
+                query_pos=torch.rand(3, 2))
+    with pytest.raises(ValueError, match=r"in_channels=\[1, 1\]"):
+        GEN()(data)
+    assert GEN(in_channels=[1, 1])(data).shape == (3, 1)

@@ -79,9 +79,14 @@ def check_function_ids(fn: object, name: str, count: int, rows: int) -> None:
         got = f"{tuple(fn.shape)} {fn.dtype}" if isinstance(fn, Tensor) else type(fn).__name__
         raise ValueError(f"{name} must be a long tensor of shape [{rows}], got {got}")
     if rows and scans_active() and (int(fn.min()) < 0 or int(fn.max()) >= count):
+        which = "out_channels" if "query" in name else "in_channels"
+        hint = (f"; the data has {int(fn.max()) + 1} functions: give the model one channel "
+                f"count per function, e.g. {which}={[1] * (int(fn.max()) + 1)} (the package's "
+                "Poisson data has two input functions, heaters and walls)"
+                if int(fn.min()) >= 0 else "")
         raise ValueError(
             f"{name} must hold function ids in [0, {count - 1}], got values in "
-            f"[{int(fn.min())}, {int(fn.max())}]"
+            f"[{int(fn.min())}, {int(fn.max())}]{hint}"
         )
 
 
