@@ -40,6 +40,7 @@ SCRIPTS = [
     "aggregation.py",
     "time_to_accuracy.py",
     "scenes.py",
+    "size_profile.py",
 ]
 
 

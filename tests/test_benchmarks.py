@@ -90,6 +90,9 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                      lambda r: _number(r["gen"]["test_mse"]),
                      lambda r: _number(r["solver"]["mse_vs_reference"])],
     "genconv_backends": [_rows("rows", "fused_ms"), _rows("rows", "propagate_ms")],
+    "size_profile": [lambda r: all(_number(m) for row in r["rows"]
+                                   for m in row["mse_after_round"]),
+                     lambda r: [row["k"] for row in r["rows"]] == [3, 4]],
     "time_to_accuracy": [lambda r: _number(r["target_mse"]),
                          lambda r: _number(r["baseline_seconds_to_target"]),
                          lambda r: all(_number(p["test_mse"]) for run in r["package"].values()

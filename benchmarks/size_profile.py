@@ -1,0 +1,140 @@
+"""Where the one weight set fails on meshes bigger than it was trained on: a profile, round by
+round, of the shipped ``poisson_square`` model (one weight set trained on grids 2x2..7x7).
+
+For every grid size k and every number of message-passing rounds t = 0..T (the mesh diameter
+2(k-1) is what the model uses; more are run to see what extra rounds do), the test MSE of the
+predictions decoded after t rounds and the mean norm of the node states, next to the mean
+norm of the encoded states z0 (how much input each node sees, which falls as the nodes get
+denser). No training: the weights are the shipped ones (``gen_pyg.pretrained``).
+
+    python benchmarks/size_profile.py            # k = 4, 7, 10, 14 on 10 test houses
+    python benchmarks/size_profile.py --quick    # k = 3, 4 on 1 house, seconds
+
+Writes ``benchmarks/results/size_profile.json`` and ``size_profile.png``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
+from gen_pyg import pretrained
+from gen_pyg.mesh import grid
+from gen_pyg.training import TrainConfig, Trainer, build_datasets
+
+
+@torch.no_grad()
+def profile(model: Any, trainer: Trainer, groups: list[Any], k: int, rounds: int,
+            z0_scale: float = 1.0) -> dict[str, Any]:
+    """MSE and mean node-state norm after each round t = 0..rounds on the k x k grid (with the
+    encoded states multiplied by :obj:`z0_scale`)."""
+    mesh = grid(k)
+    sq = [0.0] * (rounds + 1)
+    norms = [0.0] * (rounds + 1)
+    count, nodes = 0, 0
+    for g in groups:
+        b = trainer.batch(g, mesh, {})
+        z = model.encode(b) * z0_scale
+        for t in range(rounds + 1):
+            if t:
+                z = model.process(z, b, num_steps=1)
+            pred = model._decode(z, b.pos, b.edge_index, b.query_pos, None, b.batch,
+                                 b.query_pos_batch, int(b.num_graphs), b)
+            sq[t] += float(((pred - b.y) ** 2).sum())
+            norms[t] += float(z.norm(dim=1).sum())
+        count += b.y.numel()
+        nodes += z.size(0)
+    return {"k": k, "model_rounds": 2 * (k - 1), "z0_scale": z0_scale,
+            "mse_after_round": [s / count for s in sq],
+            "node_norm_after_round": [n / nodes for n in norms]}
+
+
+def plot(record: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    for row, scaled in zip(record["rows"], record["rows_z0_rescaled"], strict=True):
+        t = range(len(row["mse_after_round"]))
+        line = a.plot(t, row["mse_after_round"], label=f"{row['k']}x{row['k']}")[0]
+        a.plot(t, scaled["mse_after_round"], color=line.get_color(), ls="--", lw=1)
+        a.axvline(row["model_rounds"], color=line.get_color(), ls=":", lw=1)
+        b.plot(t, row["node_norm_after_round"], color=line.get_color(),
+               label=f"{row['k']}x{row['k']}")
+    a.set(yscale="log", xlabel="message-passing rounds t", ylabel="test MSE decoded after t",
+          title="shipped poisson_square (trained on 2x2..7x7);\ndashed: z0 x k^2/49")
+    b.set(xlabel="message-passing rounds t", ylabel="mean node-state norm")
+    a.legend(fontsize=8)
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = h.parser(__doc__, name="size_profile")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4, 7, 10, 14])
+    parser.add_argument("--houses", type=int, default=10, help="test houses profiled")
+    parser.add_argument("--extra-rounds", type=int, default=8,
+                        help="rounds past the largest mesh's diameter")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.houses, args.extra_rounds = [3, 4], 1, 2
+    h.set_threads(args.threads)
+    record = h.header("size_profile.py", argv, quick=args.quick, seeds=[0])
+    model, exp = pretrained.load("poisson_square", with_config=True)
+    data = replace(exp.data, root=str(h.run_folder(h.result_name(args)) / "data"))
+    if args.quick:
+        data = replace(data, num_instances=3, num_test_instances=1, options={"n": 21})
+    test = build_datasets(data, log=False)["test"]
+    trainer = Trainer(model, test, meshes=grid(2), config=TrainConfig(progress=False))
+    groups = trainer._train_groups[: args.houses]
+    # one round at a time is the model's own loop: checked on the trained 7x7 (or the first size)
+    k0 = 7 if 7 in args.sizes else args.sizes[0]
+    b = trainer.batch(groups[0], grid(k0), {})
+    with torch.no_grad():
+        z0 = model.encode(b)
+        stepped = z0
+        for _ in range(2 * (k0 - 1)):
+            stepped = model.process(stepped, b, num_steps=1)
+        torch.testing.assert_close(stepped, model.process(z0, b), rtol=1e-5, atol=1e-5)
+    rounds = 2 * (max(args.sizes) - 1) + args.extra_rounds
+    record["rows"] = []
+    for k in args.sizes:
+        row = profile(model, trainer, groups, k, rounds)
+        record["rows"].append(row)
+        t = row["model_rounds"]
+        best = min(range(rounds + 1), key=lambda i: row["mse_after_round"][i])
+        print(f"{k}x{k}: MSE at its {t} rounds {row['mse_after_round'][t]:.4f}, best "
+              f"{row['mse_after_round'][best]:.4f} after {best} rounds; node norm z0 "
+              f"{row['node_norm_after_round'][0]:.2f}, z{t} {row['node_norm_after_round'][t]:.2f}",
+              flush=True)
+    # the encoder sums weighted samples onto the nodes: with bilinear weights a node of a
+    # k x k grid collects about 1/k^2 of the samples, so z0 shrinks with density. Rescaled to
+    # the 7x7 grid's density (k^2 / 49), the states enter the rounds at the trained scale.
+    record["rows_z0_rescaled"] = []
+    for k in args.sizes:
+        row = profile(model, trainer, groups, k, rounds, z0_scale=k * k / 49)
+        record["rows_z0_rescaled"].append(row)
+        t = row["model_rounds"]
+        print(f"{k}x{k} z0 x {k * k / 49:.2f}: MSE at its {t} rounds "
+              f"{row['mse_after_round'][t]:.4f}, best {min(row['mse_after_round']):.4f}",
+              flush=True)
+    record["houses"] = args.houses
+    record["scenarios"] = sum(int(g.num_graphs) for g in groups)
+    path = h.write_record(h.result_name(args), record, args.out)
+    plot(record, h.figure_path(args))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
