@@ -115,3 +115,16 @@ def test_gen_reads_a_batch_of_pushes(root: Path) -> None:
     batch = next(iter(DataLoader(ds, batch_size=4, follow_batch=["input_pos"])))
     model = GEN(in_channels=[4, 2], out_channels=3, readout="sum")
     assert model(batch).shape == (4, 3)
+
+
+def test_split_errors_name_the_object_arguments(tmp_path: Path) -> None:
+    # the object split is the house split's code, its messages in the dataset's own words
+    with pytest.raises(ValueError, match=r"split='train' would select no object: "
+                                         r"'num_test_objects' \+ 'num_val_objects' = 3 takes "
+                                         r"all 'num_objects' = 3"):
+        Pushing(str(tmp_path), "train", num_objects=3, num_test_objects=3, log=False)
+    with pytest.raises(ValueError, match=r"'num_test_objects' \+ 'num_val_objects' = 5 exceeds "
+                                         r"'num_objects' = 3"):
+        Pushing(str(tmp_path), "test", num_objects=3, num_test_objects=4, num_val_objects=1,
+                log=False)
+    assert not any(tmp_path.iterdir())  # refused before any generation

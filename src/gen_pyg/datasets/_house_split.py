@@ -25,8 +25,10 @@ def select_houses(
     num_test_houses: int | None,
     num_val_houses: int,
     split_seed: int,
+    unit: str = "house",
 ) -> list[int]:
-    """The sorted house indices of a split.
+    """The sorted house indices of a split (of object indices, or of any other :obj:`unit`:
+    the error messages name ``num_<unit>s``, ``num_test_<unit>s``, ...).
 
     A permutation of the houses drawn from ``split_seed`` puts the first ``num_test_houses``
     (``None``: a fifth of the houses) in ``"test"``, the next ``num_val_houses`` in ``"val"``
@@ -39,8 +41,9 @@ def select_houses(
     default_test = num_test_houses is None
     if num_test_houses is None:
         num_test_houses = num_houses // 5
-    check_int("num_test_houses", num_test_houses, 0)
-    check_int("num_val_houses", num_val_houses, 0)
+    n, t, v = f"num_{unit}s", f"num_test_{unit}s", f"num_val_{unit}s"
+    check_int(t, num_test_houses, 0)
+    check_int(v, num_val_houses, 0)
     check_int("split_seed", split_seed, 0)
     if houses is not None:
         if split != "all":
@@ -55,8 +58,7 @@ def select_houses(
         return sorted(chosen)
     if num_test_houses + num_val_houses > num_houses:
         raise ValueError(
-            f"'num_test_houses' + 'num_val_houses' = {num_test_houses + num_val_houses} "
-            f"exceeds 'num_houses' = {num_houses}"
+            f"'{t}' + '{v}' = {num_test_houses + num_val_houses} exceeds '{n}' = {num_houses}"
         )
     perm = np.random.default_rng(split_seed).permutation(num_houses)
     parts = {
@@ -67,14 +69,14 @@ def select_houses(
     }
     if len(parts[split]) == 0:
         why = {
-            "test": f"'num_test_houses' is {num_test_houses}"
-            + (f" (None: a fifth of 'num_houses' = {num_houses})" if default_test else ""),
-            "val": f"'num_val_houses' is {num_val_houses}",
-            "train": f"'num_test_houses' + 'num_val_houses' = "
-            f"{num_test_houses + num_val_houses} takes all 'num_houses' = {num_houses}",
-            "all": f"'num_houses' is {num_houses}",
+            "test": f"'{t}' is {num_test_houses}"
+            + (f" (None: a fifth of '{n}' = {num_houses})" if default_test else ""),
+            "val": f"'{v}' is {num_val_houses}",
+            "train": f"'{t}' + '{v}' = {num_test_houses + num_val_houses} takes all '{n}' = "
+            f"{num_houses}",
+            "all": f"'{n}' is {num_houses}",
         }[split]
-        raise ValueError(f"split={split!r} would select no house: {why}")
+        raise ValueError(f"split={split!r} would select no {unit}: {why}")
     return sorted(int(h) for h in parts[split])
 
 

@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from gen_pyg._io import _atomic_write
 from gen_pyg.datasets._cached import _CachedDataset, params_digest
-from gen_pyg.datasets._house_split import SPLITS, check_int, scenario_indices
+from gen_pyg.datasets._house_split import check_int, scenario_indices, select_houses
 from gen_pyg.solvers.push_objects import (
     PICTURE_CLASSES,
     PushObject,
@@ -175,22 +175,6 @@ def _check_noise(noise: object) -> tuple[float, float]:
     return float(values[0]), float(values[1])
 
 
-def _select_objects(num_objects: int, split: str, num_test: int, num_val: int,
-                    split_seed: int) -> list[int]:
-    if split not in SPLITS:
-        raise ValueError(f"'split' must be one of {SPLITS} (got {split!r})")
-    if num_test + num_val > num_objects:
-        raise ValueError(f"'num_test_objects' + 'num_val_objects' = {num_test + num_val} "
-                         f"exceeds the {num_objects} objects")
-    perm = np.random.default_rng(split_seed).permutation(num_objects)
-    parts = {"test": perm[:num_test], "val": perm[num_test:num_test + num_val],
-             "train": perm[num_test + num_val:], "all": perm}
-    if len(parts[split]) == 0:
-        raise ValueError(f"split={split!r} would select no object (num_objects={num_objects}, "
-                         f"num_test_objects={num_test}, num_val_objects={num_val})")
-    return sorted(int(i) for i in parts[split])
-
-
 class Pushing(_CachedDataset):
     r"""Predicting how a pushed object moves from a picture of it, as in the
     `"Graph Element Networks: adaptive, structured computation and memory"
@@ -314,8 +298,8 @@ class Pushing(_CachedDataset):
         num_test = check_int("num_test_objects", num_test_objects, 0)
         num_val = check_int("num_val_objects", num_val_objects, 0)
         #: The object indices of this split.
-        self.objects = _select_objects(self.num_objects, split, num_test, num_val,
-                                       check_int("split_seed", split_seed, 0))
+        self.objects = select_houses(self.num_objects, split, None, num_test, num_val,
+                                     check_int("split_seed", split_seed, 0), unit="object")
         self.split = split
         super().__init__(root, transform, pre_transform, pre_filter, log, force_reload)
         ids = getattr(self._data, "object", None)
