@@ -41,6 +41,7 @@ SCRIPTS = [
     "time_to_accuracy.py",
     "scenes.py",
     "size_profile.py",
+    "round_jitter.py",
 ]
 
 

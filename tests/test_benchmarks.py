@@ -90,6 +90,10 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                      lambda r: _number(r["gen"]["test_mse"]),
                      lambda r: _number(r["solver"]["mse_vs_reference"])],
     "genconv_backends": [_rows("rows", "fused_ms"), _rows("rows", "propagate_ms")],
+    "round_jitter": [lambda r: all(_number(v[c]) for name in ("shipped", "control", "jitter")
+                                   for v in r[name].values()
+                                   for c in ("own", "own_plus_8", "fixed_12")),
+                     lambda r: list(r["jitter"]) == ["3x3", "4x4"]],
     "size_profile": [lambda r: all(_number(m) for row in r["rows"]
                                    for m in row["mse_after_round"]),
                      lambda r: [row["k"] for row in r["rows"]] == [3, 4]],
