@@ -10,7 +10,7 @@ extra rounds is the control.
     python benchmarks/round_jitter.py            # 5 epochs each, 250 houses
     python benchmarks/round_jitter.py --quick    # seconds
 
-Writes ``benchmarks/results/round_jitter.json``.
+Writes ``benchmarks/results/round_jitter.json`` and ``round_jitter.png``.
 """
 
 from __future__ import annotations
@@ -61,6 +61,28 @@ def test_table(model: Any, test: Any, sizes: list[int]) -> dict[str, dict[str, f
     return out
 
 
+def plot(record: dict[str, Any], path: Path) -> None:
+    """Test MSE per mesh at the model's rounds (solid) and 8 more (dashed), per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in ("shipped", "control", "jitter"):
+        sizes = list(record[name])
+        line = ax.plot(sizes, [record[name][k]["own"] for k in sizes], "o-", label=name)[0]
+        ax.plot(sizes, [record[name][k]["own_plus_8"] for k in sizes], "s--",
+                color=line.get_color(), lw=1)
+    ax.set(yscale="log", xlabel="mesh", ylabel="test MSE",
+           title="own rounds T (solid) and T + 8 (dashed)")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = h.parser(__doc__, name="round_jitter")
     parser.add_argument("--epochs", type=int, default=5)
@@ -94,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{k} {v['own']:.4f} / +8 {v['own_plus_8']:.4f} / T=12 {v['fixed_12']:.4f}"
             for k, v in record[name].items()), flush=True)
     path = h.write_record(h.result_name(args), record, args.out)
+    plot(record, h.figure_path(args))
     print(f"wrote {path}")
     return 0
 
