@@ -109,6 +109,12 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--norm", choices=("post", "pre", "none"), default=m.norm,
                    help="layer normalisation of the message passing: post (the paper's), pre "
                         "(keeps training on fine meshes, which need many rounds) or none")
+    g.add_argument("--recall", action="store_true",
+                   help="feed the encoded inputs back at every message-passing round (GEN "
+                        "recall=True)")
+    g.add_argument("--geometry", choices=("absolute", "local"), default=m.geometry,
+                   help="edge geometry of the message passing: absolute (the paper's) or local "
+                        "(divided by the node's shortest edge: the same on every grid size)")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=_positive_int, default=t.epochs)
     g.add_argument("--lr", type=_positive_float, default=t.lr)
@@ -120,6 +126,9 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--augment", choices=("none", "square"), default=t.augment,
                    help="'square': random symmetry of the square per group and step (tasks on "
                         "the square)")
+    g.add_argument("--extra-rounds", type=_nonneg_int, default=t.extra_rounds,
+                   help="train with 0..N random message-passing rounds more than the mesh "
+                        "diameter per group and step")
     g.add_argument("--patience", type=_positive_int, default=None,
                    help="early stopping patience in epochs (needs --val-instances)")
     g.add_argument("--seed", type=_nonneg_int, default=t.seed)

@@ -176,10 +176,12 @@ def _experiment(args: argparse.Namespace) -> Any:
                         num_steps=args.steps, aggr=args.aggr, encoder_aggr=args.encoder_aggr,
                         relative_pos=args.relative_pos,
                         encoder_hidden_channels=args.encoder_hidden,
-                        decoder_hidden_channels=args.decoder_hidden, norm=args.norm)
+                        decoder_hidden_channels=args.decoder_hidden, norm=args.norm,
+                        recall=args.recall, geometry=args.geometry)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
                         groups_per_step=args.groups_per_step, augment=args.augment,
+                        extra_rounds=args.extra_rounds,
                         early_stopping_patience=args.patience, seed=args.seed,
                         precision=args.precision, progress=not args.quiet,
                         tensorboard=args.tensorboard)

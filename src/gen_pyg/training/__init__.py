@@ -5,7 +5,13 @@ loops."""
 
 from gen_pyg.ops.symmetry import square_symmetry
 from gen_pyg.training.adaptation import adapt_positions, mse_on_mesh
-from gen_pyg.training.augment import AUGMENTATIONS, SquareSymmetry, get_augmentation
+from gen_pyg.training.augment import (
+    AUGMENTATIONS,
+    Compose,
+    RandomRounds,
+    SquareSymmetry,
+    get_augmentation,
+)
 from gen_pyg.training.batching import collate_group, group_examples, replicate_mesh
 from gen_pyg.training.checkpoint import atomic_save, load_checkpoint, load_model_weights
 from gen_pyg.training.config import TrainConfig
@@ -50,6 +56,7 @@ __all__ = [
     "OBJECTIVES",
     "TASKS",
     "Accuracy",
+    "Compose",
     "CrossEntropy",
     "DataConfig",
     "EpochPlanner",
@@ -59,6 +66,7 @@ __all__ = [
     "MeanSquaredError",
     "ModelConfig",
     "Objective",
+    "RandomRounds",
     "RetrievalAccuracy",
     "RetrievalCrossEntropy",
     "RootMeanSquaredError",

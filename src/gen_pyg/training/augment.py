@@ -9,6 +9,7 @@ one it is given: the engine collates each group once and reuses it every epoch.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,7 +17,14 @@ import torch
 
 from gen_pyg.ops.symmetry import square_symmetry
 
-__all__ = ["AUGMENTATIONS", "Augmentation", "SquareSymmetry", "get_augmentation"]
+__all__ = [
+    "AUGMENTATIONS",
+    "Augmentation",
+    "Compose",
+    "RandomRounds",
+    "SquareSymmetry",
+    "get_augmentation",
+]
 
 #: ``augment(batch, generator) -> batch``
 Augmentation = Callable[[Any, torch.Generator], Any]
@@ -55,6 +63,70 @@ class SquareSymmetry:
 
     def __repr__(self) -> str:
         return f"SquareSymmetry(keys={list(self.keys)}, lo={self.lo}, hi={self.hi})"
+
+
+class RandomRounds:
+    """0..``max_extra`` message-passing rounds more than the batch's mesh diameter, drawn
+    uniformly: raises :obj:`batch.diameter`, which a :class:`~gen_pyg.nn.GEN` without a fixed
+    ``num_steps`` runs as its number of rounds. Trained this way, the rounds of a GEN learn
+    to settle instead of counting to the trained number (see the "bigger meshes" section of
+    the benchmarks page); :attr:`TrainConfig.extra_rounds <gen_pyg.training.TrainConfig>`
+    adds it to any run.
+
+    Args:
+        max_extra (int): the most extra rounds.
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> b = Data(diameter=torch.tensor([4]))
+        >>> out = RandomRounds(3)(b, torch.Generator().manual_seed(0))
+        >>> 4 <= int(out.diameter) <= 7, int(b.diameter)
+        (True, 4)
+    """
+
+    def __init__(self, max_extra: int) -> None:
+        if isinstance(max_extra, bool) or not isinstance(max_extra, int) or max_extra < 0:
+            raise ValueError(f"max_extra must be an integer >= 0, got {max_extra!r}")
+        self.max_extra = max_extra
+
+    def __call__(self, batch: Any, generator: torch.Generator) -> Any:
+        extra = int(torch.randint(self.max_extra + 1, (1,), generator=generator))
+        diameter = getattr(batch, "diameter", None)
+        if not isinstance(diameter, torch.Tensor):
+            raise ValueError("RandomRounds needs batch.diameter (the mesh diameter, which the "
+                             "package's meshes carry), got "
+                             f"{type(diameter).__name__}")
+        out = copy.copy(batch)
+        out.diameter = diameter + extra
+        return out
+
+    def __repr__(self) -> str:
+        return f"RandomRounds({self.max_extra})"
+
+
+class Compose:
+    """Augmentations applied one after the other, each with the same generator.
+
+    Example:
+        >>> aug = Compose([SquareSymmetry(), RandomRounds(2)])
+        >>> aug
+        Compose([SquareSymmetry(keys=['input_pos', 'query_pos'], lo=0.0, hi=1.0), RandomRounds(2)])
+    """
+
+    def __init__(self, augmentations: Sequence[Augmentation]) -> None:
+        self.augmentations = list(augmentations)
+        for i, aug in enumerate(self.augmentations):
+            if not callable(aug):
+                raise TypeError(f"augmentations[{i}] must be callable, got "
+                                f"{type(aug).__name__}")
+
+    def __call__(self, batch: Any, generator: torch.Generator) -> Any:
+        for aug in self.augmentations:
+            batch = aug(batch, generator)
+        return batch
+
+    def __repr__(self) -> str:
+        return f"Compose([{', '.join(map(repr, self.augmentations))}])"
 
 
 #: Augmentations by the name :attr:`TrainConfig.augment <gen_pyg.training.TrainConfig>` holds.

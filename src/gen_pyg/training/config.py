@@ -52,6 +52,11 @@ class TrainConfig:
             every group at every step; the mesh is kept, so use it with meshes that share the
             symmetry (grids). Other augmentations are passed to the
             :class:`~gen_pyg.training.Trainer` as callables. (default: :obj:`"none"`)
+        extra_rounds (int): run 0..``extra_rounds`` message-passing rounds more than the
+            batch's mesh diameter, drawn per group and step with the augmentation's generator
+            (:class:`~gen_pyg.training.RandomRounds`), so that a GEN learns rounds that converge
+            rather than a fixed count; models with a fixed ``num_steps`` ignore it.
+            (default: :obj:`0`)
         precision (str): ``"fp32"``, or mixed precision under :func:`torch.autocast`:
             ``"bf16"`` (CPU and GPU) or ``"fp16"`` (GPU, with a gradient scaler).
             (default: :obj:`"fp32"`)
@@ -77,6 +82,7 @@ class TrainConfig:
     grad_clip: float | None = None
     early_stopping_patience: int | None = None
     augment: str = "none"
+    extra_rounds: int = 0
     precision: str = "fp32"
     seed: int = 0
     eval_every: int = 1
@@ -87,6 +93,7 @@ class TrainConfig:
         for name in ("epochs", "groups_per_step", "group_size", "eval_every"):
             _check_int(getattr(self, name), name, 1)
         _check_int(self.warmup_steps, "warmup_steps", 0)
+        _check_int(self.extra_rounds, "extra_rounds", 0)
         _check_int(self.seed, "seed", 0)
         for name in ("lr", "mesh_lr"):
             _check_float(getattr(self, name), name, positive=True)

@@ -23,6 +23,7 @@ from gen_pyg.training.run_folder import read_run_config
 MODELS = ("gen", "neural_process")
 #: :attr:`ModelConfig.norm` values (:class:`~gen_pyg.nn.GEN`'s ``norm``)
 NORMS = ("post", "pre", "none")
+GEOMETRIES = ("absolute", "local")
 
 
 def _positive_int(value: object, name: str, minimum: int = 1) -> int:
@@ -55,6 +56,10 @@ class ModelConfig:
         decoder_hidden_channels (int): hidden width of the decoders. (default: :obj:`32`)
         norm (str): layer normalisation of the message passing: ``"post"`` (the paper's),
             ``"pre"`` or ``"none"``. (default: :obj:`"post"`)
+        recall (bool): feed the encoded inputs back at every round (:class:`~gen_pyg.nn.GEN`'s
+            ``recall``). (default: :obj:`False`)
+        geometry (str): edge geometry of the message passing, ``"absolute"`` or ``"local"``
+            (:class:`~gen_pyg.nn.GEN`'s ``geometry``). (default: :obj:`"absolute"`)
     """
 
     kind: str = "gen"
@@ -69,6 +74,8 @@ class ModelConfig:
     encoder_hidden_channels: int = 48
     decoder_hidden_channels: int = 32
     norm: str = "post"
+    recall: bool = False
+    geometry: str = "absolute"
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -82,6 +89,14 @@ class ModelConfig:
                              "mesh nodes to be relative to)")
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        if not isinstance(self.recall, bool):
+            raise ValueError(f"recall must be a bool, got {self.recall!r}")
+        if self.geometry not in GEOMETRIES:
+            raise ValueError(f"geometry must be one of {GEOMETRIES}, got {self.geometry!r}")
+        for name, on in (("recall", self.recall), ("geometry", self.geometry != "absolute")):
+            if on and self.kind != "gen":
+                raise ValueError(f"{name}={getattr(self, name)!r} needs kind='gen' (the "
+                                 "Neural Process has no message passing)")
         if self.norm != "post" and self.kind != "gen":
             raise ValueError(f"norm={self.norm!r} needs kind='gen' (the Neural Process has no "
                              "message passing to normalise)")
@@ -97,6 +112,7 @@ class ModelConfig:
                 "latent_channels": self.latent_channels, "num_steps": self.num_steps,
                 "aggr": self.aggr, "encoder_aggr": self.encoder_aggr,
                 "relative_pos": self.relative_pos, "norm": self.norm,
+                "recall": self.recall, "geometry": self.geometry,
                 "encoder_hidden_channels": self.encoder_hidden_channels,
                 "decoder_hidden_channels": self.decoder_hidden_channels}
 

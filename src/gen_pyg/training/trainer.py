@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from gen_pyg.mesh.learnable import LearnableMesh
 from gen_pyg.training import distributed as gdist
-from gen_pyg.training.augment import Augmentation, get_augmentation
+from gen_pyg.training.augment import Augmentation, Compose, RandomRounds, get_augmentation
 from gen_pyg.training.batching import prepare_groups, replicate_mesh
 from gen_pyg.training.config import TrainConfig
 from gen_pyg.training.meshes import MeshLike, as_meshes, meshes_on
@@ -141,6 +141,10 @@ class Trainer(Resumable):
         if not self.metrics:
             raise ValueError("metrics must name at least one metric (or be None)")
         self.augment = augment if augment is not None else get_augmentation(cfg.augment)
+        if cfg.extra_rounds:
+            rounds = RandomRounds(cfg.extra_rounds)
+            self.augment = (rounds if self.augment is None
+                            else Compose([self.augment, rounds]))
         self.dist = gdist.current()
         params = list(model.parameters())
         self.device = torch.device(device if device is not None else

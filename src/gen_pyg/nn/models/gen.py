@@ -47,6 +47,8 @@ from gen_pyg.nn.representation import (
 )
 
 READOUTS = ("interpolate", "sum")
+#: Edge geometries the message passing of a :class:`GEN` may see.
+GEOMETRIES = ("absolute", "local")
 #: Aggregations of the spatial encoder (``encoder_aggr``).
 ENCODER_AGGRS = ("sum", "mean", "max", "min")
 
@@ -130,6 +132,15 @@ class GEN(GENInputs):
             :obj:`readout="interpolate"` for the decoding part. (default: :obj:`False`)
         pair_hidden_channels (int, optional): width of the pair decoder :math:`d'` (its
             hidden layer and its output) with :obj:`relative_pos=True`. (default: :obj:`64`)
+        recall (bool, optional): feed the encoded inputs back at every round,
+            :math:`\mathbf{z}^{t+1} = \mathrm{ElementConv}(\mathbf{z}^t + W\mathbf{z}^0)`
+            (the "recall" of deep-thinking recurrent networks), so that the rounds can iterate
+            towards a fixed point of the inputs instead of carrying them along.
+            (default: :obj:`False`)
+        geometry (str, optional): the edge geometry the message passing sees:
+            ``"absolute"`` (offsets and lengths, the paper's) or ``"local"`` (divided by the
+            receiving node's shortest edge :math:`\ell_i`, so that a uniform grid looks the
+            same to the processor at every resolution). (default: :obj:`"absolute"`)
 
     Shapes:
         - **input:** samples :math:`(P, C_{in})` at :math:`(P, D)`, mesh nodes :math:`(N, D)`
@@ -173,6 +184,8 @@ class GEN(GENInputs):
         encoder_aggr: str = "sum",
         relative_pos: bool = False,
         pair_hidden_channels: int = 64,
+        recall: bool = False,
+        geometry: str = "absolute",
     ) -> None:
         super().__init__()
         self.in_channels = as_channel_list(in_channels, "in_channels")
@@ -195,8 +208,9 @@ class GEN(GENInputs):
                              "use conv_backend='auto' or 'propagate'")
         check_choice(encoder_aggr, "encoder_aggr", ENCODER_AGGRS)
         check_choice(norm, "norm", NORMS)
+        check_choice(geometry, "geometry", GEOMETRIES)
         for name, flag in (("encode_pos", encode_pos), ("decode_pos", decode_pos),
-                           ("relative_pos", relative_pos)):
+                           ("relative_pos", relative_pos), ("recall", recall)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, got {flag!r}")
         self.pos_dim = pos_dim
@@ -206,6 +220,7 @@ class GEN(GENInputs):
         self.encode_pos = encode_pos
         self.decode_pos = decode_pos
         self.relative_pos = relative_pos
+        self.geometry = geometry
 
         self.encoders = FunctionHeads(
             self.in_channels,
@@ -225,6 +240,9 @@ class GEN(GENInputs):
             norm=norm,
             backend=conv_backend,
         )
+        # recall: the encoded inputs, projected, added to the states before every round
+        self.recall = (torch.nn.Linear(latent_channels, latent_channels, bias=False)
+                       if recall else None)
         # pre-norm leaves the states of the last round un-normalised: one norm after it
         self.final_norm = torch.nn.LayerNorm(latent_channels) if norm == "pre" else None
         self.spatial_decoder = SpatialDecoder(self.representation)
@@ -253,6 +271,8 @@ class GEN(GENInputs):
         self.encoders.reset_parameters()
         self.spatial_encoder.reset_parameters()
         self.conv.reset_parameters()
+        if self.recall is not None:
+            self.recall.reset_parameters()
         if self.pair_decoder is not None:
             reset_mlp(self.pair_decoder)
         if self.final_norm is not None:
@@ -408,8 +428,14 @@ class GEN(GENInputs):
             return z
         # what depends only on the mesh is computed once for all rounds
         geometry = ElementConv.edge_geometry(pos, edge_index)
+        if self.geometry == "local":
+            scale = self.node_scales(pos, edge_index)[edge_index[1]]
+            geometry = geometry / scale.unsqueeze(-1)
         in_degree = degree(edge_index[1], z.size(0), dtype=z.dtype)
+        recalled = self.recall(z) if self.recall is not None else None
         for _ in range(steps):
+            if recalled is not None:
+                z = z + recalled
             z = self.conv(z, edge_index, geometry=geometry, in_degree=in_degree)
         if self.final_norm is not None:
             z = self.final_norm(z)
@@ -465,6 +491,8 @@ class GEN(GENInputs):
             f"latent_channels={self.latent_channels}, num_steps={self.num_steps}, "
             f"representation={self.representation}, readout={self.readout}"
             + (", relative_pos=True" if self.relative_pos else "")
+            + (", recall=True" if self.recall is not None else "")
+            + (f", geometry={self.geometry!r}" if self.geometry != "absolute" else "")
             + (f", norm={self.conv.norm_position!r}" if self.conv.norm_position != "post"
                else "") + ")"
         )
