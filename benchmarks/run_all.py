@@ -42,6 +42,7 @@ SCRIPTS = [
     "scenes.py",
     "size_profile.py",
     "round_jitter.py",
+    "mesh_choice.py",
 ]
 
 

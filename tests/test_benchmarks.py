@@ -94,6 +94,12 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                                    for v in r[name].values()
                                    for c in ("own", "own_plus_8", "fixed_12")),
                      lambda r: list(r["jitter"]) == ["3x3", "4x4"]],
+    "mesh_choice": [lambda r: [row["k"] for row in r["gen"][0]["meshes"].values()] == [2, 3, 4],
+                    lambda r: all(_number(row["test_mse_mean"]) and row["seconds_per_scenario"] > 0
+                                  for row in r["gen"][0]["meshes"].values()),
+                    lambda r: _number(r["neural_process"]["test_mse_mean"]),
+                    lambda r: [s["n"] for s in r["solver"]] == [5, 9]
+                    and all(_number(s["test_mse"]) for s in r["solver"])],
     "size_profile": [lambda r: all(_number(m) for row in r["rows"]
                                    for m in row["mse_after_round"]),
                      lambda r: [row["k"] for row in r["rows"]] == [3, 4]],

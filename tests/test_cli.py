@@ -95,6 +95,23 @@ def test_norm_flag_reaches_the_model(tmp_path: Path,
     assert exc.value.code == 2 and "--norm" in capsys.readouterr().err
 
 
+def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--epochs", "1", "--representation", "bilinear",
+                 "--recall", "--geometry", "local", "--extra-rounds", "3", *TINY]) == 0
+    config = json.loads((run / "config.json").read_text())
+    model = config["metadata"]["model"]
+    assert (model["recall"], model["geometry"]) == (True, "local")
+    assert config["train"]["extra_rounds"] == 3
+    assert "recall.weight" in load_checkpoint(run / "checkpoint.pt")["model"]
+    assert main(["evaluate", str(run), "--mesh-sizes", "4"]) == 0
+    assert "4x4" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--out", str(tmp_path / "bad"), "--extra-rounds", "-1", *TINY])
+    assert exc.value.code == 2 and "--extra-rounds" in capsys.readouterr().err
+
+
 def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
     cases = [
         (["train", "--out", str(tmp_path / "a"), "--epochs", "0"], "--epochs"),

@@ -574,3 +574,44 @@ def test_pre_norm_gen_batching_process_and_state_dict() -> None:
     assert "norm=" not in repr(paper)
     with pytest.raises(ValueError, match="norm must be one of"):
         gen_small(norm="yes")
+
+
+def test_recall_and_local_geometry_by_hand_batching_and_state_dict() -> None:
+    from gen_pyg.mesh import grid
+
+    g = torch.Generator().manual_seed(6)
+    examples = []
+    for k in (2, 3, 4):
+        data = make_example(num_inputs=3 * k, num_queries=k + 2, generator=g)
+        for key, value in grid(k):
+            data[key] = value
+        data.num_nodes = k * k
+        examples.append(data)
+    model = gen_small(representation=Bilinear(), relative_pos=True, recall=True,
+                      geometry="local")
+    assert_batch_equivalence(model, examples)
+    # process by hand: z^{t+1} = conv(z^t + W z^0) on offsets divided by the node's shortest
+    # edge (the grid spacing 1/3 on a 4x4 grid: sides become 1, the triangles' diagonals 2^0.5)
+    data = examples[2]
+    z0 = model.encode(data)
+    geometry = ElementConv.edge_geometry(data.pos, data.edge_index) * 3.0
+    assert sorted({round(v, 5) for v in geometry[:, -1].tolist()}) == [1.0, 1.41421]
+    expected = z0
+    assert model.recall is not None
+    for _ in range(3):
+        expected = model.conv(expected + model.recall(z0), data.edge_index, geometry=geometry)
+    torch.testing.assert_close(model.process(z0, data, num_steps=3), expected)
+    # the local geometry makes the processor blind to the mesh's scale, the absolute one not
+    scaled = data.clone()
+    scaled.pos = data.pos * 0.1
+    torch.testing.assert_close(model.process(z0, scaled, num_steps=3), expected)
+    absolute = gen_small(representation=Bilinear())
+    assert not torch.allclose(absolute.process(z0, scaled, num_steps=3),
+                              absolute.process(z0, data, num_steps=3))
+    assert "recall.weight" in model.state_dict() and "recall.weight" not in absolute.state_dict()
+    assert "recall=True" in repr(model) and "geometry='local'" in repr(model)
+    assert "recall" not in repr(absolute) and "geometry" not in repr(absolute)
+    with pytest.raises(ValueError, match="geometry must be one of"):
+        gen_small(geometry="relative")
+    with pytest.raises(TypeError, match="recall must be a bool"):
+        gen_small(recall=1)  # type: ignore[arg-type]

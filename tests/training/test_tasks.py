@@ -282,3 +282,85 @@ def test_bf16_mixed_precision_trains_and_stays_finite(tmp_path: Path) -> None:
     assert not t.scaler.is_enabled()
     with pytest.raises(ValueError, match=r"precision must be one of"):
         TrainConfig(precision="fp8")
+
+
+def test_random_rounds_raise_the_diameter_by_zero_to_max_and_leave_the_batch_alone() -> None:
+    from gen_pyg.training import Compose, RandomRounds
+
+    b = Data(diameter=torch.tensor([4]), input_pos=torch.tensor([[0.25, 0.125]]),
+             query_pos=torch.tensor([[0.5, 0.0]]))
+    drawn = set()
+    for seed in range(64):
+        out = RandomRounds(3)(b, torch.Generator().manual_seed(seed))
+        drawn.add(int(out.diameter))
+        assert int(b.diameter) == 4  # input untouched
+    assert drawn == {4, 5, 6, 7}
+    # the same generator state gives the same draw; Compose passes one generator along
+    both = Compose([SquareSymmetry(), RandomRounds(3)])
+    one = both(b, torch.Generator().manual_seed(9))
+    two = both(b, torch.Generator().manual_seed(9))
+    assert torch.equal(one.diameter, two.diameter) and torch.equal(one.input_pos, two.input_pos)
+    with pytest.raises(ValueError, match=r"RandomRounds needs batch.diameter"):
+        RandomRounds(2)(Data(x=torch.ones(1)), torch.Generator())
+    with pytest.raises(ValueError, match=r"max_extra must be an integer >= 0"):
+        RandomRounds(-1)
+    with pytest.raises(TypeError, match=r"augmentations\[1\] must be callable"):
+        Compose([SquareSymmetry(), 3])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match=r"extra_rounds"):
+        TrainConfig(extra_rounds=-1)
+
+
+def test_extra_rounds_reach_the_model_with_the_augmentation_and_resume_exactly(
+        tmp_path: Path) -> None:
+    from gen_pyg.datasets import PoissonSquare
+
+    data = PoissonSquare(str(tmp_path / "data"), num_houses=4, num_test_houses=1, num_scenarios=4,
+                         n=21, seed=0, log=False)
+    rounds: list[int] = []
+
+    class Spy(GEN):
+        def _process(self, z: torch.Tensor, pos: torch.Tensor, edge_index: torch.Tensor,
+                     steps: int) -> torch.Tensor:
+            rounds.append(steps)
+            return super()._process(z, pos, edge_index, steps)
+
+    def run(folder: Path, epochs: int, **kw: Any) -> Trainer:
+        torch.manual_seed(0)
+        model = Spy(latent_channels=8, message_channels=8, edge_hidden_channels=16,
+                    node_hidden_channels=16, encoder_hidden_channels=16,
+                    decoder_hidden_channels=16, representation="bilinear", in_channels=[1, 1])
+        t = Trainer(model, data, meshes={"3x3": grid(3)}, run_dir=folder,
+                    config=quiet(epochs=epochs, lr=1e-2, **kw))
+        t.fit()
+        return t
+
+    full = run(tmp_path / "a", 3, extra_rounds=5, augment="square")
+    trained = rounds[: full.global_step]  # then the evaluations, at the diameter
+    assert set(trained) <= set(range(4, 10)) and len(set(trained)) > 2  # 2(3-1) + 0..5
+    assert all(r == 4 for r in rounds[full.global_step:])
+    rounds.clear()
+    run(tmp_path / "b", 1, extra_rounds=5, augment="square")
+    first = rounds[: full.global_step // 3]
+    resumed = run(tmp_path / "b", 3, extra_rounds=5, augment="square")
+    assert first == trained[: len(first)]
+    assert [r["train_mse"] for r in resumed.history] == pytest.approx(
+        [r["train_mse"] for r in full.history], rel=1e-6)
+    rounds.clear()
+    run(tmp_path / "c", 1)  # no extra rounds: always the diameter
+    assert set(rounds) == {4}
+
+
+def test_model_config_recall_and_geometry_build_the_gen_and_are_refused_elsewhere() -> None:
+    from gen_pyg.training import ModelConfig, build_model
+
+    model = build_model(ModelConfig(representation="bilinear", recall=True, geometry="local"))
+    assert isinstance(model, GEN) and model.recall is not None and model.geometry == "local"
+    assert build_model(ModelConfig()).recall is None
+    with pytest.raises(ValueError, match=r"recall=True needs kind='gen'"):
+        ModelConfig(kind="neural_process", recall=True)
+    with pytest.raises(ValueError, match=r"geometry='local' needs kind='gen'"):
+        ModelConfig(kind="neural_process", geometry="local")
+    with pytest.raises(ValueError, match=r"geometry must be one of"):
+        ModelConfig(geometry="flat")
+    with pytest.raises(ValueError, match=r"recall must be a bool"):
+        ModelConfig(recall="yes")  # type: ignore[arg-type]
