@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 import poisson_square
 from _poisson import data_config, model_config
-from solver_speed import gen_timing
 from gen_pyg.datasets import sample_poisson_house, solve_poisson_house
 from gen_pyg.solvers import FDPoissonSolver
 from gen_pyg.training import build_datasets, build_model, load_checkpoint
+from solver_speed import gen_timing
 
 #: the default weight sets: RECORD:RECIPE pairs of poisson_square records
 PAIRS = ["poisson_square_relative:bilinear_relative_long",
