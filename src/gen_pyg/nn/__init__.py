@@ -14,10 +14,12 @@ from gen_pyg.nn.models import (
     GEN,
     ImageEmbedder,
     InteractionNetwork,
+    MultilevelGEN,
     NeuralProcess,
     PoseImageEncoder,
     SceneRetrieval,
     SymmetryAverage,
+    grid_levels,
 )
 from gen_pyg.nn.representation import (
     Representation,
@@ -36,6 +38,7 @@ __all__ = [
     "ImageEmbedder",
     "InteractionConv",
     "InteractionNetwork",
+    "MultilevelGEN",
     "NeuralProcess",
     "PoseImageEncoder",
     "Representation",
@@ -45,6 +48,7 @@ __all__ = [
     "SpatialEncoder",
     "SymmetryAverage",
     "get_representation",
+    "grid_levels",
     "register_representation",
     "representation_names",
     "unregister_representation",

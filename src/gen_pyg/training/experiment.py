@@ -60,6 +60,9 @@ class ModelConfig:
             ``recall``). (default: :obj:`False`)
         geometry (str): edge geometry of the message passing, ``"absolute"`` or ``"local"``
             (:class:`~gen_pyg.nn.GEN`'s ``geometry``). (default: :obj:`"absolute"`)
+        multilevel_rounds (int or None): wrap the GEN in a :class:`~gen_pyg.nn.MultilevelGEN`
+            running this many rounds on each grid finer than the coarsest (grid meshes only);
+            :obj:`None`: a plain GEN. (default: :obj:`None`)
     """
 
     kind: str = "gen"
@@ -76,6 +79,7 @@ class ModelConfig:
     norm: str = "post"
     recall: bool = False
     geometry: str = "absolute"
+    multilevel_rounds: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -93,7 +97,10 @@ class ModelConfig:
             raise ValueError(f"recall must be a bool, got {self.recall!r}")
         if self.geometry not in GEOMETRIES:
             raise ValueError(f"geometry must be one of {GEOMETRIES}, got {self.geometry!r}")
-        for name, on in (("recall", self.recall), ("geometry", self.geometry != "absolute")):
+        if self.multilevel_rounds is not None:
+            _positive_int(self.multilevel_rounds, "multilevel_rounds")
+        for name, on in (("recall", self.recall), ("geometry", self.geometry != "absolute"),
+                         ("multilevel_rounds", self.multilevel_rounds is not None)):
             if on and self.kind != "gen":
                 raise ValueError(f"{name}={getattr(self, name)!r} needs kind='gen' (the "
                                  "Neural Process has no message passing)")
@@ -254,9 +261,16 @@ class ExperimentConfig:
 
 def build_model(cfg: ModelConfig, task: str = "poisson_square") -> torch.nn.Module:
     """The model of :obj:`cfg` for :obj:`task` (its channels, space and readout)."""
+    from gen_pyg.nn import GEN, MultilevelGEN
     from gen_pyg.training.tasks import get_task
 
-    return get_task(task).build_model(cfg)
+    model = get_task(task).build_model(cfg)
+    if cfg.multilevel_rounds is not None:
+        if not isinstance(model, GEN):
+            raise ValueError(f"multilevel_rounds needs the task's model to be a GEN, got "
+                             f"{type(model).__name__} for task {task!r}")
+        model = MultilevelGEN(model, rounds=cfg.multilevel_rounds)
+    return model
 
 
 def build_meshes(cfg: DataConfig, sizes: list[int] | None = None) -> dict[str, Data] | None:

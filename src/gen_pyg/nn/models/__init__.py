@@ -4,6 +4,7 @@ wrappers of them."""
 
 from gen_pyg.nn.models.gen import GEN
 from gen_pyg.nn.models.interaction_network import InteractionNetwork
+from gen_pyg.nn.models.multilevel import MultilevelGEN, grid_levels
 from gen_pyg.nn.models.neural_process import NeuralProcess
 from gen_pyg.nn.models.scene import (
     ImageEmbedder,
@@ -16,8 +17,10 @@ __all__ = [
     "GEN",
     "ImageEmbedder",
     "InteractionNetwork",
+    "MultilevelGEN",
     "NeuralProcess",
     "PoseImageEncoder",
     "SceneRetrieval",
     "SymmetryAverage",
+    "grid_levels",
 ]

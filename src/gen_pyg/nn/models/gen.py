@@ -423,7 +423,8 @@ class GEN(GENInputs):
         z0 = self.spatial_encoder(h, input_pos, pos, input_batch, batch, mesh=mesh, sizes=sizes)
         return z0
 
-    def _process(self, z: Tensor, pos: Tensor, edge_index: Tensor, steps: int) -> Tensor:
+    def _process(self, z: Tensor, pos: Tensor, edge_index: Tensor, steps: int,
+                 z0: Tensor | None = None) -> Tensor:
         if steps == 0:
             return z
         # what depends only on the mesh is computed once for all rounds
@@ -432,7 +433,8 @@ class GEN(GENInputs):
             scale = self.node_scales(pos, edge_index)[edge_index[1]]
             geometry = geometry / scale.unsqueeze(-1)
         in_degree = degree(edge_index[1], z.size(0), dtype=z.dtype)
-        recalled = self.recall(z) if self.recall is not None else None
+        recalled = (self.recall(z if z0 is None else z0) if self.recall is not None
+                    else None)
         for _ in range(steps):
             if recalled is not None:
                 z = z + recalled
@@ -473,8 +475,12 @@ class GEN(GENInputs):
         return run_trusted(self._encode, input_x, input_pos, pos, edge_index, input_fn,
                            input_batch, batch, data)
 
-    def process(self, z: Tensor, data: Data, num_steps: int | None = None) -> Tensor:
-        """:math:`T` rounds of :class:`ElementConv` with shared weights on ``data``'s mesh."""
+    def process(self, z: Tensor, data: Data, num_steps: int | None = None,
+                z0: Tensor | None = None) -> Tensor:
+        """:math:`T` rounds of :class:`ElementConv` with shared weights on ``data``'s mesh,
+        from the states :obj:`z`; with :obj:`recall=True`, :obj:`z0` are the encoded states
+        fed back every round (default: :obj:`z`, right when :obj:`z` is the encoding; pass
+        the encoding to continue from states after some rounds)."""
         steps = self.steps_for(data) if num_steps is None else check_num_steps(
             num_steps, "num_steps")
         if not isinstance(z, Tensor) or z.dim() != 2 or z.size(1) != self.latent_channels:
@@ -482,7 +488,10 @@ class GEN(GENInputs):
                              f"{shape_of(z)}")
         check_edge_index(data.edge_index, "data.edge_index")
         check_index(data.edge_index, z.size(0), "data.edge_index", f"z has {z.size(0)} rows")
-        return run_trusted(self._process, z, data.pos, data.edge_index, steps)
+        if z0 is not None and (not isinstance(z0, Tensor) or z0.shape != z.shape):
+            raise ValueError(f"z0 must have the shape of z {tuple(z.shape)}, got "
+                             f"{shape_of(z0)}")
+        return run_trusted(self._process, z, data.pos, data.edge_index, steps, z0)
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,146 @@
+"""A GEN that solves on a hierarchy of grids, coarse to fine (nested iteration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch, Data
+
+from gen_pyg._validation import check_int
+from gen_pyg.nn.models.gen import GEN
+
+__all__ = ["MultilevelGEN", "grid_levels"]
+
+
+def grid_levels(k: int, coarsest: int = 4) -> list[int]:
+    """The grid sizes a :class:`MultilevelGEN` visits for a :math:`k \\times k` grid, coarse
+    to fine: :math:`k`, then :math:`\\lceil k / 2 \\rceil` (the grid whose nodes a
+    :math:`(2m - 1)`-grid contains) and so on while the last is above :obj:`coarsest`.
+
+    Example:
+        >>> grid_levels(14), grid_levels(7), grid_levels(4), grid_levels(20)
+        ([4, 7, 14], [4, 7], [4], [3, 5, 10, 20])
+    """
+    check_int(k, "k", 2)
+    check_int(coarsest, "coarsest", 2)
+    levels = [k]
+    while levels[-1] > coarsest:
+        levels.append((levels[-1] + 1) // 2)
+    return levels[::-1]
+
+
+class MultilevelGEN(torch.nn.Module):
+    r"""A :class:`GEN` run coarse to fine on a hierarchy of grids (nested iteration, the
+    upward half of a multigrid V-cycle): on a :math:`k \times k` grid it encodes the inputs on
+    the coarsest grid of :func:`grid_levels`, runs that grid's diameter in rounds, then, on
+    each finer grid, adds the previous node states interpolated onto the new nodes (through
+    the representation, then a learned linear map :math:`P`) to the new encoding and runs a
+    fixed number of :obj:`rounds`:
+
+    .. math::
+        \mathbf{z}_{\ell} = \mathrm{GEN.process}^{R}\big(\mathrm{enc}_{\ell}(\text{inputs}) +
+        P\, r_{\ell - 1}(\mathbf{z}_{\ell - 1})\big), \qquad
+        \hat{g}(x_q) = \mathrm{GEN.decode}(\mathbf{z}_{L}, x_q)
+
+    so that information crosses the domain on the coarse grid, in a number of rounds that does
+    not grow with :math:`k`, and the finer grids only refine. The weights are the wrapped GEN's
+    (one encoder, processor and decoder for every level; build it with ``geometry="local"``
+    so that every level looks the same to the processor) and :math:`P`.
+
+    It takes the batches a :class:`GEN` takes on regular grids (:func:`~gen_pyg.mesh.grid`
+    meshes, every example on the same :math:`k \times k` grid, as the
+    :class:`~gen_pyg.training.Trainer` makes them) and builds the coarser grids itself.
+
+    Args:
+        gen (GEN): the model of every level (its :obj:`num_steps` must be :obj:`None`).
+        rounds (int, optional): rounds on each level after the coarsest. (default: :obj:`4`)
+        coarsest (int, optional): the coarsest grid size (see :func:`grid_levels`).
+            (default: :obj:`4`)
+
+    Example:
+        >>> from gen_pyg.mesh import grid
+        >>> model = MultilevelGEN(GEN(representation="bilinear", geometry="local"))
+        >>> data = grid(7)
+        >>> data.input_pos, data.input_x = torch.rand(5, 2), torch.rand(5, 1)
+        >>> data.query_pos = torch.rand(3, 2)
+        >>> model(data).shape
+        torch.Size([3, 1])
+    """
+
+    def __init__(self, gen: GEN, rounds: int = 4, coarsest: int = 4) -> None:
+        super().__init__()
+        if not isinstance(gen, GEN):
+            raise TypeError(f"gen must be a GEN, got {type(gen).__name__}")
+        if gen.num_steps is not None:
+            raise ValueError("gen.num_steps must be None: a MultilevelGEN picks the rounds of "
+                             "each level")
+        if gen.readout != "interpolate":
+            raise ValueError("MultilevelGEN needs a GEN with readout='interpolate'")
+        self.gen = gen
+        self.rounds = check_int(rounds, "rounds", 0)
+        self.coarsest = check_int(coarsest, "coarsest", 2)
+        self.prolong = torch.nn.Linear(gen.latent_channels, gen.latent_channels)
+        self._grids: dict[tuple[Any, ...], Data] = {}
+
+    def reset_parameters(self) -> None:
+        self.gen.reset_parameters()
+        self.prolong.reset_parameters()
+
+    def _grid_size(self, data: Data) -> int:
+        shape = getattr(data, "grid_shape", None)
+        if not isinstance(shape, Tensor) or shape.dim() != 2 or shape.size(1) != 2:
+            raise ValueError("MultilevelGEN needs a square grid mesh on every example "
+                             "(data.grid_shape [B, 2], as gen_pyg.mesh.grid makes it), got "
+                             f"{None if shape is None else tuple(shape.shape)}")
+        sizes = {tuple(row) for row in shape.tolist()}
+        if len(sizes) != 1 or len(next(iter(sizes))) != 2 or len(set(next(iter(sizes)))) != 1:
+            raise ValueError(f"MultilevelGEN needs every example on the same k x k grid, got "
+                             f"grid shapes {sorted(sizes)}")
+        return int(shape[0, 0])
+
+    def _level(self, data: Data, k: int) -> Data:
+        """``data`` with its mesh replaced by the k x k grid on the same box."""
+        from gen_pyg.mesh import grid
+        from gen_pyg.training.batching import replicate_mesh
+
+        lo = tuple(data.grid_lo[0].tolist())
+        hi = tuple(data.grid_hi[0].tolist())
+        key = (k, lo, hi, data.pos.dtype, data.pos.device)
+        if key not in self._grids:
+            self._grids[key] = grid(k, bounds=(lo, hi), dtype=data.pos.dtype,
+                                    device=data.pos.device)
+        return replicate_mesh(data, self._grids[key])
+
+    def forward(self, data: Data) -> Tensor:
+        """Predictions at :obj:`data.query_pos` from the inputs of :obj:`data` (a
+        :class:`~torch_geometric.data.Data` or batch on a :math:`k \\times k` grid)."""
+        if not isinstance(data, Batch):
+            data = Batch.from_data_list([data], follow_batch=["input_pos", "query_pos"])
+        k = self._grid_size(data)
+        gen = self.gen
+        levels = grid_levels(k, self.coarsest)
+        z: Tensor | None = None
+        prev: Data | None = None
+        for m in levels:
+            level = data if m == k else self._level(data, m)
+            z0 = gen.encode(level)
+            if z is None:
+                z = gen.process(z0, level, num_steps=2 * (m - 1))
+            else:
+                assert prev is not None
+                moved = gen.spatial_decoder(z, prev.pos, level.pos, prev.batch, level.batch,
+                                            mesh=prev)
+                z = gen.process(z0 + self.prolong(moved), level, num_steps=self.rounds, z0=z0)
+            prev = level
+        assert z is not None and prev is not None
+        query_batch = getattr(data, "query_pos_batch", None)
+        out: Tensor = gen._decode(z, data.pos, data.edge_index, data.query_pos,
+                                  getattr(data, "query_fn", None), data.batch, query_batch,
+                                  int(getattr(data, "num_graphs", 1)), data)
+        return out
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.gen}, rounds={self.rounds}, "
+                f"coarsest={self.coarsest})")
