@@ -9,12 +9,15 @@ denser). No training: the weights are the shipped ones (``gen_pyg.pretrained``).
 
     python benchmarks/size_profile.py            # k = 4, 7, 10, 14 on 10 test houses
     python benchmarks/size_profile.py --quick    # k = 3, 4 on 1 house, seconds
+    python benchmarks/size_profile.py --pair size_screen:bilinear_relative_recall \
+        --name size_profile_recall                # a trained run of a record instead
 
 Writes ``benchmarks/results/size_profile.json`` and ``size_profile.png``.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -24,9 +27,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
+from _poisson import data_config, model_config
 from gen_pyg import pretrained
 from gen_pyg.mesh import grid
-from gen_pyg.training import TrainConfig, Trainer, build_datasets
+from gen_pyg.training import (
+    TrainConfig,
+    Trainer,
+    build_datasets,
+    build_model,
+    load_checkpoint,
+)
 
 
 @torch.no_grad()
@@ -40,10 +50,10 @@ def profile(model: Any, trainer: Trainer, groups: list[Any], k: int, rounds: int
     count, nodes = 0, 0
     for g in groups:
         b = trainer.batch(g, mesh, {})
-        z = model.encode(b) * z0_scale
+        z = z0 = model.encode(b) * z0_scale
         for t in range(rounds + 1):
-            if t:
-                z = model.process(z, b, num_steps=1)
+            if t:  # a model with recall=True feeds back the encoding, not the last states
+                z = model.process(z, b, num_steps=1, z0=z0)
             pred = model._decode(z, b.pos, b.edge_index, b.query_pos, None, b.batch,
                                  b.query_pos_batch, int(b.num_graphs), b)
             sq[t] += float(((pred - b.y) ** 2).sum())
@@ -70,7 +80,8 @@ def plot(record: dict[str, Any], path: Path) -> None:
         b.plot(t, row["node_norm_after_round"], color=line.get_color(),
                label=f"{row['k']}x{row['k']}")
     a.set(yscale="log", xlabel="message-passing rounds t", ylabel="test MSE decoded after t",
-          title="shipped poisson_square (trained on 2x2..7x7);\ndashed: z0 x k^2/49")
+          title=f"{record.get('pair', 'shipped poisson_square')} (trained on 2x2..7x7);"
+                "\ndashed: z0 x k^2/49")
     b.set(xlabel="message-passing rounds t", ylabel="mean node-state norm")
     a.legend(fontsize=8)
     b.legend(fontsize=8)
@@ -85,14 +96,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--houses", type=int, default=10, help="test houses profiled")
     parser.add_argument("--extra-rounds", type=int, default=8,
                         help="rounds past the largest mesh's diameter")
+    parser.add_argument("--pair", default=None,
+                        help="RECORD:RECIPE: profile seed 0 of a poisson_square record's runs "
+                             "(on its own test houses) instead of the shipped model")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.houses, args.extra_rounds = [3, 4], 1, 2
     h.set_threads(args.threads)
     record = h.header("size_profile.py", argv, quick=args.quick, seeds=[0])
-    model, exp = pretrained.load("poisson_square", with_config=True)
-    data = replace(exp.data, root=str(h.run_folder(h.result_name(args)) / "data"))
-    if args.quick:
+    if args.pair is not None:
+        name, recipe = args.pair.split(":")
+        source = json.loads((h.out_dir(args) / f"{name}.json").read_text())
+        model = build_model(model_config(source["recipes"][recipe]["model"]))
+        model.load_state_dict(load_checkpoint(h.run_folder(name) / recipe / "seed0"
+                                              / "checkpoint.pt")["model"])
+        model.eval()
+        data = data_config(source["data"], root=str(h.run_folder(name) / "data"))
+        record["pair"] = args.pair
+    else:
+        model, exp = pretrained.load("poisson_square", with_config=True)
+        data = replace(exp.data, root=str(h.run_folder(h.result_name(args)) / "data"))
+    if args.quick and args.pair is None:
         data = replace(data, num_instances=3, num_test_instances=1, options={"n": 21})
     test = build_datasets(data, log=False)["test"]
     trainer = Trainer(model, test, meshes=grid(2), config=TrainConfig(progress=False))
@@ -104,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         z0 = model.encode(b)
         stepped = z0
         for _ in range(2 * (k0 - 1)):
-            stepped = model.process(stepped, b, num_steps=1)
+            stepped = model.process(stepped, b, num_steps=1, z0=z0)
         torch.testing.assert_close(stepped, model.process(z0, b), rtol=1e-5, atol=1e-5)
     rounds = 2 * (max(args.sizes) - 1) + args.extra_rounds
     record["rows"] = []

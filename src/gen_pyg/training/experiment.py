@@ -63,6 +63,8 @@ class ModelConfig:
         multilevel_rounds (int or None): wrap the GEN in a :class:`~gen_pyg.nn.MultilevelGEN`
             running this many rounds on each grid finer than the coarsest (grid meshes only);
             :obj:`None`: a plain GEN. (default: :obj:`None`)
+        multilevel_coarsest (int): the coarsest grid of the :class:`~gen_pyg.nn.MultilevelGEN`
+            (:func:`~gen_pyg.nn.grid_levels`). (default: :obj:`4`)
     """
 
     kind: str = "gen"
@@ -80,6 +82,7 @@ class ModelConfig:
     recall: bool = False
     geometry: str = "absolute"
     multilevel_rounds: int | None = None
+    multilevel_coarsest: int = 4
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -99,6 +102,7 @@ class ModelConfig:
             raise ValueError(f"geometry must be one of {GEOMETRIES}, got {self.geometry!r}")
         if self.multilevel_rounds is not None:
             _positive_int(self.multilevel_rounds, "multilevel_rounds")
+        _positive_int(self.multilevel_coarsest, "multilevel_coarsest", 2)
         for name, on in (("recall", self.recall), ("geometry", self.geometry != "absolute"),
                          ("multilevel_rounds", self.multilevel_rounds is not None)):
             if on and self.kind != "gen":
@@ -269,7 +273,8 @@ def build_model(cfg: ModelConfig, task: str = "poisson_square") -> torch.nn.Modu
         if not isinstance(model, GEN):
             raise ValueError(f"multilevel_rounds needs the task's model to be a GEN, got "
                              f"{type(model).__name__} for task {task!r}")
-        model = MultilevelGEN(model, rounds=cfg.multilevel_rounds)
+        model = MultilevelGEN(model, rounds=cfg.multilevel_rounds,
+                              coarsest=cfg.multilevel_coarsest)
     return model
 
 

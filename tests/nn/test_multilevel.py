@@ -1,0 +1,118 @@
+"""MultilevelGEN: the grid hierarchy, equality with the plain GEN on coarse grids, a two-level
+pass worked by hand, batching, training through the engine and bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from gen_pyg.mesh import grid
+from gen_pyg.nn import GEN, MultilevelGEN, grid_levels
+from gen_pyg.training import ModelConfig, build_model, collate_group, replicate_mesh
+
+
+def small(**kw: object) -> GEN:
+    torch.manual_seed(0)
+    return GEN(latent_channels=8, message_channels=4, edge_hidden_channels=8,
+               node_hidden_channels=8, encoder_hidden_channels=8, decoder_hidden_channels=8,
+               representation="bilinear", **kw)  # type: ignore[arg-type]
+
+
+def examples(n: int = 3, seed: int = 0) -> list[Data]:
+    g = torch.Generator().manual_seed(seed)
+    return [Data(input_pos=torch.rand(6, 2, generator=g), input_x=torch.rand(6, 1, generator=g),
+                 query_pos=torch.rand(4, 2, generator=g)) for _ in range(n)]
+
+
+def on(mesh_k: int, exs: list[Data]) -> Data:
+    return replicate_mesh(collate_group(exs, False), grid(mesh_k))
+
+
+def test_grid_levels_halve_to_the_coarsest_and_nest() -> None:
+    assert grid_levels(14) == [4, 7, 14]
+    assert grid_levels(13) == [4, 7, 13]
+    assert grid_levels(7) == [4, 7]
+    assert grid_levels(5) == [3, 5]
+    assert grid_levels(4) == [4] and grid_levels(2) == [2]
+    assert grid_levels(20, coarsest=2) == [2, 3, 5, 10, 20]
+    # a (2m - 1)-grid holds every node of the m-grid
+    fine, coarse = grid(13).pos, grid(7).pos
+    assert all(torch.cdist(p[None], fine).min() < 1e-6 for p in coarse)
+    with pytest.raises(ValueError, match="k must be"):
+        grid_levels(1)
+
+
+def test_up_to_the_coarsest_grid_it_is_the_plain_gen() -> None:
+    gen = small(relative_pos=True, recall=True, geometry="local")
+    model = MultilevelGEN(gen, rounds=2)
+    for k in (2, 3, 4):
+        batch = on(k, examples())
+        torch.testing.assert_close(model(batch), gen(batch))
+
+
+def test_two_levels_by_hand_and_batching() -> None:
+    gen = small(relative_pos=True, recall=True, geometry="local")
+    model = MultilevelGEN(gen, rounds=3)
+    exs = examples()
+    fine = on(7, exs)
+    coarse = on(4, exs)
+    z = gen.process(gen.encode(coarse), coarse, num_steps=6)
+    moved = gen.spatial_decoder(z, coarse.pos, fine.pos, coarse.batch, fine.batch, mesh=coarse)
+    z0 = gen.encode(fine)
+    z = z0 + model.prolong(moved)
+    assert gen.recall is not None
+    for _ in range(3):  # the fine rounds recall the fine encoding
+        z = z + gen.recall(z0)
+        z = gen.conv(z, fine.edge_index, geometry=_local_geometry(gen, fine))
+    expected = gen._decode(z, fine.pos, fine.edge_index, fine.query_pos, None, fine.batch,
+                           fine.query_pos_batch, 3, fine)
+    torch.testing.assert_close(model(fine), expected)
+    # a batch is its examples one by one, on every level count
+    for k in (7, 14):
+        one_by_one = torch.cat([model(on(k, [e])) for e in exs])
+        torch.testing.assert_close(model(on(k, exs)), one_by_one, atol=1e-5, rtol=1e-5)
+    # a single Data works like a batch of one
+    single = exs[0].clone()
+    for key, value in grid(7):
+        single[key] = value
+    torch.testing.assert_close(model(single), model(on(7, exs[:1])))
+
+
+def _local_geometry(gen: GEN, data: Data) -> torch.Tensor:
+    from gen_pyg.nn import ElementConv
+
+    scale = gen.node_scales(data.pos, data.edge_index)[data.edge_index[1]]
+    return ElementConv.edge_geometry(data.pos, data.edge_index) / scale.unsqueeze(-1)
+
+
+def test_gradients_reach_every_weight_and_model_config_builds_it() -> None:
+    model = MultilevelGEN(small(relative_pos=True, recall=True, geometry="local"))
+    model(on(7, examples())).pow(2).sum().backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None]
+    assert missing == []
+    built = build_model(ModelConfig(representation="bilinear", multilevel_rounds=2))
+    assert isinstance(built, MultilevelGEN) and built.rounds == 2
+    assert "prolong.weight" in built.state_dict()
+    with pytest.raises(ValueError, match="multilevel_rounds=2 needs kind='gen'"):
+        ModelConfig(kind="neural_process", multilevel_rounds=2)
+    with pytest.raises(ValueError, match="multilevel_rounds must be an integer"):
+        ModelConfig(multilevel_rounds=0)
+
+
+def test_bad_input_is_named() -> None:
+    gen = small()
+    with pytest.raises(TypeError, match="gen must be a GEN"):
+        MultilevelGEN(torch.nn.Linear(2, 2))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="num_steps must be None"):
+        MultilevelGEN(small(num_steps=3))
+    with pytest.raises(ValueError, match="rounds must be"):
+        MultilevelGEN(gen, rounds=-1)
+    model = MultilevelGEN(gen)
+    no_grid = on(5, examples())
+    del no_grid.grid_shape
+    with pytest.raises(ValueError, match="needs a square grid mesh"):
+        model(no_grid)
+    rect = replicate_mesh(collate_group(examples(), False), grid([5, 6]))
+    with pytest.raises(ValueError, match="same k x k grid"):
+        model(rect)
