@@ -10,8 +10,8 @@ the first ``--solver-houses`` test houses (the n = 101 data differ from an n = 5
 1.6e-8, ``solver_speed.json``). Times are the best of ``--repeats`` batched passes (all the
 scenarios of a house in one batch), per scenario, on ``--threads`` threads.
 
-Reproduce (after the poisson_square commands of the "bigger meshes" section of
-docs/benchmark_history.rst; about 10 minutes on one thread)::
+Reproduce (after the ``size_screen`` poisson_square command of the "bigger meshes" section of
+docs/benchmark_history.rst; about 15 minutes on one thread)::
 
     python benchmarks/mesh_choice.py --threads 1
     python benchmarks/mesh_choice.py --quick     # a tiny model trained first; seconds
@@ -41,8 +41,8 @@ from gen_pyg.training import build_datasets, build_model, load_checkpoint
 from solver_speed import gen_timing
 
 #: the default weight sets: RECORD:RECIPE pairs of poisson_square records
-PAIRS = ["poisson_square_relative:bilinear_relative_long",
-         "size_generalization_rounds:bilinear_relative_recall_local"]
+PAIRS = ["size_screen:bilinear_relative", "size_screen:bilinear_relative_recall_local",
+         "size_screen:bilinear_relative_multilevel2"]
 
 
 def _load(runs: Path, recipe_model: dict[str, Any], folder: str, seed: int) -> torch.nn.Module:

@@ -110,6 +110,15 @@ def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
     with pytest.raises(SystemExit) as exc:
         main(["train", "--out", str(tmp_path / "bad"), "--extra-rounds", "-1", *TINY])
     assert exc.value.code == 2 and "--extra-rounds" in capsys.readouterr().err
+    # coarse to fine: the run rebuilds the MultilevelGEN to evaluate on a grid it never saw
+    multi = tmp_path / "multi"
+    assert main(["train", "--out", str(multi), "--epochs", "1", "--representation", "bilinear",
+                 "--multilevel-rounds", "2", "--multilevel-coarsest", "2", *TINY]) == 0
+    model = json.loads((multi / "config.json").read_text())["metadata"]["model"]
+    assert (model["multilevel_rounds"], model["multilevel_coarsest"]) == (2, 2)
+    assert "prolong.weight" in load_checkpoint(multi / "checkpoint.pt")["model"]
+    assert main(["evaluate", str(multi), "--mesh-sizes", "9"]) == 0
+    assert "9x9" in capsys.readouterr().out
 
 
 def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:

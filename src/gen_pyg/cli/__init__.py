@@ -112,6 +112,11 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--recall", action="store_true",
                    help="feed the encoded inputs back at every message-passing round (GEN "
                         "recall=True)")
+    g.add_argument("--multilevel-rounds", type=_positive_int, default=None,
+                   help="solve coarse to fine over grids k -> ceil(k/2) (MultilevelGEN), this "
+                        "many rounds on each grid finer than the coarsest (grid meshes only)")
+    g.add_argument("--multilevel-coarsest", type=_positive_int, default=m.multilevel_coarsest,
+                   help="the coarsest grid of --multilevel-rounds")
     g.add_argument("--geometry", choices=("absolute", "local"), default=m.geometry,
                    help="edge geometry of the message passing: absolute (the paper's) or local "
                         "(divided by the node's shortest edge: the same on every grid size)")

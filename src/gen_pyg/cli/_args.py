@@ -177,7 +177,9 @@ def _experiment(args: argparse.Namespace) -> Any:
                         relative_pos=args.relative_pos,
                         encoder_hidden_channels=args.encoder_hidden,
                         decoder_hidden_channels=args.decoder_hidden, norm=args.norm,
-                        recall=args.recall, geometry=args.geometry)
+                        recall=args.recall, geometry=args.geometry,
+                        multilevel_rounds=args.multilevel_rounds,
+                        multilevel_coarsest=args.multilevel_coarsest)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
                         groups_per_step=args.groups_per_step, augment=args.augment,

@@ -265,17 +265,9 @@ class ExperimentConfig:
 
 def build_model(cfg: ModelConfig, task: str = "poisson_square") -> torch.nn.Module:
     """The model of :obj:`cfg` for :obj:`task` (its channels, space and readout)."""
-    from gen_pyg.nn import GEN, MultilevelGEN
     from gen_pyg.training.tasks import get_task
 
-    model = get_task(task).build_model(cfg)
-    if cfg.multilevel_rounds is not None:
-        if not isinstance(model, GEN):
-            raise ValueError(f"multilevel_rounds needs the task's model to be a GEN, got "
-                             f"{type(model).__name__} for task {task!r}")
-        model = MultilevelGEN(model, rounds=cfg.multilevel_rounds,
-                              coarsest=cfg.multilevel_coarsest)
-    return model
+    return get_task(task).build_model(cfg)
 
 
 def build_meshes(cfg: DataConfig, sizes: list[int] | None = None) -> dict[str, Data] | None:

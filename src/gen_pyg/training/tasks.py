@@ -81,7 +81,16 @@ class Task:
         if cfg.kind == "gen" and cfg.representation not in self.representations:
             raise ValueError(f"representation={cfg.representation!r} does not work for the "
                              f"task {self.name!r} (choose from {self.representations})")
-        return self.model(cfg)
+        model = self.model(cfg)
+        if cfg.multilevel_rounds is not None:
+            from gen_pyg.nn import GEN, MultilevelGEN
+
+            if not isinstance(model, GEN):
+                raise ValueError(f"multilevel_rounds needs the task's model to be a GEN, got "
+                                 f"{type(model).__name__} for the task {self.name!r}")
+            model = MultilevelGEN(model, rounds=cfg.multilevel_rounds,
+                                  coarsest=cfg.multilevel_coarsest)
+        return model
 
     def build_meshes(self, cfg: DataConfig) -> dict[str, Data] | None:
         return self.meshes(cfg)
