@@ -259,14 +259,16 @@ TABLES = {
     "poisson_square_relative_7x7.rst": ("poisson_square_relative_7x7.json", poisson_square),
     "poisson_square_relative_10x10.rst": ("poisson_square_relative_10x10.json", poisson_square),
     "poisson_square_mean.rst": ("poisson_square_mean.json", poisson_square),
+    "size_screen.rst": ("size_screen.json", poisson_square),
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
     "time_to_accuracy.rst": ("time_to_accuracy.json", time_to_accuracy),
+    "poisson_sphere_recall.rst": ("poisson_sphere_recall.json", poisson_sphere),
     **{f"{name}.rst": (f"{name}.json", size_generalization) for name in (
         "size_generalization", "size_generalization_mean", "size_generalization_relative",
         "size_generalization_relative_mean", "size_generalization_fixed_steps",
-        "size_generalization_mean_paper")},
+        "size_generalization_mean_paper", "size_generalization_rounds")},
 }
 
 
