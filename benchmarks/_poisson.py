@@ -14,8 +14,18 @@ from typing import Any
 import torch
 
 from _harness import summarise_mse
+from gen_pyg.mesh import grid
 from gen_pyg.nn import SymmetryAverage
-from gen_pyg.training import ModelConfig, TrainConfig, Trainer, build_model, load_checkpoint
+from gen_pyg.training import (
+    ModelConfig,
+    TrainConfig,
+    Trainer,
+    build_model,
+    collate_group,
+    group_examples,
+    load_checkpoint,
+    replicate_mesh,
+)
 
 #: each run's test MSE with its predictions averaged over the square's 8 symmetries
 SYMMETRIZED = "test_mse_symmetrized"
@@ -127,3 +137,25 @@ def model_config(values: dict[str, Any]) -> ModelConfig:
         raise ValueError("this record's model predicted relative to an input function "
                          "(InputOffset), which is no longer part of the package")
     return ModelConfig(**v)
+
+
+def gen_timing(model: torch.nn.Module, test: Any, k: int, repeats: int) -> dict[str, float]:
+    """Seconds per scenario of batched inference, and the test MSE, on the k x k grid."""
+    examples = [test[i] for i in range(len(test))]
+    groups = [collate_group([examples[i] for i in g], False)
+              for g in group_examples(examples, "house", 32)]
+    mesh = grid(k)
+    model.eval()
+    best = float("inf")
+    sq, count = 0.0, 0
+    with torch.inference_mode():
+        for r in range(repeats):
+            t0 = time.perf_counter()
+            preds = [model(replicate_mesh(g, mesh)) for g in groups]
+            best = min(best, time.perf_counter() - t0)
+            if r == 0:
+                for g, p in zip(groups, preds, strict=True):
+                    sq += float(((p - g.y) ** 2).sum())
+                    count += g.y.numel()
+    return {"seconds_per_scenario": best / len(examples), "test_mse": sq / count,
+            "scenarios": len(examples), "houses": len(groups)}

@@ -26,42 +26,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as harness
-from _poisson import data_config, model_config
+from _poisson import data_config, gen_timing, model_config
 from gen_pyg.datasets import sample_poisson_house, solve_poisson_house
-from gen_pyg.mesh import grid
 from gen_pyg.solvers import FDPoissonSolver
 from gen_pyg.training import (
     DataConfig,
     ModelConfig,
     build_datasets,
     build_model,
-    collate_group,
-    group_examples,
     load_checkpoint,
-    replicate_mesh,
 )
-
-
-def gen_timing(model: torch.nn.Module, test: Any, k: int, repeats: int) -> dict[str, float]:
-    """Seconds per scenario of batched inference, and the test MSE, on the k x k grid."""
-    examples = [test[i] for i in range(len(test))]
-    groups = [collate_group([examples[i] for i in g], False)
-              for g in group_examples(examples, "house", 32)]
-    mesh = grid(k)
-    model.eval()
-    best = float("inf")
-    sq, count = 0.0, 0
-    with torch.inference_mode():
-        for r in range(repeats):
-            t0 = time.perf_counter()
-            preds = [model(replicate_mesh(g, mesh)) for g in groups]
-            best = min(best, time.perf_counter() - t0)
-            if r == 0:
-                for g, p in zip(groups, preds, strict=True):
-                    sq += float(((p - g.y) ** 2).sum())
-                    count += g.y.numel()
-    return {"seconds_per_scenario": best / len(examples), "test_mse": sq / count,
-            "scenarios": len(examples), "houses": len(groups)}
 
 
 def solver_timing(house_ids: list[int], seed: int, n: int, reference_n: int,

@@ -326,8 +326,8 @@ def test_every_script_uses_the_harness_and_keeps_no_copy_of_it() -> None:
         assert "import _harness as " in text, stem
         assert ".header(" in text and ".write_record(" in text, stem
         found = [c for c in own_copies if c in text]
-        # size_generalization's quick mode trains poisson_square's quick run first
-        if stem == "size_generalization":
+        # these quick modes train poisson_square's quick run first
+        if stem in ("size_generalization", "mesh_choice"):
             found = [c for c in found if c != "import poisson_square"]
         assert not found, (stem, found)
 
