@@ -366,7 +366,7 @@ def test_harness_names_quick_records_apart(tmp_path: Path) -> None:
 
 
 #: TrainConfig fields added after some records were written, with the value the older runs used
-_ADDED_TRAIN = {"warmup_steps": 0, "precision": "fp32"}
+_ADDED_TRAIN = {"warmup_steps": 0, "precision": "fp32", "extra_rounds": 0}
 
 
 def _recorded_epochs(command: str) -> int | None:
@@ -376,7 +376,8 @@ def _recorded_epochs(command: str) -> int | None:
 
 #: model fields added after some records were written, at the value that built their models
 _ADDED_MODEL = {"encoder_aggr": "sum", "relative_pos": False, "encoder_hidden_channels": 48,
-                "decoder_hidden_channels": 32, "norm": "post"}
+                "decoder_hidden_channels": 32, "norm": "post", "recall": False,
+                "geometry": "absolute", "multilevel_rounds": None, "multilevel_coarsest": 4}
 #: recipes whose records stay as history though the recipe left the table, and why
 _RETIRED = {"bilinear_offset": "InputOffset (predicting relative to the wall temperature) lost "
                                "and left the package"}
@@ -387,7 +388,8 @@ def test_every_committed_recipe_resolves_to_its_recorded_settings() -> None:
     resolves, to the model and training settings that record was trained with."""
     recipes = _load_benchmark("_recipes").recipes()
     checked = 0
-    for path in sorted(COMMITTED.glob("poisson_square*.json")):
+    for path in sorted([*COMMITTED.glob("poisson_square*.json"),
+                        *COMMITTED.glob("size_screen*.json")]):
         record = json.loads(path.read_text())
         epochs = _recorded_epochs(record["command"])
         for name, rec in record["recipes"].items():
