@@ -116,3 +116,20 @@ def test_bad_input_is_named() -> None:
     rect = replicate_mesh(collate_group(examples(), False), grid([5, 6]))
     with pytest.raises(ValueError, match="same k x k grid"):
         model(rect)
+
+
+def test_a_larger_diameter_adds_rounds_on_every_level() -> None:
+    gen = small(relative_pos=True, recall=True, geometry="local")
+    model = MultilevelGEN(gen, rounds=3)
+    fine = on(7, examples())
+    more = fine.clone()
+    more.diameter = fine.diameter + 2  # RandomRounds drew 2 extra rounds
+    coarse = on(4, examples())
+    z = gen.process(gen.encode(coarse), coarse, num_steps=6 + 2)
+    moved = gen.spatial_decoder(z, coarse.pos, fine.pos, coarse.batch, fine.batch, mesh=coarse)
+    z0 = gen.encode(fine)
+    z = gen.process(z0 + model.prolong(moved), fine, num_steps=3 + 2, z0=z0)
+    expected = gen._decode(z, fine.pos, fine.edge_index, fine.query_pos, None, fine.batch,
+                           fine.query_pos_batch, 3, fine)
+    torch.testing.assert_close(model(more), expected)
+    assert not torch.allclose(model(more), model(fine))

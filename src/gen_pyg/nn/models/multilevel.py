@@ -49,6 +49,10 @@ class MultilevelGEN(torch.nn.Module):
     (one encoder, processor and decoder for every level; build it with ``geometry="local"``
     so that every level looks the same to the processor) and :math:`P`.
 
+    A batch whose :obj:`diameter` exceeds the grid's :math:`2(k-1)` (as
+    :class:`~gen_pyg.training.RandomRounds` makes it in training) runs that many more rounds on
+    every level.
+
     It takes the batches a :class:`GEN` takes on regular grids (:func:`~gen_pyg.mesh.grid`
     meshes, every example on the same :math:`k \times k` grid, as the
     :class:`~gen_pyg.training.Trainer` makes them) and builds the coarser grids itself.
@@ -121,18 +125,23 @@ class MultilevelGEN(torch.nn.Module):
         k = self._grid_size(data)
         gen = self.gen
         levels = grid_levels(k, self.coarsest)
+        # a diameter above the grid's (RandomRounds in training) adds rounds to every level
+        diameter = getattr(data, "diameter", None)
+        extra = (max(0, int(diameter.max()) - 2 * (k - 1))
+                 if isinstance(diameter, Tensor) and diameter.numel() else 0)
         z: Tensor | None = None
         prev: Data | None = None
         for m in levels:
             level = data if m == k else self._level(data, m)
             z0 = gen.encode(level)
             if z is None:
-                z = gen.process(z0, level, num_steps=2 * (m - 1))
+                z = gen.process(z0, level, num_steps=2 * (m - 1) + extra)
             else:
                 assert prev is not None
                 moved = gen.spatial_decoder(z, prev.pos, level.pos, prev.batch, level.batch,
                                             mesh=prev)
-                z = gen.process(z0 + self.prolong(moved), level, num_steps=self.rounds, z0=z0)
+                z = gen.process(z0 + self.prolong(moved), level, num_steps=self.rounds + extra,
+                                z0=z0)
             prev = level
         assert z is not None and prev is not None
         query_batch = getattr(data, "query_pos_batch", None)
