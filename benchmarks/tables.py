@@ -260,6 +260,7 @@ TABLES = {
     "poisson_square_relative_10x10.rst": ("poisson_square_relative_10x10.json", poisson_square),
     "poisson_square_mean.rst": ("poisson_square_mean.json", poisson_square),
     "size_screen.rst": ("size_screen.json", poisson_square),
+    "size_screen_ml_rounds.rst": ("size_screen_ml_rounds.json", poisson_square),
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
@@ -268,7 +269,8 @@ TABLES = {
     **{f"{name}.rst": (f"{name}.json", size_generalization) for name in (
         "size_generalization", "size_generalization_mean", "size_generalization_relative",
         "size_generalization_relative_mean", "size_generalization_fixed_steps",
-        "size_generalization_mean_paper", "size_generalization_rounds")},
+        "size_generalization_mean_paper", "size_generalization_rounds",
+        "size_generalization_ml_rounds")},
 }
 
 
