@@ -11,8 +11,8 @@ candidates (the record states K and the chance level 1/K per m).
 
 Reproduce (one thread; the time of each stage is in the JSON)::
 
-    python benchmarks/scenes.py                      # full mode: 3 seeds, 20 epochs (~2 h)
-    python benchmarks/scenes.py --seeds 0 --epochs 8   # the committed record (~50 min)
+    python benchmarks/scenes.py --threads 1          # full mode, the committed record:
+                                                     # 3 seeds, 20 epochs (1 h 54 min)
     python benchmarks/scenes.py --quick              # seconds (the test suite runs it)
 
 Writes ``benchmarks/results/NAME.json``, ``NAME.png`` (learning curves, accuracy vs steps per
