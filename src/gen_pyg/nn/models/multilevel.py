@@ -8,7 +8,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from gen_pyg._validation import check_int
+from gen_pyg._validation import check_int, run_trusted
+from gen_pyg.nn._checks import DATA_NAMES, num_examples
 from gen_pyg.nn.models.gen import GEN
 
 __all__ = ["MultilevelGEN", "grid_levels"]
@@ -124,30 +125,39 @@ class MultilevelGEN(torch.nn.Module):
             data = Batch.from_data_list([data], follow_batch=["input_pos", "query_pos"])
         k = self._grid_size(data)
         gen = self.gen
-        levels = grid_levels(k, self.coarsest)
+        # the inputs are checked once, as GEN.forward_data checks them; the coarser levels
+        # are grids built here on the same inputs, so every level then runs trusted
+        args = gen._data_args(data)
+        batch_size = num_examples(data)
+        gen._check_inputs(DATA_NAMES, *args, batch_size)
         # a diameter above the grid's (RandomRounds in training) adds rounds to every level
         diameter = getattr(data, "diameter", None)
         extra = (max(0, int(diameter.max()) - 2 * (k - 1))
                  if isinstance(diameter, Tensor) and diameter.numel() else 0)
+        return run_trusted(self._run, data, args, k, extra, batch_size)
+
+    def _run(self, data: Data, args: tuple[Any, ...], k: int, extra: int,
+             batch_size: int) -> Tensor:
+        gen = self.gen
+        input_x, input_pos, _, _, query_pos, input_fn, query_fn, input_batch, _, query_batch = args
         z: Tensor | None = None
         prev: Data | None = None
-        for m in levels:
+        for m in grid_levels(k, self.coarsest):
             level = data if m == k else self._level(data, m)
-            z0 = gen.encode(level)
+            z0 = gen._encode(input_x, input_pos, level.pos, level.edge_index, input_fn,
+                             input_batch, level.batch, level)
             if z is None:
-                z = gen.process(z0, level, num_steps=2 * (m - 1) + extra)
+                z = gen._process(z0, level.pos, level.edge_index, 2 * (m - 1) + extra)
             else:
                 assert prev is not None
                 moved = gen.spatial_decoder(z, prev.pos, level.pos, prev.batch, level.batch,
                                             mesh=prev)
-                z = gen.process(z0 + self.prolong(moved), level, num_steps=self.rounds + extra,
-                                z0=z0)
+                z = gen._process(z0 + self.prolong(moved), level.pos, level.edge_index,
+                                 self.rounds + extra, z0)
             prev = level
-        assert z is not None and prev is not None
-        query_batch = getattr(data, "query_pos_batch", None)
-        out: Tensor = gen._decode(z, data.pos, data.edge_index, data.query_pos,
-                                  getattr(data, "query_fn", None), data.batch, query_batch,
-                                  int(getattr(data, "num_graphs", 1)), data)
+        assert z is not None
+        out: Tensor = gen._decode(z, data.pos, data.edge_index, query_pos, query_fn,
+                                  data.batch, query_batch, batch_size, data)
         return out
 
     def __repr__(self) -> str:
