@@ -23,6 +23,7 @@ from gen_pyg.training.run_folder import read_run_config
 MODELS = ("gen", "neural_process")
 #: :attr:`ModelConfig.norm` values (:class:`~gen_pyg.nn.GEN`'s ``norm``)
 NORMS = ("post", "pre", "none")
+#: :attr:`ModelConfig.geometry` values (:class:`~gen_pyg.nn.GEN`'s ``geometry``)
 GEOMETRIES = ("absolute", "local")
 
 
