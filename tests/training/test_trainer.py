@@ -282,6 +282,32 @@ def test_another_configuration_or_model_is_refused_naming_the_fields(
                 run_dir=tmp_path, metadata={"k": 2}).fit()
 
 
+def test_a_run_written_before_a_field_existed_resumes_at_its_default(
+    tmp_path: Path, toy: Toy
+) -> None:
+    # a run folder of an older version lacks the fields added since: it ran as their
+    # defaults do, so it resumes when they are still at their defaults, and only then
+    data = toy(houses=2)
+    meta = {"model": {"latent_channels": 4, "recall": False}}
+    Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=1), run_dir=tmp_path,
+            metadata=meta).fit()
+    record = json.loads((tmp_path / "config.json").read_text())
+    del record["train"]["extra_rounds"], record["metadata"]["model"]["recall"]
+    (tmp_path / "config.json").write_text(json.dumps(record))
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    del state["config"]["extra_rounds"], state["metadata"]["model"]["recall"]
+    torch.save(state, tmp_path / "checkpoint.pt")
+    with pytest.raises(ValueError, match=r"extra_rounds: '<missing>' -> 2"):
+        Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=3, extra_rounds=2),
+                run_dir=tmp_path, metadata=meta).fit()
+    with pytest.raises(ValueError, match=r"model.recall: '<missing>' -> True"):
+        Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=3), run_dir=tmp_path,
+                metadata={"model": {"latent_channels": 4, "recall": True}}).fit()
+    history = Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=2),
+                      run_dir=tmp_path, metadata=meta).fit()
+    assert [r["epoch"] for r in history] == [1, 2]
+
+
 def test_a_damaged_checkpoint_is_a_clear_error(tmp_path: Path, toy: Toy) -> None:
     data = toy(houses=2)
     Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=1), run_dir=tmp_path).fit()

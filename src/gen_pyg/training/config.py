@@ -141,20 +141,39 @@ class TrainConfig:
 
 def config_differences(
     saved: dict[str, Any], current: dict[str, Any], ignore: tuple[str, ...] = RESUMABLE_FIELDS,
-    prefix: str = "",
+    prefix: str = "", defaults: dict[str, Any] | None = None,
 ) -> list[str]:
     """Human-readable differences ``"name: saved -> current"`` between two (nested) config
-    dicts, skipping the top-level fields in ``ignore``."""
+    dicts, skipping the top-level fields in ``ignore``.
+
+    A field missing from :obj:`saved` whose current value is its entry in :obj:`defaults` (a
+    dict of the same nesting) is no difference: the saved run was written before the field
+    existed, and ran as its default does."""
     out = []
+    defaults = defaults if isinstance(defaults, dict) else {}
     for key in sorted(set(saved) | set(current)):
         if not prefix and key in ignore:
             continue
         a, b = saved.get(key, "<missing>"), current.get(key, "<missing>")
         if isinstance(a, dict) and isinstance(b, dict):
-            out += config_differences(a, b, ignore, prefix=f"{prefix}{key}.")
+            out += config_differences(a, b, ignore, prefix=f"{prefix}{key}.",
+                                      defaults=defaults.get(key))
+        elif key not in saved and key in defaults and b == defaults[key]:
+            continue
         elif a != b:
             out.append(f"{prefix}{key}: {a!r} -> {b!r}")
     return out
+
+
+def config_defaults() -> dict[str, Any]:
+    """The default of every field a run folder stores: ``"train"`` (:class:`TrainConfig`)
+    and the experiment's ``"model"`` and ``"data"`` settings, for :func:`config_differences`."""
+    from dataclasses import asdict
+
+    from gen_pyg.training.experiment import DataConfig, ModelConfig
+
+    return {"train": TrainConfig().to_dict(), "model": asdict(ModelConfig()),
+            "data": asdict(DataConfig())}
 
 
 def _check_int(value: object, name: str, minimum: int) -> None:

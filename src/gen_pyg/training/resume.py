@@ -17,7 +17,12 @@ from gen_pyg.training.checkpoint import (
     set_rng_state,
     signature_differences,
 )
-from gen_pyg.training.config import RESUMABLE_FIELDS, TrainConfig, config_differences
+from gen_pyg.training.config import (
+    RESUMABLE_FIELDS,
+    TrainConfig,
+    config_defaults,
+    config_differences,
+)
 
 __all__ = ["Resumable"]
 
@@ -78,8 +83,11 @@ class Resumable:
     def check_compatible(self, state: dict[str, Any], source: str = "checkpoint") -> None:
         """Raise a :class:`ValueError` naming every field in which :obj:`state` (a checkpoint)
         differs from this trainer's configuration, metadata or model."""
-        diffs = config_differences(state.get("config", {}), self.config.to_dict())
-        diffs += config_differences(state.get("metadata", {}), self.metadata, ignore=())
+        defaults = config_defaults()
+        diffs = config_differences(state.get("config", {}), self.config.to_dict(),
+                                   defaults=defaults["train"])
+        diffs += config_differences(state.get("metadata", {}), self.metadata, ignore=(),
+                                    defaults=defaults)
         diffs += signature_differences(state.get("model_signature", {}),
                                        model_signature(self.model))
         if diffs:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gen_pyg.training.checkpoint import atomic_save, atomic_write_text, load_checkpoint
-from gen_pyg.training.config import config_differences
+from gen_pyg.training.config import config_defaults, config_differences
 
 __all__ = ["RunFolder", "read_run_config"]
 
@@ -76,8 +76,11 @@ class RunFolder:
         same (the top-level fields of ``record["train"]`` in :obj:`ignore` may differ)."""
         if self.config_file.exists():
             saved = read_run_config(self.path)
-            diffs = config_differences(saved.get("train", {}), record["train"], ignore)
-            diffs += config_differences(saved.get("metadata", {}), record["metadata"], ())
+            defaults = config_defaults()
+            diffs = config_differences(saved.get("train", {}), record["train"], ignore,
+                                       defaults=defaults["train"])
+            diffs += config_differences(saved.get("metadata", {}), record["metadata"], (),
+                                        defaults=defaults)
             if diffs:
                 raise ValueError(f"{self.config_file} holds another configuration "
                                  f"({'; '.join(diffs[:8])}); use another run folder")
