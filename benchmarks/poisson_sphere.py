@@ -69,9 +69,14 @@ def plot(record: dict[str, Any], path: Path) -> None:
     gen, np_ = record["gen"]["summary"], record["neural_process"]["summary"]["no mesh"]
     fig, ax = plt.subplots(figsize=(6, 4))
     lat = [(n, v) for n, v in gen.items() if n.startswith("latlong")]
-    ico = [(n, v) for n, v in gen.items() if n.startswith("icosphere")]
+    ico = [(n, v) for n, v in gen.items() if n.startswith("icosphere") and "rounds" not in n]
+    capped = [(n, v) for n, v in gen.items() if n.startswith("icosphere") and "rounds" in n]
     for pts, label, marker in ((lat, "GEN, lat-long (trained)", "o-"),
-                               (ico, "GEN, icosphere (unseen)", "s--")):
+                               (ico, "GEN, icosphere (unseen)", "s--"),
+                               (capped, f"GEN, icosphere, {record.get('max_rounds')} rounds",
+                                "^:")):
+        if not pts:
+            continue
         nodes = [record["mesh_nodes"][n] for n, _ in pts]
         ax.errorbar(nodes, [v["mse_mean"] for _, v in pts], [v["mse_std"] for _, v in pts],
                     fmt=marker, capsize=3, label=label)
@@ -98,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="GEN geometry")
     parser.add_argument("--extra-rounds", type=int, default=0,
                         help="TrainConfig.extra_rounds: 0..N random extra rounds per step")
+    parser.add_argument("--max-rounds", type=int, default=None,
+                        help="also test every icosphere whose diameter exceeds N with N rounds "
+                             "(rows 'icosphere L, N rounds'; e.g. the largest trained diameter)")
     args = parser.parse_args(argv)
     if args.quick:
         args.houses, args.test_houses, args.epochs, args.seeds = 4, 2, 1, [0]
@@ -114,6 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     data_seconds = time.perf_counter() - t0
     meshes = {f"latlong {k}": sphere_latlong(k) for k in args.orders}
     test_meshes = {f"icosphere {lv}": icosphere(lv) for lv in args.levels}
+    capped = {}
+    if args.max_rounds is not None:
+        for lv in args.levels:
+            mesh = icosphere(lv)
+            if int(mesh.diameter.max()) > args.max_rounds:
+                # GEN runs data.diameter rounds: the same mesh, fewer rounds
+                mesh.diameter = torch.full_like(mesh.diameter, args.max_rounds)
+                capped[f"icosphere {lv}, {args.max_rounds} rounds"] = mesh
+    test_meshes.update(capped)
     cfg = TrainConfig(epochs=args.epochs, lr=3e-3, schedule="cosine", progress=False,
                       extra_rounds=args.extra_rounds)
     gen_options = {"recall": args.recall, "geometry": args.geometry}
@@ -123,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                  "root": h.relative(runs_root / "data"), "train_scenarios": len(train),
                  "test_scenarios": len(test)},
         "data_seconds": data_seconds, "train": cfg.to_dict(), "gen_options": gen_options,
+        "orders": args.orders, "max_rounds": args.max_rounds,
         "mesh_nodes": {n: int(m.num_nodes) for n, m in {**meshes, **test_meshes}.items()},
     }
     for kind in ("neural_process", "gen"):
@@ -148,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         "icosphere_no_worse_as_it_grows": all(b <= a for a, b in
                                               itertools.pairwise(ico[1:])),
     }
+    if capped:
+        rows = [gen[f"icosphere {lv}, {args.max_rounds} rounds"]["mse_mean"]
+                if f"icosphere {lv}, {args.max_rounds} rounds" in gen
+                else gen[f"icosphere {lv}"]["mse_mean"] for lv in args.levels]
+        record["findings"]["icosphere_capped_no_worse_as_it_grows"] = all(
+            b <= a for a, b in itertools.pairwise(rows[1:]))
     path = h.write_record(name, record, h.out_dir(args))
     plot(record, path.with_suffix(".png"))
     print(f"findings: {record['findings']}; wrote {path}")

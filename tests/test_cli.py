@@ -119,6 +119,17 @@ def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
     assert "prolong.weight" in load_checkpoint(multi / "checkpoint.pt")["model"]
     assert main(["evaluate", str(multi), "--mesh-sizes", "9"]) == 0
     assert "9x9" in capsys.readouterr().out
+    refined = tmp_path / "refined"
+    assert main(["train", "--out", str(refined), "--epochs", "1", "--representation",
+                 "bilinear", "--multilevel-rounds", "2", "--multilevel-coarsest", "2",
+                 "--multilevel-refiner", "--multilevel-encode", "coarsest", *TINY]) == 0
+    model = json.loads((refined / "config.json").read_text())["metadata"]["model"]
+    assert (model["multilevel_share_processor"], model["multilevel_encode"]) == (False,
+                                                                                "coarsest")
+    assert "refiner_recall.weight" not in load_checkpoint(refined / "checkpoint.pt")["model"]
+    assert any(k.startswith("refiner.") for k in load_checkpoint(refined / "checkpoint.pt")[
+        "model"])
+    assert main(["evaluate", str(refined), "--mesh-sizes", "9"]) == 0
 
 
 def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:

@@ -138,3 +138,78 @@ def test_a_larger_diameter_adds_rounds_on_every_level() -> None:
                            fine.query_pos_batch, 3, fine)
     torch.testing.assert_close(model(more), expected)
     assert not torch.allclose(model(more), model(fine))
+
+
+def test_encoding_on_the_coarsest_level_only_by_hand() -> None:
+    gen = small(relative_pos=True, recall=True, geometry="local")
+    model = MultilevelGEN(gen, rounds=3, coarsest=2, encode="coarsest")
+    exs = examples()
+    fine, middle, coarse = on(7, exs), on(4, exs), on(2, exs)
+    z = gen.process(gen.encode(coarse), coarse, num_steps=2)
+    for low, high in ((coarse, middle), (middle, fine)):
+        start = model.prolong(gen.spatial_decoder(z, low.pos, high.pos, low.batch, high.batch,
+                                                  mesh=low))
+        z = start
+        assert gen.recall is not None
+        for _ in range(3):  # a finer level recalls its start, not an encoding
+            z = z + gen.recall(start)
+            z = gen.conv(z, high.edge_index, geometry=_local_geometry(gen, high))
+    expected = gen._decode(z, fine.pos, fine.edge_index, fine.query_pos, None, fine.batch,
+                           fine.query_pos_batch, 3, fine)
+    torch.testing.assert_close(model(fine), expected)
+    # the inputs reach the prediction through the coarsest level only, and still reach it
+    moved = [e.clone() for e in exs]
+    moved[0].input_x = moved[0].input_x + 1.0
+    assert not torch.allclose(model(on(7, moved))[:4], model(fine)[:4])
+    every = MultilevelGEN(gen, rounds=3, coarsest=2)
+    every.prolong.load_state_dict(model.prolong.state_dict())
+    assert not torch.allclose(every(fine), model(fine))
+    assert "encode='coarsest'" in repr(model)
+    built = build_model(ModelConfig(representation="bilinear", multilevel_rounds=2,
+                                    multilevel_encode="coarsest"))
+    assert isinstance(built, MultilevelGEN) and built.encode == "coarsest"
+    with pytest.raises(ValueError, match="encode must be one of"):
+        MultilevelGEN(gen, encode="finest")
+
+
+def test_a_refiner_of_its_own_runs_the_finer_levels() -> None:
+    gen = small(relative_pos=True, recall=True, geometry="local")
+    model = MultilevelGEN(gen, rounds=3, share_processor=False)
+    assert model.refiner is not None and model.refiner_recall is not None
+    with torch.no_grad():  # the refiner starts as a copy; make it differ
+        for p in model.refiner.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    exs = examples()
+    fine, coarse = on(7, exs), on(4, exs)
+    # the coarsest level is the GEN's own processor
+    for k in (2, 3, 4):
+        torch.testing.assert_close(model(on(k, exs)), gen(on(k, exs)))
+    z = gen.process(gen.encode(coarse), coarse, num_steps=6)
+    moved = model.prolong(gen.spatial_decoder(z, coarse.pos, fine.pos, coarse.batch,
+                                              fine.batch, mesh=coarse))
+    z0 = gen.encode(fine)
+    z = z0 + moved
+    for _ in range(3):  # the fine rounds: the refiner and its recall
+        z = z + model.refiner_recall(z0)
+        z = model.refiner(z, fine.edge_index, geometry=_local_geometry(gen, fine))
+    expected = gen._decode(z, fine.pos, fine.edge_index, fine.query_pos, None, fine.batch,
+                           fine.query_pos_batch, 3, fine)
+    torch.testing.assert_close(model(fine), expected)
+    model(fine).pow(2).sum().backward()
+    assert [n for n, p in model.named_parameters() if p.grad is None] == []
+    keys = set(model.state_dict())
+    assert "refiner_recall.weight" in keys and any(k.startswith("refiner.") for k in keys)
+    assert "share_processor=False" in repr(model)
+    built = build_model(ModelConfig(representation="bilinear", multilevel_rounds=2,
+                                    multilevel_share_processor=False))
+    assert isinstance(built, MultilevelGEN) and built.refiner is not None
+    with pytest.raises(ValueError, match="multilevel_share_processor must be a bool"):
+        ModelConfig(multilevel_rounds=2, multilevel_share_processor=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="share_processor must be a bool"):
+        MultilevelGEN(gen, share_processor="no")  # type: ignore[arg-type]
+    # sharing (the default) adds no parameters
+    shared = MultilevelGEN(gen)
+    assert shared.refiner is None
+    assert sum(p.numel() for p in model.parameters()) == sum(
+        p.numel() for p in shared.parameters()) + sum(
+        p.numel() for p in [*gen.conv.parameters(), *gen.recall.parameters()])

@@ -364,11 +364,15 @@ def test_model_config_recall_and_geometry_build_the_gen_and_are_refused_elsewher
         ModelConfig(geometry="flat")
     with pytest.raises(ValueError, match=r"recall must be a bool"):
         ModelConfig(recall="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"multilevel_encode must be one of"):
+        ModelConfig(multilevel_rounds=2, multilevel_encode="finest")
 
 
 def test_model_config_choices_are_the_layers_choices() -> None:
     from gen_pyg.nn.conv.element_conv import NORMS
     from gen_pyg.nn.models.gen import GEOMETRIES
+    from gen_pyg.nn.models.multilevel import MULTILEVEL_ENCODES
     from gen_pyg.training import experiment
 
     assert experiment.NORMS == NORMS and experiment.GEOMETRIES == GEOMETRIES
+    assert experiment.MULTILEVEL_ENCODES == MULTILEVEL_ENCODES

@@ -117,6 +117,13 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                         "many rounds on each grid finer than the coarsest (grid meshes only)")
     g.add_argument("--multilevel-coarsest", type=_positive_int, default=m.multilevel_coarsest,
                    help="the coarsest grid of --multilevel-rounds")
+    g.add_argument("--multilevel-encode", choices=("every", "coarsest"),
+                   default=m.multilevel_encode,
+                   help="encode the inputs on every grid of --multilevel-rounds, or on the "
+                        "coarsest only")
+    g.add_argument("--multilevel-refiner", action="store_true",
+                   help="give the grids finer than the coarsest a processor of their own "
+                        "(MultilevelGEN share_processor=False)")
     g.add_argument("--geometry", choices=("absolute", "local"), default=m.geometry,
                    help="edge geometry of the message passing: absolute (the paper's) or local "
                         "(divided by the node's shortest edge: the same on every grid size)")

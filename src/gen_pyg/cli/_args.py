@@ -179,7 +179,9 @@ def _experiment(args: argparse.Namespace) -> Any:
                         decoder_hidden_channels=args.decoder_hidden, norm=args.norm,
                         recall=args.recall, geometry=args.geometry,
                         multilevel_rounds=args.multilevel_rounds,
-                        multilevel_coarsest=args.multilevel_coarsest)
+                        multilevel_coarsest=args.multilevel_coarsest,
+                        multilevel_encode=args.multilevel_encode,
+                        multilevel_share_processor=not args.multilevel_refiner)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
                         groups_per_step=args.groups_per_step, augment=args.augment,

@@ -25,6 +25,8 @@ MODELS = ("gen", "neural_process")
 NORMS = ("post", "pre", "none")
 #: :attr:`ModelConfig.geometry` values (:class:`~gen_pyg.nn.GEN`'s ``geometry``)
 GEOMETRIES = ("absolute", "local")
+#: :attr:`ModelConfig.multilevel_encode` values (:class:`~gen_pyg.nn.MultilevelGEN`'s ``encode``)
+MULTILEVEL_ENCODES = ("every", "coarsest")
 
 
 def _positive_int(value: object, name: str, minimum: int = 1) -> int:
@@ -66,6 +68,11 @@ class ModelConfig:
             :obj:`None`: a plain GEN. (default: :obj:`None`)
         multilevel_coarsest (int): the coarsest grid of the :class:`~gen_pyg.nn.MultilevelGEN`
             (:func:`~gen_pyg.nn.grid_levels`). (default: :obj:`4`)
+        multilevel_encode (str): where the :class:`~gen_pyg.nn.MultilevelGEN` encodes the
+            inputs, ``"every"`` level or the ``"coarsest"`` only. (default: :obj:`"every"`)
+        multilevel_share_processor (bool): whether the finer levels of the
+            :class:`~gen_pyg.nn.MultilevelGEN` run the GEN's own processor, or one of their
+            own (``share_processor``). (default: :obj:`True`)
     """
 
     kind: str = "gen"
@@ -84,6 +91,8 @@ class ModelConfig:
     geometry: str = "absolute"
     multilevel_rounds: int | None = None
     multilevel_coarsest: int = 4
+    multilevel_encode: str = "every"
+    multilevel_share_processor: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -104,6 +113,12 @@ class ModelConfig:
         if self.multilevel_rounds is not None:
             _positive_int(self.multilevel_rounds, "multilevel_rounds")
         _positive_int(self.multilevel_coarsest, "multilevel_coarsest", 2)
+        if self.multilevel_encode not in MULTILEVEL_ENCODES:
+            raise ValueError(f"multilevel_encode must be one of {MULTILEVEL_ENCODES}, got "
+                             f"{self.multilevel_encode!r}")
+        if not isinstance(self.multilevel_share_processor, bool):
+            raise ValueError(f"multilevel_share_processor must be a bool, got "
+                             f"{self.multilevel_share_processor!r}")
         for name, on in (("recall", self.recall), ("geometry", self.geometry != "absolute"),
                          ("multilevel_rounds", self.multilevel_rounds is not None)):
             if on and self.kind != "gen":

@@ -89,7 +89,9 @@ class Task:
                 raise ValueError(f"multilevel_rounds needs the task's model to be a GEN, got "
                                  f"{type(model).__name__} for the task {self.name!r}")
             model = MultilevelGEN(model, rounds=cfg.multilevel_rounds,
-                                  coarsest=cfg.multilevel_coarsest)
+                                  coarsest=cfg.multilevel_coarsest,
+                                  encode=cfg.multilevel_encode,
+                                  share_processor=cfg.multilevel_share_processor)
         return model
 
     def build_meshes(self, cfg: DataConfig) -> dict[str, Data] | None:

@@ -424,7 +424,12 @@ class GEN(GENInputs):
         return z0
 
     def _process(self, z: Tensor, pos: Tensor, edge_index: Tensor, steps: int,
-                 z0: Tensor | None = None) -> Tensor:
+                 z0: Tensor | None = None, conv: ElementConv | None = None,
+                 recall: torch.nn.Module | None = None) -> Tensor:
+        """``steps`` rounds of :obj:`conv` (default: the GEN's own, with its own recall; a
+        :class:`MultilevelGEN` passes its refinement processor)."""
+        if conv is None:
+            conv, recall = self.conv, self.recall
         if steps == 0:
             return z
         # what depends only on the mesh is computed once for all rounds
@@ -433,12 +438,11 @@ class GEN(GENInputs):
             scale = self.node_scales(pos, edge_index)[edge_index[1]]
             geometry = geometry / scale.unsqueeze(-1)
         in_degree = degree(edge_index[1], z.size(0), dtype=z.dtype)
-        recalled = (self.recall(z if z0 is None else z0) if self.recall is not None
-                    else None)
+        recalled = recall(z if z0 is None else z0) if recall is not None else None
         for _ in range(steps):
             if recalled is not None:
                 z = z + recalled
-            z = self.conv(z, edge_index, geometry=geometry, in_degree=in_degree)
+            z = conv(z, edge_index, geometry=geometry, in_degree=in_degree)
         if self.final_norm is not None:
             z = self.final_norm(z)
         return z

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -13,6 +14,9 @@ from gen_pyg.nn._checks import DATA_NAMES, num_examples
 from gen_pyg.nn.models.gen import GEN
 
 __all__ = ["MultilevelGEN", "grid_levels"]
+
+#: Where a :class:`MultilevelGEN` encodes the inputs (``encode``).
+MULTILEVEL_ENCODES = ("every", "coarsest")
 
 
 def grid_levels(k: int, coarsest: int = 4) -> list[int]:
@@ -63,6 +67,16 @@ class MultilevelGEN(torch.nn.Module):
         rounds (int, optional): rounds on each level after the coarsest. (default: :obj:`4`)
         coarsest (int, optional): the coarsest grid size (see :func:`grid_levels`).
             (default: :obj:`4`)
+        encode (str, optional): ``"every"`` encodes the inputs on every level, as above;
+            ``"coarsest"`` only on the coarsest, where each node gathers the most samples:
+            a finer level starts from :math:`P\, r_{\ell - 1}(\mathbf{z}_{\ell - 1})` alone
+            (and recalls that, with ``recall=True``), so its processor never sees an encoding
+            whose density falls with the grid spacing. (default: :obj:`"every"`)
+        share_processor (bool, optional): run the finer levels with the GEN's own processor
+            (and recall). :obj:`False` gives them a processor of their own, of the same
+            shape (:attr:`refiner`, :attr:`refiner_recall`, starting from a copy of the GEN's
+            weights): the coarsest grid solves, the finer ones refine, each with weights for
+            its job. (default: :obj:`True`)
 
     Example:
         >>> from gen_pyg.mesh import grid
@@ -74,7 +88,8 @@ class MultilevelGEN(torch.nn.Module):
         torch.Size([3, 1])
     """
 
-    def __init__(self, gen: GEN, rounds: int = 4, coarsest: int = 4) -> None:
+    def __init__(self, gen: GEN, rounds: int = 4, coarsest: int = 4,
+                 encode: str = "every", share_processor: bool = True) -> None:
         super().__init__()
         if not isinstance(gen, GEN):
             raise TypeError(f"gen must be a GEN, got {type(gen).__name__}")
@@ -86,12 +101,25 @@ class MultilevelGEN(torch.nn.Module):
         self.gen = gen
         self.rounds = check_int(rounds, "rounds", 0)
         self.coarsest = check_int(coarsest, "coarsest", 2)
+        if encode not in MULTILEVEL_ENCODES:
+            raise ValueError(f"encode must be one of {MULTILEVEL_ENCODES}, got {encode!r}")
+        self.encode = encode
+        if not isinstance(share_processor, bool):
+            raise TypeError(f"share_processor must be a bool, got {share_processor!r}")
+        self.share_processor = share_processor
+        # the finer levels' processor: the GEN's, or a copy of its shape with its own weights
+        self.refiner = None if share_processor else copy.deepcopy(gen.conv)
+        self.refiner_recall = (None if share_processor or gen.recall is None
+                               else copy.deepcopy(gen.recall))
         self.prolong = torch.nn.Linear(gen.latent_channels, gen.latent_channels)
         self._grids: dict[tuple[Any, ...], Data] = {}
 
     def reset_parameters(self) -> None:
         self.gen.reset_parameters()
         self.prolong.reset_parameters()
+        for part in (self.refiner, self.refiner_recall):
+            if part is not None:
+                part.reset_parameters()
 
     def _grid_size(self, data: Data) -> int:
         shape = getattr(data, "grid_shape", None)
@@ -144,16 +172,23 @@ class MultilevelGEN(torch.nn.Module):
         prev: Data | None = None
         for m in grid_levels(k, self.coarsest):
             level = data if m == k else self._level(data, m)
-            z0 = gen._encode(input_x, input_pos, level.pos, level.edge_index, input_fn,
-                             input_batch, level.batch, level)
+            if z is None or self.encode == "every":
+                z0 = gen._encode(input_x, input_pos, level.pos, level.edge_index, input_fn,
+                                 input_batch, level.batch, level)
             if z is None:
                 z = gen._process(z0, level.pos, level.edge_index, 2 * (m - 1) + extra)
             else:
                 assert prev is not None
-                moved = gen.spatial_decoder(z, prev.pos, level.pos, prev.batch, level.batch,
-                                            mesh=prev)
-                z = gen._process(z0 + self.prolong(moved), level.pos, level.edge_index,
-                                 self.rounds + extra, z0)
+                moved = self.prolong(gen.spatial_decoder(z, prev.pos, level.pos, prev.batch,
+                                                         level.batch, mesh=prev))
+                conv, recall = ((gen.conv, gen.recall) if self.refiner is None
+                                else (self.refiner, self.refiner_recall))
+                if self.encode == "every":
+                    z = gen._process(z0 + moved, level.pos, level.edge_index,
+                                     self.rounds + extra, z0, conv, recall)
+                else:
+                    z = gen._process(moved, level.pos, level.edge_index, self.rounds + extra,
+                                     None, conv, recall)
             prev = level
         assert z is not None
         out: Tensor = gen._decode(z, data.pos, data.edge_index, query_pos, query_fn,
@@ -162,4 +197,5 @@ class MultilevelGEN(torch.nn.Module):
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.gen}, rounds={self.rounds}, "
-                f"coarsest={self.coarsest})")
+                f"coarsest={self.coarsest}, encode={self.encode!r}"
+                + ("" if self.share_processor else ", share_processor=False") + ")")
