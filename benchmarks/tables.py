@@ -183,7 +183,11 @@ def poisson_sphere(record: dict[str, Any]) -> str:
         f"start; training {train_s['gen']:.0f} s per GEN seed, {train_s['neural_process']:.0f} s "
         "per Neural Process seed).",
         "",
-        "Test MSE, mean ± std over seeds (GEN trained on the latitude-longitude meshes only):",
+        "Test MSE, mean ± std over seeds (GEN trained on the latitude-longitude meshes "
+        f"{', '.join(str(k) for k in record.get('orders', [2, 3, 4, 5, 6, 7]))} only"
+        + (f"; a row 'icosphere L, {record['max_rounds']} rounds' is that mesh run with "
+           f"{record['max_rounds']} rounds instead of its diameter"
+           if record.get("max_rounds") else "") + "):",
         "",
         _table(["mesh", "nodes", "GEN", "Neural Process"],
                [[name, str(record["mesh_nodes"][name]), _pm(v, "mse"), np_cell]
@@ -261,16 +265,21 @@ TABLES = {
     "poisson_square_mean.rst": ("poisson_square_mean.json", poisson_square),
     "size_screen.rst": ("size_screen.json", poisson_square),
     "size_screen_ml_rounds.rst": ("size_screen_ml_rounds.json", poisson_square),
+    **{f"{name}.rst": (f"{name}.json", poisson_square) for name in (
+        "size_screen2", "size_screen3", "size_screen4", "size_ml_full")},
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
     "time_to_accuracy.rst": ("time_to_accuracy.json", time_to_accuracy),
     "poisson_sphere_recall.rst": ("poisson_sphere_recall.json", poisson_sphere),
+    "poisson_sphere_orders10.rst": ("poisson_sphere_orders10.json", poisson_sphere),
+    "poisson_sphere_orders16.rst": ("poisson_sphere_orders16.json", poisson_sphere),
     **{f"{name}.rst": (f"{name}.json", size_generalization) for name in (
         "size_generalization", "size_generalization_mean", "size_generalization_relative",
         "size_generalization_relative_mean", "size_generalization_fixed_steps",
         "size_generalization_mean_paper", "size_generalization_rounds",
-        "size_generalization_ml_rounds")},
+        "size_generalization_ml_rounds", "size_generalization_variants",
+        "size_generalization_ml_full")},
 }
 
 
@@ -387,7 +396,11 @@ def paper_poisson_sphere(record: dict[str, Any] | None) -> str:
         f"gen_pyg: {len(record['seeds'])} seeds, {_houses(record)} houses, "
         f"{record['train']['epochs']} epochs; {_from(record, 'poisson_sphere')}. Test MSE, mean "
         "± std over seeds; the GEN is trained on the latitude-longitude meshes and never sees "
-        "an icosphere. The paper gives figure 4 as a plot only.",
+        "an icosphere"
+        + (f" (a row 'icosphere L, {record['max_rounds']} rounds' runs that mesh with "
+           f"{record['max_rounds']} rounds, the largest trained diameter, instead of its own)"
+           if record.get("max_rounds") else "")
+        + ". The paper gives figure 4 as a plot only.",
         "",
         _table(["mesh", "nodes", "the paper", "gen_pyg GEN", "gen_pyg Neural Process"], rows),
     ])
