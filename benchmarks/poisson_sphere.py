@@ -34,10 +34,12 @@ from gen_pyg.nn import GEN, NeuralProcess, SoftNearest
 from gen_pyg.training import TrainConfig, Trainer
 
 
-def build_model(kind: str, recall: bool = False, geometry: str = "absolute") -> torch.nn.Module:
+def build_model(kind: str, recall: bool = False, geometry: str = "absolute",
+                nearest: int | None = None) -> torch.nn.Module:
     if kind == "gen":
         return GEN(in_channels=1, out_channels=1, pos_dim=3, recall=recall, geometry=geometry,
-                   representation=SoftNearest(metric="geodesic", log_temperature=2.0))
+                   representation=SoftNearest(k=nearest, metric="geodesic",
+                                              log_temperature=2.0))
     return NeuralProcess(in_channels=1, out_channels=1, pos_dim=3)
 
 
@@ -50,7 +52,8 @@ def train_one(kind: str, cfg: TrainConfig, train: Any, test: Any, meshes: dict[s
     first = dict(list(meshes.items())[:1])
     trainer = Trainer(model, train, meshes=meshes if kind == "gen" else first,
                       config=TrainConfig(**{**cfg.to_dict(), "seed": seed}), run_dir=run_dir,
-                      metadata={"model": kind, "representation": "soft_nearest geodesic"})
+                      metadata={"model": kind, "representation": "soft_nearest geodesic" + (
+                          f" k={gen_options['nearest']}" if gen_options.get("nearest") else "")})
     trainer.fit()
     if kind == "gen":
         mse = trainer.evaluate(test, meshes={**meshes, **test_meshes})
@@ -103,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="GEN geometry")
     parser.add_argument("--extra-rounds", type=int, default=0,
                         help="TrainConfig.extra_rounds: 0..N random extra rounds per step")
+    parser.add_argument("--nearest", type=int, default=None,
+                        help="each sample and query weighs only its K nearest nodes "
+                             "(SoftNearest k; default: every node)")
     parser.add_argument("--max-rounds", type=int, default=None,
                         help="also test every icosphere whose diameter exceeds N with N rounds "
                              "(rows 'icosphere L, N rounds'; e.g. the largest trained diameter)")
@@ -133,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     test_meshes.update(capped)
     cfg = TrainConfig(epochs=args.epochs, lr=3e-3, schedule="cosine", progress=False,
                       extra_rounds=args.extra_rounds)
-    gen_options = {"recall": args.recall, "geometry": args.geometry}
+    gen_options: dict[str, Any] = {"recall": args.recall, "geometry": args.geometry}
+    if args.nearest is not None:  # absent from the records written before the option
+        gen_options["nearest"] = args.nearest
     record: dict[str, Any] = {
         **header,
         "data": {**{k: v for k, v in data.items() if k != "log"},
