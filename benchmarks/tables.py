@@ -274,6 +274,7 @@ TABLES = {
     "poisson_sphere_recall.rst": ("poisson_sphere_recall.json", poisson_sphere),
     "poisson_sphere_orders10.rst": ("poisson_sphere_orders10.json", poisson_sphere),
     "poisson_sphere_orders16.rst": ("poisson_sphere_orders16.json", poisson_sphere),
+    "poisson_sphere_nearest4.rst": ("poisson_sphere_nearest4.json", poisson_sphere),
     **{f"{name}.rst": (f"{name}.json", size_generalization) for name in (
         "size_generalization", "size_generalization_mean", "size_generalization_relative",
         "size_generalization_relative_mean", "size_generalization_fixed_steps",
