@@ -25,6 +25,7 @@ from gen_pyg.training import (
     group_examples,
     load_checkpoint,
     replicate_mesh,
+    training_loss,
 )
 
 #: each run's test MSE with its predictions averaged over the square's 8 symmetries
@@ -46,7 +47,7 @@ def train_one(model_cfg: ModelConfig, train_cfg: TrainConfig, splits: dict[str, 
     checkpoint = run_dir / "checkpoint.pt"
     resumed_at = int(load_checkpoint(checkpoint)["epoch"]) if checkpoint.exists() else 0
     trainer = Trainer(model, splits["train"], meshes=meshes, config=cfg, run_dir=run_dir,
-                      metadata={"model": asdict(model_cfg)})
+                      metadata={"model": asdict(model_cfg)}, loss=training_loss(model_cfg))
     t0 = time.perf_counter()
     trainer.fit()
     wall = time.perf_counter() - t0

@@ -378,7 +378,8 @@ def _recorded_epochs(command: str) -> int | None:
 _ADDED_MODEL = {"encoder_aggr": "sum", "relative_pos": False, "encoder_hidden_channels": 48,
                 "decoder_hidden_channels": 32, "norm": "post", "recall": False,
                 "geometry": "absolute", "multilevel_rounds": None, "multilevel_coarsest": 4,
-                "multilevel_encode": "every", "multilevel_share_processor": True}
+                "multilevel_encode": "every", "multilevel_share_processor": True,
+                "multilevel_supervise": False}
 #: recipes whose records stay as history though the recipe left the table, and why
 _RETIRED = {"bilinear_offset": "InputOffset (predicting relative to the wall temperature) lost "
                                "and left the package"}

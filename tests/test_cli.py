@@ -122,10 +122,11 @@ def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
     refined = tmp_path / "refined"
     assert main(["train", "--out", str(refined), "--epochs", "1", "--representation",
                  "bilinear", "--multilevel-rounds", "2", "--multilevel-coarsest", "2",
-                 "--multilevel-refiner", "--multilevel-encode", "coarsest", *TINY]) == 0
+                 "--multilevel-refiner", "--multilevel-encode", "coarsest",
+                 "--multilevel-supervise", *TINY]) == 0
     model = json.loads((refined / "config.json").read_text())["metadata"]["model"]
-    assert (model["multilevel_share_processor"], model["multilevel_encode"]) == (False,
-                                                                                "coarsest")
+    assert (model["multilevel_share_processor"], model["multilevel_encode"],
+            model["multilevel_supervise"]) == (False, "coarsest", True)
     assert "refiner_recall.weight" not in load_checkpoint(refined / "checkpoint.pt")["model"]
     assert any(k.startswith("refiner.") for k in load_checkpoint(refined / "checkpoint.pt")[
         "model"])

@@ -213,3 +213,53 @@ def test_a_refiner_of_its_own_runs_the_finer_levels() -> None:
     assert sum(p.numel() for p in model.parameters()) == sum(
         p.numel() for p in shared.parameters()) + sum(
         p.numel() for p in [*gen.conv.parameters(), *gen.recall.parameters()])
+
+
+def test_supervised_levels_each_predict_in_training() -> None:
+    from gen_pyg.training import EveryLevel, training_loss
+
+    gen = small(relative_pos=True, recall=True, geometry="local")
+    model = MultilevelGEN(gen, rounds=3, coarsest=2, supervise=True)
+    exs = examples()
+    fine = on(7, exs)
+    model.train()
+    outs = model(fine)
+    assert isinstance(outs, list) and len(outs) == len(grid_levels(7, 2)) == 3
+    # the coarsest level's prediction is the plain GEN's on that grid
+    torch.testing.assert_close(outs[0], gen(on(2, exs)))
+    model.eval()
+    final = model(fine)
+    assert isinstance(final, torch.Tensor)
+    torch.testing.assert_close(outs[-1], final)
+    # the middle one decodes the 4x4 states, as the finer level receives them
+    middle = on(4, exs)
+    z = gen.process(gen.encode(on(2, exs)), on(2, exs), num_steps=2)
+    two = on(2, exs)
+    moved = model.prolong(gen.spatial_decoder(z, two.pos, middle.pos, two.batch, middle.batch,
+                                              mesh=two))
+    z0 = gen.encode(middle)
+    z = gen.process(z0 + moved, middle, num_steps=3, z0=z0)
+    torch.testing.assert_close(outs[1], gen._decode(z, middle.pos, middle.edge_index,
+                                                    middle.query_pos, None, middle.batch,
+                                                    middle.query_pos_batch, 3, middle))
+    # the loss is the mean over levels of the loss of each
+    fine.y = torch.randn_like(final)
+    loss = EveryLevel("mse")
+    value, n = loss(outs, fine)
+    by_hand = sum(((o - fine.y) ** 2).sum() for o in outs) / 3
+    torch.testing.assert_close(value, by_hand)
+    assert n == fine.y.numel()
+    assert loss(final, fine) == loss.objective(final, fine)
+    with pytest.raises(ValueError, match="at least one prediction"):
+        loss([], fine)
+    # built from a ModelConfig, the experiment trains on every level
+    cfg = ModelConfig(representation="bilinear", multilevel_rounds=2, multilevel_supervise=True)
+    built = build_model(cfg)
+    assert isinstance(built, MultilevelGEN) and built.supervise
+    assert isinstance(training_loss(cfg), EveryLevel)
+    assert training_loss(ModelConfig(multilevel_supervise=True)) == "mse"  # no multilevel
+    assert "supervise=True" in repr(model)
+    with pytest.raises(TypeError, match="supervise must be a bool"):
+        MultilevelGEN(gen, supervise=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="multilevel_supervise must be a bool"):
+        ModelConfig(multilevel_rounds=2, multilevel_supervise="yes")  # type: ignore[arg-type]

@@ -181,7 +181,8 @@ def _experiment(args: argparse.Namespace) -> Any:
                         multilevel_rounds=args.multilevel_rounds,
                         multilevel_coarsest=args.multilevel_coarsest,
                         multilevel_encode=args.multilevel_encode,
-                        multilevel_share_processor=not args.multilevel_refiner)
+                        multilevel_share_processor=not args.multilevel_refiner,
+                        multilevel_supervise=args.multilevel_supervise)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
                         groups_per_step=args.groups_per_step, augment=args.augment,

@@ -24,12 +24,14 @@ from gen_pyg.training.experiment import (
     build_meshes,
     build_model,
     build_trainer,
+    training_loss,
 )
 from gen_pyg.training.meshes import mesh_name
 from gen_pyg.training.objectives import (
     OBJECTIVES,
     Accuracy,
     CrossEntropy,
+    EveryLevel,
     FunctionObjective,
     MeanAbsoluteError,
     MeanSquaredError,
@@ -60,6 +62,7 @@ __all__ = [
     "CrossEntropy",
     "DataConfig",
     "EpochPlanner",
+    "EveryLevel",
     "ExperimentConfig",
     "FunctionObjective",
     "MeanAbsoluteError",
@@ -101,4 +104,5 @@ __all__ = [
     "run_spring_experiment",
     "square_symmetry",
     "train_spring_model",
+    "training_loss",
 ]

@@ -73,6 +73,9 @@ class ModelConfig:
         multilevel_share_processor (bool): whether the finer levels of the
             :class:`~gen_pyg.nn.MultilevelGEN` run the GEN's own processor, or one of their
             own (``share_processor``). (default: :obj:`True`)
+        multilevel_supervise (bool): train every level of the
+            :class:`~gen_pyg.nn.MultilevelGEN` to predict (``supervise``; the loss becomes
+            :class:`~gen_pyg.training.EveryLevel` of the task's). (default: :obj:`False`)
     """
 
     kind: str = "gen"
@@ -93,6 +96,7 @@ class ModelConfig:
     multilevel_coarsest: int = 4
     multilevel_encode: str = "every"
     multilevel_share_processor: bool = True
+    multilevel_supervise: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -116,6 +120,9 @@ class ModelConfig:
         if self.multilevel_encode not in MULTILEVEL_ENCODES:
             raise ValueError(f"multilevel_encode must be one of {MULTILEVEL_ENCODES}, got "
                              f"{self.multilevel_encode!r}")
+        if not isinstance(self.multilevel_supervise, bool):
+            raise ValueError(f"multilevel_supervise must be a bool, got "
+                             f"{self.multilevel_supervise!r}")
         if not isinstance(self.multilevel_share_processor, bool):
             raise ValueError(f"multilevel_share_processor must be a bool, got "
                              f"{self.multilevel_share_processor!r}")
@@ -312,4 +319,15 @@ def build_trainer(exp: ExperimentConfig, model: torch.nn.Module, splits: dict[st
     task = exp.task
     return Trainer(model, splits["train"], meshes=build_meshes(exp.data),
                    config=exp.train, val_dataset=splits.get("val"), metadata=exp.metadata(),
-                   loss=task.loss, metrics=list(task.metrics), **kwargs)
+                   loss=training_loss(exp.model, task.loss), metrics=list(task.metrics),
+                   **kwargs)
+
+
+def training_loss(cfg: ModelConfig, loss: Any = "mse") -> Any:
+    """The loss a model of :obj:`cfg` trains on: :obj:`loss`, on every level of a
+    :class:`~gen_pyg.nn.MultilevelGEN` built with ``multilevel_supervise``
+    (:class:`~gen_pyg.training.EveryLevel`)."""
+    from gen_pyg.training.objectives import EveryLevel
+
+    supervised = cfg.multilevel_supervise and cfg.multilevel_rounds is not None
+    return EveryLevel(loss) if supervised else loss

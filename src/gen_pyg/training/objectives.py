@@ -27,6 +27,7 @@ __all__ = [
     "OBJECTIVES",
     "Accuracy",
     "CrossEntropy",
+    "EveryLevel",
     "FunctionObjective",
     "MeanAbsoluteError",
     "MeanSquaredError",
@@ -288,6 +289,48 @@ OBJECTIVES: dict[str, Callable[[], Objective]] = {
     "retrieval_cross_entropy": RetrievalCrossEntropy,
     "retrieval_accuracy": RetrievalAccuracy,
 }
+
+
+class EveryLevel(Objective):
+    """:obj:`objective` on every prediction of a list (deep supervision): a model that returns
+    one prediction per level in training, coarse to fine (:class:`~gen_pyg.nn.MultilevelGEN`
+    with ``supervise=True``), is trained on the mean of :obj:`objective` over its levels; a
+    single prediction (the model in evaluation) is scored as :obj:`objective` scores it.
+
+    Args:
+        objective (str, Objective or callable): the objective of each level (as
+            :func:`get_objective` takes it).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> batch = SimpleNamespace(y=torch.zeros(2, 1), num_graphs=1)
+        >>> loss = EveryLevel("mse")
+        >>> loss([torch.ones(2, 1), torch.zeros(2, 1)], batch)  # (2 + 0) / 2 over 2 terms
+        (tensor(1.), 2)
+    """
+
+    def __init__(self, objective: str | Objective | Callable[[Any, Any], Tensor]) -> None:
+        self.objective = get_objective(objective, "objective")
+        self.name = self.objective.name
+        self.higher_is_better = self.objective.higher_is_better
+
+    def __call__(self, pred: Any, batch: Any) -> tuple[Tensor, int]:
+        if not isinstance(pred, (list, tuple)):
+            return self.objective(pred, batch)
+        if not pred:
+            raise ValueError("EveryLevel needs at least one prediction, got an empty list")
+        parts = [self.objective(p, batch) for p in pred]
+        total = torch.stack([value for value, _ in parts]).sum() / len(parts)
+        return total, parts[-1][1]
+
+    def terms(self, batch: Any) -> int:
+        return self.objective.terms(batch)
+
+    def finish(self, mean: float) -> float:
+        return self.objective.finish(mean)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.objective!r})"
 
 
 def get_objective(value: str | Objective | Callable[[Any, Any], Tensor],

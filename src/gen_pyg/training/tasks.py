@@ -91,7 +91,8 @@ class Task:
             model = MultilevelGEN(model, rounds=cfg.multilevel_rounds,
                                   coarsest=cfg.multilevel_coarsest,
                                   encode=cfg.multilevel_encode,
-                                  share_processor=cfg.multilevel_share_processor)
+                                  share_processor=cfg.multilevel_share_processor,
+                                  supervise=cfg.multilevel_supervise)
         return model
 
     def build_meshes(self, cfg: DataConfig) -> dict[str, Data] | None:

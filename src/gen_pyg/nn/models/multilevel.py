@@ -77,6 +77,11 @@ class MultilevelGEN(torch.nn.Module):
             shape (:attr:`refiner`, :attr:`refiner_recall`, starting from a copy of the GEN's
             weights): the coarsest grid solves, the finer ones refine, each with weights for
             its job. (default: :obj:`True`)
+        supervise (bool, optional): in training mode, return the list of every level's
+            prediction, coarse to fine (each decoded from that level's states), for a loss on
+            all of them (:class:`~gen_pyg.training.EveryLevel`): every level is then trained
+            to predict, so a finer level always refines a state that already decodes. In
+            evaluation mode the finest prediction alone. (default: :obj:`False`)
 
     Example:
         >>> from gen_pyg.mesh import grid
@@ -89,7 +94,8 @@ class MultilevelGEN(torch.nn.Module):
     """
 
     def __init__(self, gen: GEN, rounds: int = 4, coarsest: int = 4,
-                 encode: str = "every", share_processor: bool = True) -> None:
+                 encode: str = "every", share_processor: bool = True,
+                 supervise: bool = False) -> None:
         super().__init__()
         if not isinstance(gen, GEN):
             raise TypeError(f"gen must be a GEN, got {type(gen).__name__}")
@@ -107,6 +113,9 @@ class MultilevelGEN(torch.nn.Module):
         if not isinstance(share_processor, bool):
             raise TypeError(f"share_processor must be a bool, got {share_processor!r}")
         self.share_processor = share_processor
+        if not isinstance(supervise, bool):
+            raise TypeError(f"supervise must be a bool, got {supervise!r}")
+        self.supervise = supervise
         # the finer levels' processor: the GEN's, or a copy of its shape with its own weights
         self.refiner = None if share_processor else copy.deepcopy(gen.conv)
         self.refiner_recall = (None if share_processor or gen.recall is None
@@ -146,7 +155,7 @@ class MultilevelGEN(torch.nn.Module):
                                     device=data.pos.device)
         return replicate_mesh(data, self._grids[key])
 
-    def forward(self, data: Data) -> Tensor:
+    def forward(self, data: Data) -> Tensor | list[Tensor]:
         """Predictions at :obj:`data.query_pos` from the inputs of :obj:`data` (a
         :class:`~torch_geometric.data.Data` or batch on a :math:`k \\times k` grid)."""
         if not isinstance(data, Batch):
@@ -165,11 +174,13 @@ class MultilevelGEN(torch.nn.Module):
         return run_trusted(self._run, data, args, k, extra, batch_size)
 
     def _run(self, data: Data, args: tuple[Any, ...], k: int, extra: int,
-             batch_size: int) -> Tensor:
+             batch_size: int) -> Tensor | list[Tensor]:
         gen = self.gen
         input_x, input_pos, _, _, query_pos, input_fn, query_fn, input_batch, _, query_batch = args
         z: Tensor | None = None
         prev: Data | None = None
+        every = self.supervise and self.training
+        outs: list[Tensor] = []
         for m in grid_levels(k, self.coarsest):
             level = data if m == k else self._level(data, m)
             if z is None or self.encode == "every":
@@ -190,12 +201,16 @@ class MultilevelGEN(torch.nn.Module):
                     z = gen._process(moved, level.pos, level.edge_index, self.rounds + extra,
                                      None, conv, recall)
             prev = level
+            if every and m != k:
+                outs.append(gen._decode(z, level.pos, level.edge_index, query_pos, query_fn,
+                                        level.batch, query_batch, batch_size, level))
         assert z is not None
         out: Tensor = gen._decode(z, data.pos, data.edge_index, query_pos, query_fn,
                                   data.batch, query_batch, batch_size, data)
-        return out
+        return [*outs, out] if every else out
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.gen}, rounds={self.rounds}, "
                 f"coarsest={self.coarsest}, encode={self.encode!r}"
-                + ("" if self.share_processor else ", share_processor=False") + ")")
+                + ("" if self.share_processor else ", share_processor=False")
+                + (", supervise=True" if self.supervise else "") + ")")
