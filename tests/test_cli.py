@@ -123,7 +123,7 @@ def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
     assert main(["train", "--out", str(refined), "--epochs", "1", "--representation",
                  "bilinear", "--multilevel-rounds", "2", "--multilevel-coarsest", "2",
                  "--multilevel-refiner", "--multilevel-encode", "coarsest",
-                 "--multilevel-supervise", *TINY]) == 0
+                 "--multilevel-supervise", "--multilevel-supervise-finest", "0.5", *TINY]) == 0
     model = json.loads((refined / "config.json").read_text())["metadata"]["model"]
     assert (model["multilevel_share_processor"], model["multilevel_encode"],
             model["multilevel_supervise"]) == (False, "coarsest", True)

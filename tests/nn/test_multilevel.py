@@ -252,11 +252,23 @@ def test_supervised_levels_each_predict_in_training() -> None:
     assert loss(final, fine) == loss.objective(final, fine)
     with pytest.raises(ValueError, match="at least one prediction"):
         loss([], fine)
+    weighted, _ = EveryLevel("mse", finest=0.8)(outs, fine)
+    parts = [((o - fine.y) ** 2).sum() for o in outs]
+    torch.testing.assert_close(weighted, 0.8 * parts[2] + 0.2 * (parts[0] + parts[1]) / 2)
+    torch.testing.assert_close(EveryLevel("mse", finest=0.8)(outs[-1:], fine)[0], parts[2])
+    with pytest.raises(ValueError, match="finest must be a number in"):
+        EveryLevel("mse", finest=0.0)
     # built from a ModelConfig, the experiment trains on every level
     cfg = ModelConfig(representation="bilinear", multilevel_rounds=2, multilevel_supervise=True)
     built = build_model(cfg)
     assert isinstance(built, MultilevelGEN) and built.supervise
-    assert isinstance(training_loss(cfg), EveryLevel)
+    assert isinstance(training_loss(cfg), EveryLevel) and training_loss(cfg).finest is None
+    cfg_fine = ModelConfig(representation="bilinear", multilevel_rounds=2,
+                           multilevel_supervise=True, multilevel_supervise_finest=0.75)
+    assert training_loss(cfg_fine).finest == 0.75
+    with pytest.raises(ValueError, match="multilevel_supervise_finest must be"):
+        ModelConfig(multilevel_rounds=2, multilevel_supervise=True,
+                    multilevel_supervise_finest=1.5)
     assert training_loss(ModelConfig(multilevel_supervise=True)) == "mse"  # no multilevel
     assert "supervise=True" in repr(model)
     with pytest.raises(TypeError, match="supervise must be a bool"):

@@ -127,6 +127,9 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--multilevel-supervise", action="store_true",
                    help="train every grid of --multilevel-rounds to predict (a loss on each "
                         "level's prediction, MultilevelGEN supervise=True)")
+    g.add_argument("--multilevel-supervise-finest", type=float, default=None,
+                   help="with --multilevel-supervise, the weight of the finest grid in the "
+                        "loss (the coarser ones share the rest; default: all equal)")
     g.add_argument("--geometry", choices=("absolute", "local"), default=m.geometry,
                    help="edge geometry of the message passing: absolute (the paper's) or local "
                         "(divided by the node's shortest edge: the same on every grid size)")

@@ -182,7 +182,8 @@ def _experiment(args: argparse.Namespace) -> Any:
                         multilevel_coarsest=args.multilevel_coarsest,
                         multilevel_encode=args.multilevel_encode,
                         multilevel_share_processor=not args.multilevel_refiner,
-                        multilevel_supervise=args.multilevel_supervise)
+                        multilevel_supervise=args.multilevel_supervise,
+                        multilevel_supervise_finest=args.multilevel_supervise_finest)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
                         groups_per_step=args.groups_per_step, augment=args.augment,

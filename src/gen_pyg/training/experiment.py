@@ -76,6 +76,9 @@ class ModelConfig:
         multilevel_supervise (bool): train every level of the
             :class:`~gen_pyg.nn.MultilevelGEN` to predict (``supervise``; the loss becomes
             :class:`~gen_pyg.training.EveryLevel` of the task's). (default: :obj:`False`)
+        multilevel_supervise_finest (float or None): with ``multilevel_supervise``, the
+            weight of the finest level in the loss (:class:`~gen_pyg.training.EveryLevel`'s
+            ``finest``); :obj:`None` weighs every level equally. (default: :obj:`None`)
     """
 
     kind: str = "gen"
@@ -97,6 +100,7 @@ class ModelConfig:
     multilevel_encode: str = "every"
     multilevel_share_processor: bool = True
     multilevel_supervise: bool = False
+    multilevel_supervise_finest: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -123,6 +127,11 @@ class ModelConfig:
         if not isinstance(self.multilevel_supervise, bool):
             raise ValueError(f"multilevel_supervise must be a bool, got "
                              f"{self.multilevel_supervise!r}")
+        finest = self.multilevel_supervise_finest
+        if finest is not None and not (isinstance(finest, (int, float))
+                                       and not isinstance(finest, bool) and 0 < finest <= 1):
+            raise ValueError(f"multilevel_supervise_finest must be a number in (0, 1] or None, "
+                             f"got {finest!r}")
         if not isinstance(self.multilevel_share_processor, bool):
             raise ValueError(f"multilevel_share_processor must be a bool, got "
                              f"{self.multilevel_share_processor!r}")
@@ -330,4 +339,4 @@ def training_loss(cfg: ModelConfig, loss: Any = "mse") -> Any:
     from gen_pyg.training.objectives import EveryLevel
 
     supervised = cfg.multilevel_supervise and cfg.multilevel_rounds is not None
-    return EveryLevel(loss) if supervised else loss
+    return EveryLevel(loss, cfg.multilevel_supervise_finest) if supervised else loss

@@ -300,6 +300,9 @@ class EveryLevel(Objective):
     Args:
         objective (str, Objective or callable): the objective of each level (as
             :func:`get_objective` takes it).
+        finest (float, optional): the weight of the last (finest) prediction, the coarser
+            ones sharing the rest equally; :obj:`None` weighs every level equally.
+            (default: :obj:`None`)
 
     Example:
         >>> from types import SimpleNamespace
@@ -309,8 +312,13 @@ class EveryLevel(Objective):
         (tensor(1.), 2)
     """
 
-    def __init__(self, objective: str | Objective | Callable[[Any, Any], Tensor]) -> None:
+    def __init__(self, objective: str | Objective | Callable[[Any, Any], Tensor],
+                 finest: float | None = None) -> None:
         self.objective = get_objective(objective, "objective")
+        if finest is not None and not (isinstance(finest, (int, float))
+                                       and not isinstance(finest, bool) and 0 < finest <= 1):
+            raise ValueError(f"finest must be a number in (0, 1] or None, got {finest!r}")
+        self.finest = None if finest is None else float(finest)
         self.name = self.objective.name
         self.higher_is_better = self.objective.higher_is_better
 
@@ -320,7 +328,12 @@ class EveryLevel(Objective):
         if not pred:
             raise ValueError("EveryLevel needs at least one prediction, got an empty list")
         parts = [self.objective(p, batch) for p in pred]
-        total = torch.stack([value for value, _ in parts]).sum() / len(parts)
+        values = torch.stack([value for value, _ in parts])
+        if self.finest is None or len(parts) == 1:
+            total = values.sum() / len(parts)
+        else:
+            total = (self.finest * values[-1]
+                     + (1 - self.finest) * values[:-1].sum() / (len(parts) - 1))
         return total, parts[-1][1]
 
     def terms(self, batch: Any) -> int:
@@ -330,7 +343,8 @@ class EveryLevel(Objective):
         return self.objective.finish(mean)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.objective!r})"
+        finest = "" if self.finest is None else f", finest={self.finest}"
+        return f"{self.__class__.__name__}({self.objective!r}{finest})"
 
 
 def get_objective(value: str | Objective | Callable[[Any, Any], Tensor],
