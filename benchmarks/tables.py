@@ -266,7 +266,8 @@ TABLES = {
     "size_screen.rst": ("size_screen.json", poisson_square),
     "size_screen_ml_rounds.rst": ("size_screen_ml_rounds.json", poisson_square),
     **{f"{name}.rst": (f"{name}.json", poisson_square) for name in (
-        "size_screen2", "size_screen3", "size_screen4", "size_screen5", "size_screen6", "size_ml_full")},
+        "size_screen2", "size_screen3", "size_screen4", "size_screen5", "size_screen6",
+        "size_ml_full")},
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
