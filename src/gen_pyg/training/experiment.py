@@ -18,6 +18,7 @@ import torch
 from torch_geometric.data import Data
 
 from gen_pyg.training.config import TrainConfig
+from gen_pyg.training.objectives import EveryLevel, check_level_weight
 from gen_pyg.training.run_folder import read_run_config
 
 MODELS = ("gen", "neural_process")
@@ -127,11 +128,7 @@ class ModelConfig:
         if not isinstance(self.multilevel_supervise, bool):
             raise ValueError(f"multilevel_supervise must be a bool, got "
                              f"{self.multilevel_supervise!r}")
-        finest = self.multilevel_supervise_finest
-        if finest is not None and not (isinstance(finest, (int, float))
-                                       and not isinstance(finest, bool) and 0 < finest <= 1):
-            raise ValueError(f"multilevel_supervise_finest must be a number in (0, 1] or None, "
-                             f"got {finest!r}")
+        check_level_weight(self.multilevel_supervise_finest, "multilevel_supervise_finest")
         if not isinstance(self.multilevel_share_processor, bool):
             raise ValueError(f"multilevel_share_processor must be a bool, got "
                              f"{self.multilevel_share_processor!r}")
@@ -336,7 +333,5 @@ def training_loss(cfg: ModelConfig, loss: Any = "mse") -> Any:
     """The loss a model of :obj:`cfg` trains on: :obj:`loss`, on every level of a
     :class:`~gen_pyg.nn.MultilevelGEN` built with ``multilevel_supervise``
     (:class:`~gen_pyg.training.EveryLevel`)."""
-    from gen_pyg.training.objectives import EveryLevel
-
     supervised = cfg.multilevel_supervise and cfg.multilevel_rounds is not None
     return EveryLevel(loss, cfg.multilevel_supervise_finest) if supervised else loss

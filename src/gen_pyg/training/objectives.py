@@ -291,6 +291,18 @@ OBJECTIVES: dict[str, Callable[[], Objective]] = {
 }
 
 
+def check_level_weight(value: object, name: str) -> float | None:
+    """:obj:`value` as the weight of the finest level of :class:`EveryLevel`: a number in
+    :math:`(0, 1]`, or :obj:`None` (every level weighs the same); else a :class:`ValueError`
+    naming :obj:`name`."""
+    if value is None:
+        return None
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and 0 < value <= 1):
+        raise ValueError(f"{name} must be a number in (0, 1] or None, got {value!r}")
+    return float(value)
+
+
 class EveryLevel(Objective):
     """:obj:`objective` on every prediction of a list (deep supervision): a model that returns
     one prediction per level in training, coarse to fine (:class:`~gen_pyg.nn.MultilevelGEN`
@@ -315,10 +327,7 @@ class EveryLevel(Objective):
     def __init__(self, objective: str | Objective | Callable[[Any, Any], Tensor],
                  finest: float | None = None) -> None:
         self.objective = get_objective(objective, "objective")
-        if finest is not None and not (isinstance(finest, (int, float))
-                                       and not isinstance(finest, bool) and 0 < finest <= 1):
-            raise ValueError(f"finest must be a number in (0, 1] or None, got {finest!r}")
-        self.finest = None if finest is None else float(finest)
+        self.finest = check_level_weight(finest, "finest")
         self.name = self.objective.name
         self.higher_is_better = self.objective.higher_is_better
 
