@@ -131,6 +131,17 @@ def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
     assert any(k.startswith("refiner.") for k in load_checkpoint(refined / "checkpoint.pt")[
         "model"])
     assert main(["evaluate", str(refined), "--mesh-sizes", "9"]) == 0
+    # the mesh-independent encoder and processor travel in the run's config too
+    kernel = tmp_path / "kernel"
+    assert main(["train", "--out", str(kernel), "--epochs", "1", "--representation",
+                 "bilinear", "--relative-pos", "--encoder-kernel", "0.3", "--processor-radius",
+                 "0.4", "--steps", "2", "--aggr", "mean", *TINY]) == 0
+    model = json.loads((kernel / "config.json").read_text())["metadata"]["model"]
+    assert (model["encoder_kernel"], model["processor_radius"], model["num_steps"]) == (
+        0.3, 0.4, 2)
+    capsys.readouterr()
+    assert main(["evaluate", str(kernel), "--mesh-sizes", "9"]) == 0
+    assert "9x9" in capsys.readouterr().out
 
 
 def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
@@ -140,6 +151,9 @@ def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
         (["train", "--out", str(tmp_path / "a"), "--instances", "3", "--test-instances", "3"],
          "test"),
         (["train", "--out", str(tmp_path / "a"), "--task", "heat"], "--task"),
+        (["train", "--out", str(tmp_path / "a"), "--processor-radius", "0.4"],
+         "processor_radius needs num_steps"),
+        (["train", "--out", str(tmp_path / "a"), "--encoder-kernel", "0"], "--encoder-kernel"),
         (["train", "--out", str(tmp_path / "a"), "--data-option", "m=3"], "m"),
         (["evaluate", str(tmp_path / "missing")], "missing"),
         (["bench", "no-such-benchmark"], "no-such-benchmark"),

@@ -615,3 +615,92 @@ def test_recall_and_local_geometry_by_hand_batching_and_state_dict() -> None:
         gen_small(geometry="relative")
     with pytest.raises(TypeError, match="recall must be a bool"):
         gen_small(recall=1)  # type: ignore[arg-type]
+
+
+# ------------------------------------------- mesh-independent encoder and processor
+def _on_grid(k: int, data: Data) -> Data:
+    from gen_pyg.mesh import grid
+
+    out = data.clone()
+    for key, value in grid(k):
+        out[key] = value
+    out.num_nodes = k * k
+    return out
+
+
+def test_encoder_kernel_pairs_by_hand() -> None:
+    """Two nodes on a line, sigma 0.5: the cutoff is 1.5, weights exp(-d^2 / 0.5)."""
+    model = gen_small(encoder_kernel=0.5)
+    nodes = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    points = torch.tensor([[0.5, 0.0], [1.0, 0.0], [4.0, 0.0]])
+    point, node, weight = model.kernel_pairs(points, nodes)
+    got = sorted(zip(point.tolist(), node.tolist(), weight.tolist(), strict=True))
+    # point 0 is 0.5 and 1.5 away (both within 1.5), point 1 is 1 from both, point 2 none
+    want = [(0, 0, math.exp(-0.25 / 0.5)), (0, 1, math.exp(-2.25 / 0.5)),
+            (1, 0, math.exp(-1.0 / 0.5)), (1, 1, math.exp(-1.0 / 0.5))]
+    assert [(p, n) for p, n, _ in got] == [(p, n) for p, n, _ in want]
+    torch.testing.assert_close(torch.tensor([w for *_, w in got]),
+                               torch.tensor([w for *_, w in want]))
+    # the encoding is the kernel-weighted sum of the encoded samples
+    x = torch.tensor([[1.0], [2.0], [3.0]])
+    h = model.encoders(x, points, None)
+    expected = torch.stack([want[0][2] * h[0] + want[2][2] * h[1],
+                            want[1][2] * h[0] + want[3][2] * h[1]])
+    data = Data(pos=nodes, edge_index=torch.tensor([[0, 1], [1, 0]]), input_pos=points,
+                input_x=x, query_pos=points[:1])
+    torch.testing.assert_close(model.encode(data), expected)
+    with pytest.raises(ValueError, match="needs a GEN built with encoder_kernel"):
+        gen_small().kernel_pairs(points, nodes)
+
+
+@pytest.mark.parametrize("relative_pos", [False, True])
+def test_encoder_kernel_is_the_same_at_a_node_on_every_mesh(relative_pos: bool) -> None:
+    """grid(4)'s nodes are grid(7)'s every other node: their encodings are equal, while the
+    representation's (bilinear weights, normalised over the nodes) are not."""
+    g = torch.Generator().manual_seed(7)
+    data = make_example(num_inputs=20, num_queries=3, generator=g)
+    coarse, fine = _on_grid(4, data), _on_grid(7, data)
+    shared = torch.tensor([7 * (2 * i) + 2 * j for i in range(4) for j in range(4)])
+    torch.testing.assert_close(fine.pos[shared], coarse.pos)
+    model = gen_small(representation=Bilinear(), encoder_kernel=0.2, relative_pos=relative_pos)
+    torch.testing.assert_close(model.encode(fine)[shared], model.encode(coarse))
+    plain = gen_small(representation=Bilinear(), relative_pos=relative_pos)
+    assert not torch.allclose(plain.encode(fine)[shared], plain.encode(coarse))
+
+
+def test_processor_radius_is_the_radius_graph_and_batches() -> None:
+    from gen_pyg.mesh import radius_edges
+
+    g = torch.Generator().manual_seed(8)
+    data = _on_grid(5, make_example(num_inputs=12, num_queries=4, generator=g))
+    model = gen_small(representation=Bilinear(), relative_pos=True, encoder_kernel=0.2,
+                      processor_radius=0.3, aggr="mean")
+    # the same weights on a mesh whose edges are the radius graph, without processor_radius
+    explicit = gen_small(representation=Bilinear(), relative_pos=True, encoder_kernel=0.2,
+                         aggr="mean")
+    explicit.load_state_dict(model.state_dict())
+    z0 = model.encode(data)
+    radius_mesh = data.clone()
+    radius_mesh.edge_index = radius_edges(data.pos, 0.3)
+    # the spacing is 0.25: 4 neighbours at 0.25, none on the diagonals (0.354)
+    assert radius_mesh.edge_index.size(1) == 2 * 2 * 5 * 4
+    torch.testing.assert_close(model.process(z0, data), explicit.process(z0, radius_mesh))
+    assert not torch.allclose(model.process(z0, data), explicit.process(z0, data))
+    # batched meshes of several sizes give what they give one by one (no edge between examples)
+    examples = [_on_grid(k, make_example(num_inputs=3 * k, num_queries=k + 2, generator=g))
+                for k in (4, 5, 7)]
+    assert_batch_equivalence(model, examples)
+    assert "encoder_kernel=0.2" in repr(model) and "processor_radius=0.3" in repr(model)
+    assert "encoder_kernel" not in repr(explicit.__class__(num_steps=1))
+
+
+def test_encoder_kernel_and_processor_radius_bad_values() -> None:
+    with pytest.raises(ValueError, match="processor_radius needs num_steps"):
+        gen_small(num_steps=None, processor_radius=0.3)
+    for name in ("encoder_kernel", "processor_radius"):
+        with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
+            gen_small(**{name: -1.0})
+        with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
+            gen_small(**{name: float("inf")})
+        with pytest.raises(TypeError, match=f"{name} must be a positive number or None"):
+            gen_small(**{name: True})

@@ -275,3 +275,21 @@ def test_supervised_levels_each_predict_in_training() -> None:
         MultilevelGEN(gen, supervise=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="multilevel_supervise must be a bool"):
         ModelConfig(multilevel_rounds=2, multilevel_supervise="yes")  # type: ignore[arg-type]
+
+
+def test_mesh_independent_options_from_a_config_and_their_limits() -> None:
+    cfg = ModelConfig(representation="bilinear", relative_pos=True, encoder_kernel=0.12,
+                      processor_radius=0.36, num_steps=6, aggr="mean")
+    model = build_model(cfg)
+    assert isinstance(model, GEN)
+    assert (model.encoder_kernel, model.processor_radius, model.num_steps) == (0.12, 0.36, 6)
+    with pytest.raises(ValueError, match="processor_radius needs num_steps"):
+        ModelConfig(processor_radius=0.3)
+    with pytest.raises(ValueError, match="do not go together"):
+        ModelConfig(processor_radius=0.3, num_steps=4, multilevel_rounds=2)
+    with pytest.raises(ValueError, match="encoder_kernel must be a positive finite number"):
+        ModelConfig(encoder_kernel=0)
+    with pytest.raises(ValueError, match=r"encoder_kernel=0\.1 needs kind='gen'"):
+        ModelConfig(kind="neural_process", encoder_kernel=0.1)
+    with pytest.raises(ValueError, match="MultilevelGEN needs a GEN without processor_radius"):
+        MultilevelGEN(GEN(processor_radius=0.3, num_steps=2))

@@ -133,6 +133,13 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--geometry", choices=("absolute", "local"), default=m.geometry,
                    help="edge geometry of the message passing: absolute (the paper's) or local "
                         "(divided by the node's shortest edge: the same on every grid size)")
+    g.add_argument("--encoder-kernel", type=_positive_float, default=None,
+                   help="encode the samples onto the nodes with a Gaussian kernel of this "
+                        "bandwidth (GEN encoder_kernel: a node's encoding does not depend on "
+                        "the mesh's other nodes)")
+    g.add_argument("--processor-radius", type=_positive_float, default=None,
+                   help="pass messages between every pair of nodes closer than this (GEN "
+                        "processor_radius; needs --steps): a round reaches as far on every mesh")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=_positive_int, default=t.epochs)
     g.add_argument("--lr", type=_positive_float, default=t.lr)

@@ -36,6 +36,14 @@ def _positive_int(value: object, name: str, minimum: int = 1) -> int:
     return value
 
 
+def _positive_length(value: object, name: str) -> None:
+    if value is None:
+        return
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not 0 < value < float("inf")):
+        raise ValueError(f"{name} must be a positive finite number or None, got {value!r}")
+
+
 @dataclass
 class ModelConfig:
     """Which model to build (the task's :meth:`~gen_pyg.training.Task.build_model`).
@@ -80,6 +88,12 @@ class ModelConfig:
         multilevel_supervise_finest (float or None): with ``multilevel_supervise``, the
             weight of the finest level in the loss (:class:`~gen_pyg.training.EveryLevel`'s
             ``finest``); :obj:`None` weighs every level equally. (default: :obj:`None`)
+        encoder_kernel (float or None): encode the samples with a Gaussian kernel of this
+            bandwidth (:class:`~gen_pyg.nn.GEN`'s ``encoder_kernel``); :obj:`None`: with the
+            representation. (default: :obj:`None`)
+        processor_radius (float or None): pass messages between all nodes closer than this
+            (:class:`~gen_pyg.nn.GEN`'s ``processor_radius``; needs ``num_steps``);
+            :obj:`None`: along the mesh's edges. (default: :obj:`None`)
     """
 
     kind: str = "gen"
@@ -102,6 +116,8 @@ class ModelConfig:
     multilevel_share_processor: bool = True
     multilevel_supervise: bool = False
     multilevel_supervise_finest: float | None = None
+    encoder_kernel: float | None = None
+    processor_radius: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -132,8 +148,18 @@ class ModelConfig:
         if not isinstance(self.multilevel_share_processor, bool):
             raise ValueError(f"multilevel_share_processor must be a bool, got "
                              f"{self.multilevel_share_processor!r}")
+        for name in ("encoder_kernel", "processor_radius"):
+            _positive_length(getattr(self, name), name)
+        if self.processor_radius is not None and self.num_steps is None:
+            raise ValueError("processor_radius needs num_steps (the rounds no longer follow "
+                             "the mesh's diameter)")
+        if self.processor_radius is not None and self.multilevel_rounds is not None:
+            raise ValueError("processor_radius and multilevel_rounds do not go together (a "
+                             "MultilevelGEN runs on the grids' edges)")
         for name, on in (("recall", self.recall), ("geometry", self.geometry != "absolute"),
-                         ("multilevel_rounds", self.multilevel_rounds is not None)):
+                         ("multilevel_rounds", self.multilevel_rounds is not None),
+                         ("encoder_kernel", self.encoder_kernel is not None),
+                         ("processor_radius", self.processor_radius is not None)):
             if on and self.kind != "gen":
                 raise ValueError(f"{name}={getattr(self, name)!r} needs kind='gen' (the "
                                  "Neural Process has no message passing)")
@@ -153,6 +179,8 @@ class ModelConfig:
                 "aggr": self.aggr, "encoder_aggr": self.encoder_aggr,
                 "relative_pos": self.relative_pos, "norm": self.norm,
                 "recall": self.recall, "geometry": self.geometry,
+                "encoder_kernel": self.encoder_kernel,
+                "processor_radius": self.processor_radius,
                 "encoder_hidden_channels": self.encoder_hidden_channels,
                 "decoder_hidden_channels": self.decoder_hidden_channels}
 

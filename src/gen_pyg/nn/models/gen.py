@@ -45,12 +45,25 @@ from gen_pyg.nn.representation import (
     Representation,
     get_representation,
 )
+from gen_pyg.ops import radius, radius_graph
 
 READOUTS = ("interpolate", "sum")
 #: Edge geometries the message passing of a :class:`GEN` may see.
 GEOMETRIES = ("absolute", "local")
 #: Aggregations of the spatial encoder (``encoder_aggr``).
 ENCODER_AGGRS = ("sum", "mean", "max", "min")
+#: The encoder kernel of :obj:`encoder_kernel` reaches this many bandwidths from a sample.
+KERNEL_CUTOFF = 3.0
+
+
+def _check_length(value: object, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a positive number or None, got {value!r}")
+    if not (0 < value < float("inf")):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
 
 
 class GEN(GENInputs):
@@ -141,6 +154,25 @@ class GEN(GENInputs):
             ``"absolute"`` (offsets and lengths, the paper's) or ``"local"`` (divided by the
             receiving node's shortest edge :math:`\ell_i`, so that a uniform grid looks the
             same to the processor at every resolution). (default: :obj:`"absolute"`)
+        encoder_kernel (float, optional): encode the samples onto the nodes with a Gaussian
+            kernel of this bandwidth :math:`\sigma` (in the units of the positions) instead of
+            the representation: :math:`\mathbf{z}^0_n = \sum_p k(x_p - x_n)\,
+            e_{i_p}(\cdot)` with :math:`k(\delta) = \exp(-\lVert\delta\rVert^2 / 2\sigma^2)`
+            over the nodes within :math:`3\sigma` of each sample, not normalised over the
+            nodes, so that a node's encoding depends on where it is and not on how many
+            other nodes the mesh has (as in graph kernel networks); the offsets of
+            :obj:`relative_pos` are then divided by :math:`\sigma`. The decoder keeps the
+            representation. A sample farther than :math:`3\sigma` from every node adds
+            nothing: keep :math:`\sigma` above half the coarsest spacing. (default:
+            :obj:`None`, the representation)
+        processor_radius (float, optional): run the message passing over every pair of
+            nodes of an example closer than this distance (a radius graph built at each
+            call, with :func:`gen_pyg.ops.radius_graph`) instead of the mesh's edges, so that
+            a round reaches the same distance on every mesh; with :obj:`aggr="mean"` a round
+            averages over a disc, which converges as the mesh is refined. Needs
+            :obj:`num_steps` (the rounds no longer follow the mesh's diameter); the mesh's
+            edges still give the offsets' scales of :obj:`relative_pos`. (default:
+            :obj:`None`, the mesh's edges)
 
     Shapes:
         - **input:** samples :math:`(P, C_{in})` at :math:`(P, D)`, mesh nodes :math:`(N, D)`
@@ -186,6 +218,8 @@ class GEN(GENInputs):
         pair_hidden_channels: int = 64,
         recall: bool = False,
         geometry: str = "absolute",
+        encoder_kernel: float | None = None,
+        processor_radius: float | None = None,
     ) -> None:
         super().__init__()
         self.in_channels = as_channel_list(in_channels, "in_channels")
@@ -221,6 +255,11 @@ class GEN(GENInputs):
         self.decode_pos = decode_pos
         self.relative_pos = relative_pos
         self.geometry = geometry
+        self.encoder_kernel = _check_length(encoder_kernel, "encoder_kernel")
+        self.processor_radius = _check_length(processor_radius, "processor_radius")
+        if self.processor_radius is not None and num_steps is None:
+            raise ValueError("processor_radius needs num_steps: the rounds no longer follow "
+                             "the mesh's diameter")
 
         self.encoders = FunctionHeads(
             self.in_channels,
@@ -375,7 +414,7 @@ class GEN(GENInputs):
              sizes: tuple[DenseSizes | None, DenseSizes | None] = (None, None)) -> Tensor:
         z = self._encode(input_x, input_pos, pos, edge_index, input_fn, input_batch, batch, mesh,
                          sizes[0])
-        z = self._process(z, pos, edge_index, steps)
+        z = self._process(z, pos, edge_index, steps, batch=batch)
         return self._decode(z, pos, edge_index, query_pos, query_fn, batch, query_batch,
                             batch_size, mesh, sizes[1])
 
@@ -408,6 +447,9 @@ class GEN(GENInputs):
     def _encode(self, input_x: Tensor, input_pos: Tensor, pos: Tensor, edge_index: Tensor,
                 input_fn: Tensor | None, input_batch: Tensor | None, batch: Tensor | None,
                 mesh: Data | None, sizes: DenseSizes | None = None) -> Tensor:
+        if self.encoder_kernel is not None:
+            return self._encode_kernel(input_x, input_pos, pos, input_fn, input_batch, batch,
+                                       self.encoder_kernel)
         if self.relative_pos:
             # every (sample, node) pair is encoded as seen from its node, then aggregated
             # like samples, through an assignment of pair m to its node with its weight
@@ -423,15 +465,47 @@ class GEN(GENInputs):
         z0 = self.spatial_encoder(h, input_pos, pos, input_batch, batch, mesh=mesh, sizes=sizes)
         return z0
 
+    def kernel_pairs(self, points: Tensor, pos: Tensor, point_batch: Tensor | None = None,
+                     batch: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        r"""The (point, node, weight) pairs of :obj:`encoder_kernel`: every node within
+        :math:`3\sigma` of a point, weighted :math:`\exp(-d^2 / 2\sigma^2)`."""
+        sigma = self.encoder_kernel
+        if sigma is None:
+            raise ValueError("kernel_pairs needs a GEN built with encoder_kernel")
+        point, node = radius(pos, points, KERNEL_CUTOFF * sigma, batch, point_batch)
+        d2 = (points[point] - pos[node]).pow(2).sum(-1)
+        return point, node, torch.exp(-0.5 * d2 / sigma ** 2)
+
+    def _encode_kernel(self, input_x: Tensor, input_pos: Tensor, pos: Tensor,
+                       input_fn: Tensor | None, input_batch: Tensor | None,
+                       batch: Tensor | None, sigma: float) -> Tensor:
+        point, node, weight = self.kernel_pairs(input_pos, pos, input_batch, batch)
+        if not self.relative_pos:
+            h = self.encoders(input_x, input_pos if self.encode_pos else None, input_fn)
+            z0: Tensor = self.spatial_encoder(h, input_pos, pos,
+                                              assignment=(point, node, weight))
+            return z0
+        offset = (input_pos[point] - pos[node]) / sigma
+        extra = torch.cat([input_pos[point], offset], 1) if self.encode_pos else offset
+        h = self.encoders(input_x[point], extra, None if input_fn is None else input_fn[point])
+        pairs = torch.arange(point.numel(), device=point.device)
+        z0 = self.spatial_encoder(h, input_pos[point], pos, assignment=(pairs, node, weight))
+        return z0
+
     def _process(self, z: Tensor, pos: Tensor, edge_index: Tensor, steps: int,
                  z0: Tensor | None = None, conv: ElementConv | None = None,
-                 recall: torch.nn.Module | None = None) -> Tensor:
+                 recall: torch.nn.Module | None = None,
+                 batch: Tensor | None = None) -> Tensor:
         """``steps`` rounds of :obj:`conv` (default: the GEN's own, with its own recall; a
-        :class:`MultilevelGEN` passes its refinement processor)."""
+        :class:`MultilevelGEN` passes its refinement processor); with
+        :obj:`processor_radius`, over the radius graph of :obj:`pos` (examples by
+        :obj:`batch`) instead of :obj:`edge_index`."""
         if conv is None:
             conv, recall = self.conv, self.recall
         if steps == 0:
             return z
+        if self.processor_radius is not None:
+            edge_index = radius_graph(pos.detach(), self.processor_radius, batch)
         # what depends only on the mesh is computed once for all rounds
         geometry = ElementConv.edge_geometry(pos, edge_index)
         if self.geometry == "local":
@@ -495,7 +569,8 @@ class GEN(GENInputs):
         if z0 is not None and (not isinstance(z0, Tensor) or z0.shape != z.shape):
             raise ValueError(f"z0 must have the shape of z {tuple(z.shape)}, got "
                              f"{shape_of(z0)}")
-        return run_trusted(self._process, z, data.pos, data.edge_index, steps, z0)
+        return run_trusted(self._process, z, data.pos, data.edge_index, steps, z0,
+                           batch=getattr(data, "batch", None))
 
     def __repr__(self) -> str:
         return (
@@ -506,6 +581,10 @@ class GEN(GENInputs):
             + (", relative_pos=True" if self.relative_pos else "")
             + (", recall=True" if self.recall is not None else "")
             + (f", geometry={self.geometry!r}" if self.geometry != "absolute" else "")
+            + (f", encoder_kernel={self.encoder_kernel}" if self.encoder_kernel is not None
+               else "")
+            + (f", processor_radius={self.processor_radius}"
+               if self.processor_radius is not None else "")
             + (f", norm={self.conv.norm_position!r}" if self.conv.norm_position != "post"
                else "") + ")"
         )

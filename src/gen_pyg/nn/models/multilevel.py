@@ -99,6 +99,9 @@ class MultilevelGEN(torch.nn.Module):
         super().__init__()
         if not isinstance(gen, GEN):
             raise TypeError(f"gen must be a GEN, got {type(gen).__name__}")
+        if gen.processor_radius is not None:
+            raise ValueError("MultilevelGEN needs a GEN without processor_radius: its levels "
+                             "run on the grids' edges")
         if gen.num_steps is not None:
             raise ValueError("gen.num_steps must be None: a MultilevelGEN picks the rounds of "
                              "each level")
