@@ -35,11 +35,12 @@ from gen_pyg.training import TrainConfig, Trainer
 
 
 def build_model(kind: str, recall: bool = False, geometry: str = "absolute",
-                nearest: int | None = None) -> torch.nn.Module:
+                nearest: int | None = None, **mesh_free: Any) -> torch.nn.Module:
     if kind == "gen":
+        # mesh_free: encoder_kernel, processor_radius, num_steps, aggr (absent: GEN's defaults)
         return GEN(in_channels=1, out_channels=1, pos_dim=3, recall=recall, geometry=geometry,
                    representation=SoftNearest(k=nearest, metric="geodesic",
-                                              log_temperature=2.0))
+                                              log_temperature=2.0), **mesh_free)
     return NeuralProcess(in_channels=1, out_channels=1, pos_dim=3)
 
 
@@ -53,7 +54,11 @@ def train_one(kind: str, cfg: TrainConfig, train: Any, test: Any, meshes: dict[s
     trainer = Trainer(model, train, meshes=meshes if kind == "gen" else first,
                       config=TrainConfig(**{**cfg.to_dict(), "seed": seed}), run_dir=run_dir,
                       metadata={"model": kind, "representation": "soft_nearest geodesic" + (
-                          f" k={gen_options['nearest']}" if gen_options.get("nearest") else "")})
+                          f" k={gen_options['nearest']}" if gen_options.get("nearest") else ""),
+                          # only when set: run folders written before them still resume
+                          **({"mesh_free": mesh_free} if (mesh_free := {
+                              k: v for k, v in gen_options.items()
+                              if k not in ("recall", "geometry", "nearest")}) else {})})
     trainer.fit()
     if kind == "gen":
         mse = trainer.evaluate(test, meshes={**meshes, **test_meshes})
@@ -112,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rounds", type=int, default=None,
                         help="also test every icosphere whose diameter exceeds N with N rounds "
                              "(rows 'icosphere L, N rounds'; e.g. the largest trained diameter)")
+    parser.add_argument("--encoder-kernel", type=float, default=None,
+                        help="GEN encoder_kernel: a Gaussian kernel of this bandwidth (chord "
+                             "length on the unit sphere) encodes the samples")
+    parser.add_argument("--processor-radius", type=float, default=None,
+                        help="GEN processor_radius: messages between all nodes closer than this "
+                             "chord length (needs --steps)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="GEN num_steps (default: each mesh's diameter)")
+    parser.add_argument("--aggr", default=None, help="GEN aggr (default: sum)")
     args = parser.parse_args(argv)
     if args.quick:
         args.houses, args.test_houses, args.epochs, args.seeds = 4, 2, 1, [0]
@@ -140,8 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(epochs=args.epochs, lr=3e-3, schedule="cosine", progress=False,
                       extra_rounds=args.extra_rounds)
     gen_options: dict[str, Any] = {"recall": args.recall, "geometry": args.geometry}
-    if args.nearest is not None:  # absent from the records written before the option
-        gen_options["nearest"] = args.nearest
+    # options absent from the records written before them are recorded only when set
+    for key, value in (("nearest", args.nearest), ("encoder_kernel", args.encoder_kernel),
+                       ("processor_radius", args.processor_radius), ("num_steps", args.steps),
+                       ("aggr", args.aggr)):
+        if value is not None:
+            gen_options[key] = value
     record: dict[str, Any] = {
         **header,
         "data": {**{k: v for k, v in data.items() if k != "log"},

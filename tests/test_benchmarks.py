@@ -380,7 +380,7 @@ _ADDED_MODEL = {"encoder_aggr": "sum", "relative_pos": False, "encoder_hidden_ch
                 "geometry": "absolute", "multilevel_rounds": None, "multilevel_coarsest": 4,
                 "multilevel_encode": "every", "multilevel_share_processor": True,
                 "multilevel_supervise": False, "multilevel_supervise_finest": None,
-                "encoder_kernel": None, "processor_radius": None}
+                "encoder_kernel": None, "processor_radius": None, "decoder_kernel": None}
 #: recipes whose records stay as history though the recipe left the table, and why
 _RETIRED = {"bilinear_offset": "InputOffset (predicting relative to the wall temperature) lost "
                                "and left the package"}

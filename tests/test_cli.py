@@ -135,10 +135,11 @@ def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
     kernel = tmp_path / "kernel"
     assert main(["train", "--out", str(kernel), "--epochs", "1", "--representation",
                  "bilinear", "--relative-pos", "--encoder-kernel", "0.3", "--processor-radius",
-                 "0.4", "--steps", "2", "--aggr", "mean", *TINY]) == 0
+                 "0.4", "--steps", "2", "--aggr", "mean", "--decoder-kernel", "0.3",
+                 *TINY]) == 0
     model = json.loads((kernel / "config.json").read_text())["metadata"]["model"]
-    assert (model["encoder_kernel"], model["processor_radius"], model["num_steps"]) == (
-        0.3, 0.4, 2)
+    assert (model["encoder_kernel"], model["processor_radius"], model["num_steps"],
+            model["decoder_kernel"]) == (0.3, 0.4, 2, 0.3)
     capsys.readouterr()
     assert main(["evaluate", str(kernel), "--mesh-sizes", "9"]) == 0
     assert "9x9" in capsys.readouterr().out

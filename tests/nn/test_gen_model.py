@@ -649,8 +649,36 @@ def test_encoder_kernel_pairs_by_hand() -> None:
     data = Data(pos=nodes, edge_index=torch.tensor([[0, 1], [1, 0]]), input_pos=points,
                 input_x=x, query_pos=points[:1])
     torch.testing.assert_close(model.encode(data), expected)
-    with pytest.raises(ValueError, match="needs a GEN built with encoder_kernel"):
+    with pytest.raises(ValueError, match="needs a sigma or a GEN built with encoder_kernel"):
         gen_small().kernel_pairs(points, nodes)
+
+
+@pytest.mark.parametrize("relative_pos", [False, True])
+def test_decoder_kernel_by_hand(relative_pos: bool) -> None:
+    """Nodes at 0 and 2 on a line, sigma 0.5: a query at 0.5 averages both (weights exp(-0.5)
+    and exp(-4.5), normalised), one at 1.8 only the second node (1.8 > 1.5 from the first)."""
+    model = gen_small(decoder_kernel=0.5, relative_pos=relative_pos, representation=Bilinear())
+    nodes = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    queries = torch.tensor([[0.5, 0.0], [1.8, 0.0]])
+    z = torch.randn(2, 8)
+    zq = model._decode_kernel(z, nodes, queries, None, None, 0.5)
+    w = torch.tensor([math.exp(-0.5), math.exp(-4.5)])
+    w = w / w.sum()
+    if relative_pos:
+        assert model.pair_decoder is not None
+        pair = model.pair_decoder
+        first = (w[0] * pair(torch.cat([z[0], torch.tensor([1.0, 0.0])]))
+                 + w[1] * pair(torch.cat([z[1], torch.tensor([-3.0, 0.0])])))
+        second = pair(torch.cat([z[1], torch.tensor([-0.4, 0.0])]))
+    else:
+        first, second = w[0] * z[0] + w[1] * z[1], z[1]
+    torch.testing.assert_close(zq, torch.stack([first, second]))
+    # and it is what the model decodes, through the decoder heads
+    data = Data(pos=nodes, edge_index=torch.tensor([[0, 1], [1, 0]]),
+                input_pos=queries, input_x=torch.ones(2, 1), query_pos=queries)
+    expected = model.decoders(zq, queries, None)
+    torch.testing.assert_close(
+        model._decode(z, nodes, data.edge_index, queries, None, None, None, 1, data), expected)
 
 
 @pytest.mark.parametrize("relative_pos", [False, True])
@@ -674,10 +702,10 @@ def test_processor_radius_is_the_radius_graph_and_batches() -> None:
     g = torch.Generator().manual_seed(8)
     data = _on_grid(5, make_example(num_inputs=12, num_queries=4, generator=g))
     model = gen_small(representation=Bilinear(), relative_pos=True, encoder_kernel=0.2,
-                      processor_radius=0.3, aggr="mean")
+                      processor_radius=0.3, aggr="mean", decoder_kernel=0.2)
     # the same weights on a mesh whose edges are the radius graph, without processor_radius
     explicit = gen_small(representation=Bilinear(), relative_pos=True, encoder_kernel=0.2,
-                         aggr="mean")
+                         aggr="mean", decoder_kernel=0.2)
     explicit.load_state_dict(model.state_dict())
     z0 = model.encode(data)
     radius_mesh = data.clone()
@@ -691,13 +719,14 @@ def test_processor_radius_is_the_radius_graph_and_batches() -> None:
                 for k in (4, 5, 7)]
     assert_batch_equivalence(model, examples)
     assert "encoder_kernel=0.2" in repr(model) and "processor_radius=0.3" in repr(model)
+    assert "decoder_kernel=0.2" in repr(model)
     assert "encoder_kernel" not in repr(explicit.__class__(num_steps=1))
 
 
 def test_encoder_kernel_and_processor_radius_bad_values() -> None:
     with pytest.raises(ValueError, match="processor_radius needs num_steps"):
         gen_small(num_steps=None, processor_radius=0.3)
-    for name in ("encoder_kernel", "processor_radius"):
+    for name in ("encoder_kernel", "processor_radius", "decoder_kernel"):
         with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
             gen_small(**{name: -1.0})
         with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):

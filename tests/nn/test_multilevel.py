@@ -279,10 +279,11 @@ def test_supervised_levels_each_predict_in_training() -> None:
 
 def test_mesh_independent_options_from_a_config_and_their_limits() -> None:
     cfg = ModelConfig(representation="bilinear", relative_pos=True, encoder_kernel=0.12,
-                      processor_radius=0.36, num_steps=6, aggr="mean")
+                      processor_radius=0.36, num_steps=6, aggr="mean", decoder_kernel=0.1)
     model = build_model(cfg)
     assert isinstance(model, GEN)
-    assert (model.encoder_kernel, model.processor_radius, model.num_steps) == (0.12, 0.36, 6)
+    assert (model.encoder_kernel, model.processor_radius, model.num_steps,
+            model.decoder_kernel) == (0.12, 0.36, 6, 0.1)
     with pytest.raises(ValueError, match="processor_radius needs num_steps"):
         ModelConfig(processor_radius=0.3)
     with pytest.raises(ValueError, match="do not go together"):

@@ -140,6 +140,9 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--processor-radius", type=_positive_float, default=None,
                    help="pass messages between every pair of nodes closer than this (GEN "
                         "processor_radius; needs --steps): a round reaches as far on every mesh")
+    g.add_argument("--decoder-kernel", type=_positive_float, default=None,
+                   help="decode with a Gaussian kernel of this bandwidth, normalised over the "
+                        "nodes (GEN decoder_kernel)")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=_positive_int, default=t.epochs)
     g.add_argument("--lr", type=_positive_float, default=t.lr)

@@ -94,6 +94,9 @@ class ModelConfig:
         processor_radius (float or None): pass messages between all nodes closer than this
             (:class:`~gen_pyg.nn.GEN`'s ``processor_radius``; needs ``num_steps``);
             :obj:`None`: along the mesh's edges. (default: :obj:`None`)
+        decoder_kernel (float or None): decode with a Gaussian kernel of this bandwidth
+            (:class:`~gen_pyg.nn.GEN`'s ``decoder_kernel``); :obj:`None`: with the
+            representation. (default: :obj:`None`)
     """
 
     kind: str = "gen"
@@ -118,6 +121,7 @@ class ModelConfig:
     multilevel_supervise_finest: float | None = None
     encoder_kernel: float | None = None
     processor_radius: float | None = None
+    decoder_kernel: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -148,7 +152,7 @@ class ModelConfig:
         if not isinstance(self.multilevel_share_processor, bool):
             raise ValueError(f"multilevel_share_processor must be a bool, got "
                              f"{self.multilevel_share_processor!r}")
-        for name in ("encoder_kernel", "processor_radius"):
+        for name in ("encoder_kernel", "processor_radius", "decoder_kernel"):
             _positive_length(getattr(self, name), name)
         if self.processor_radius is not None and self.num_steps is None:
             raise ValueError("processor_radius needs num_steps (the rounds no longer follow "
@@ -159,7 +163,8 @@ class ModelConfig:
         for name, on in (("recall", self.recall), ("geometry", self.geometry != "absolute"),
                          ("multilevel_rounds", self.multilevel_rounds is not None),
                          ("encoder_kernel", self.encoder_kernel is not None),
-                         ("processor_radius", self.processor_radius is not None)):
+                         ("processor_radius", self.processor_radius is not None),
+                         ("decoder_kernel", self.decoder_kernel is not None)):
             if on and self.kind != "gen":
                 raise ValueError(f"{name}={getattr(self, name)!r} needs kind='gen' (the "
                                  "Neural Process has no message passing)")
@@ -181,6 +186,7 @@ class ModelConfig:
                 "recall": self.recall, "geometry": self.geometry,
                 "encoder_kernel": self.encoder_kernel,
                 "processor_radius": self.processor_radius,
+                "decoder_kernel": self.decoder_kernel,
                 "encoder_hidden_channels": self.encoder_hidden_channels,
                 "decoder_hidden_channels": self.decoder_hidden_channels}
 

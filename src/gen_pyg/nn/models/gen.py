@@ -163,8 +163,18 @@ class GEN(GENInputs):
             other nodes the mesh has (as in graph kernel networks); the offsets of
             :obj:`relative_pos` are then divided by :math:`\sigma`. The decoder keeps the
             representation. A sample farther than :math:`3\sigma` from every node adds
-            nothing: keep :math:`\sigma` above half the coarsest spacing. (default:
-            :obj:`None`, the representation)
+            nothing: keep :math:`3\sigma` above the largest distance from a point to its
+            nearest node (:math:`\sigma \geq 0.24h` on a square grid of spacing :math:`h`).
+            (default: :obj:`None`, the representation)
+        decoder_kernel (float, optional): decode with a Gaussian kernel of this bandwidth
+            :math:`\sigma_d` instead of the representation: a query gets the average of the
+            nodes within :math:`3\sigma_d`, weighted :math:`k(x_q - x_n)` and normalised
+            over those nodes (with :obj:`relative_pos`, of the pair decoder's
+            :math:`d'(\mathbf{z}_n, (x_q - x_n)/\sigma_d)`), so that on a finer mesh more
+            nodes answer with the same offsets in the units of the positions rather than
+            fewer nodes with offsets rescaled to smaller cells. A query with no node within
+            :math:`3\sigma_d` decodes from zero states. (default: :obj:`None`, the
+            representation)
         processor_radius (float, optional): run the message passing over every pair of
             nodes of an example closer than this distance (a radius graph built at each
             call, with :func:`gen_pyg.ops.radius_graph`) instead of the mesh's edges, so that
@@ -220,6 +230,7 @@ class GEN(GENInputs):
         geometry: str = "absolute",
         encoder_kernel: float | None = None,
         processor_radius: float | None = None,
+        decoder_kernel: float | None = None,
     ) -> None:
         super().__init__()
         self.in_channels = as_channel_list(in_channels, "in_channels")
@@ -257,6 +268,7 @@ class GEN(GENInputs):
         self.geometry = geometry
         self.encoder_kernel = _check_length(encoder_kernel, "encoder_kernel")
         self.processor_radius = _check_length(processor_radius, "processor_radius")
+        self.decoder_kernel = _check_length(decoder_kernel, "decoder_kernel")
         if self.processor_radius is not None and num_steps is None:
             raise ValueError("processor_radius needs num_steps: the rounds no longer follow "
                              "the mesh's diameter")
@@ -466,12 +478,14 @@ class GEN(GENInputs):
         return z0
 
     def kernel_pairs(self, points: Tensor, pos: Tensor, point_batch: Tensor | None = None,
-                     batch: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
-        r"""The (point, node, weight) pairs of :obj:`encoder_kernel`: every node within
-        :math:`3\sigma` of a point, weighted :math:`\exp(-d^2 / 2\sigma^2)`."""
-        sigma = self.encoder_kernel
+                     batch: Tensor | None = None, sigma: float | None = None,
+                     ) -> tuple[Tensor, Tensor, Tensor]:
+        r"""The (point, node, weight) pairs of a Gaussian kernel of bandwidth :obj:`sigma`
+        (default: :obj:`encoder_kernel`): every node within :math:`3\sigma` of a point,
+        weighted :math:`\exp(-d^2 / 2\sigma^2)`."""
+        sigma = self.encoder_kernel if sigma is None else sigma
         if sigma is None:
-            raise ValueError("kernel_pairs needs a GEN built with encoder_kernel")
+            raise ValueError("kernel_pairs needs a sigma or a GEN built with encoder_kernel")
         point, node = radius(pos, points, KERNEL_CUTOFF * sigma, batch, point_batch)
         d2 = (points[point] - pos[node]).pow(2).sum(-1)
         return point, node, torch.exp(-0.5 * d2 / sigma ** 2)
@@ -529,7 +543,9 @@ class GEN(GENInputs):
             per_example: Tensor = self.decoders(pooled)
             return per_example
         assert query_pos is not None
-        if self.pair_decoder is not None:
+        if self.decoder_kernel is not None:
+            zq = self._decode_kernel(z, pos, query_pos, batch, query_batch, self.decoder_kernel)
+        elif self.pair_decoder is not None:
             # d'(z_n, offset of the query from node n) per pair, weighted onto the query
             point, node, weight = self.representation(query_pos, pos, query_batch, batch, mesh)
             offset = self._offsets(query_pos, pos, edge_index, point, node)
@@ -542,6 +558,22 @@ class GEN(GENInputs):
                                       sizes=sizes)
         out: Tensor = self.decoders(zq, query_pos if self.decode_pos else None, query_fn)
         return out
+
+    def _decode_kernel(self, z: Tensor, pos: Tensor, query_pos: Tensor, batch: Tensor | None,
+                       query_batch: Tensor | None, sigma: float) -> Tensor:
+        query, node, weight = self.kernel_pairs(query_pos, pos, query_batch, batch, sigma)
+        total = weight.new_zeros(query_pos.size(0)).index_add_(0, query, weight)
+        weight = weight / total[query]  # every query in the pairs has a positive total
+        if self.pair_decoder is None:
+            zq: Tensor = self.spatial_decoder(z, pos, query_pos,
+                                              assignment=(query, node, weight))
+            return zq
+        offset = (query_pos[query] - pos[node]) / sigma
+        pair_states = self.pair_decoder(torch.cat([z[node], offset], 1))
+        pairs = torch.arange(query.numel(), device=query.device)
+        zq = self.spatial_decoder(pair_states, pos[node], query_pos,
+                                  assignment=(query, pairs, weight))
+        return zq
 
     # ------------------------------------------------- stages on Data (for inspection)
     def encode(self, data: Data) -> Tensor:
@@ -585,6 +617,8 @@ class GEN(GENInputs):
                else "")
             + (f", processor_radius={self.processor_radius}"
                if self.processor_radius is not None else "")
+            + (f", decoder_kernel={self.decoder_kernel}" if self.decoder_kernel is not None
+               else "")
             + (f", norm={self.conv.norm_position!r}" if self.conv.norm_position != "post"
                else "") + ")"
         )
