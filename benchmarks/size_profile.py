@@ -12,6 +12,13 @@ denser). No training: the weights are the shipped ones (``gen_pyg.pretrained``).
     python benchmarks/size_profile.py --pair size_screen:bilinear_relative_recall \
         --name size_profile_recall                # a trained run of a record instead
 
+``--shared-with K`` compares every size k whose grid contains the K x K grid's nodes ((k - 1)
+a multiple of (K - 1): 13 and 19 for K = 7) with K x K on the nodes they share: the relative
+difference of the node states there after each round, and the test MSE of k's final states
+decoded on the K x K grid from those shared nodes alone. It tells the processor's drift from
+the decoder's: where k's states decoded on K's nodes beat K, the finer mesh computed better
+states and only its decoding lost.
+
 Writes ``benchmarks/results/size_profile.json`` and ``size_profile.png``.
 """
 
@@ -39,6 +46,59 @@ from gen_pyg.training import (
 )
 
 
+def model_rounds(model: Any, k: int) -> int:
+    """The rounds the model runs on the k x k grid: its num_steps, else the diameter."""
+    return int(model.num_steps) if model.num_steps is not None else 2 * (k - 1)
+
+
+def shared_nodes(k: int, coarse: int) -> torch.Tensor:
+    """Indices in the k x k grid of the nodes of the coarse grid (row-major, as grid())."""
+    step = (k - 1) // (coarse - 1)
+    return torch.tensor([k * step * i + step * j for i in range(coarse)
+                         for j in range(coarse)])
+
+
+@torch.no_grad()
+def shared_profile(model: Any, trainer: Trainer, groups: list[Any], k: int,
+                   coarse: int) -> dict[str, Any]:
+    """k x k against the coarse grid on their shared nodes: the relative state difference
+    there after each round, and the MSE of k's final states decoded on the coarse grid."""
+    rounds = model_rounds(model, k)
+    if model_rounds(model, coarse) != rounds:
+        raise ValueError("--shared-with needs a model with a fixed number of rounds "
+                         "(num_steps), so that both grids run the same rounds")
+    fine_mesh, coarse_mesh, idx = grid(k), grid(coarse), shared_nodes(k, coarse)
+    diff, ref = [0.0] * (rounds + 1), [0.0] * (rounds + 1)
+    sq = {"coarse": 0.0, "fine": 0.0, "fine states decoded on coarse": 0.0}
+    count = 0
+    for g in groups:
+        fb, cb = trainer.batch(g, fine_mesh, {}), trainer.batch(g, coarse_mesh, {})
+        n = int(fb.num_graphs)
+        # the shared nodes of every example of the batch (each example has k*k nodes)
+        rows = (idx.view(1, -1) + (k * k) * torch.arange(n).view(-1, 1)).view(-1)
+        zf, zc = model.encode(fb), model.encode(cb)
+        zf0, zc0 = zf, zc
+        for t in range(rounds + 1):
+            if t:
+                zf = model.process(zf, fb, num_steps=1, z0=zf0)
+                zc = model.process(zc, cb, num_steps=1, z0=zc0)
+            diff[t] += float((zf[rows] - zc).norm())
+            ref[t] += float(zc.norm())
+
+        def decode(z: torch.Tensor, b: Any) -> torch.Tensor:
+            return model._decode(z, b.pos, b.edge_index, b.query_pos, None, b.batch,
+                                 b.query_pos_batch, n, b)
+
+        for key, pred in (("coarse", decode(zc, cb)), ("fine", decode(zf, fb)),
+                          ("fine states decoded on coarse", decode(zf[rows], cb))):
+            sq[key] += float(((pred - cb.y) ** 2).sum())
+        count += cb.y.numel()
+    return {"k": k, "coarse": coarse, "rounds": rounds,
+            "relative_state_difference_after_round": [d / r for d, r in zip(diff, ref,
+                                                                             strict=True)],
+            "mse": {key: v / count for key, v in sq.items()}}
+
+
 @torch.no_grad()
 def profile(model: Any, trainer: Trainer, groups: list[Any], k: int, rounds: int,
             z0_scale: float = 1.0) -> dict[str, Any]:
@@ -60,7 +120,7 @@ def profile(model: Any, trainer: Trainer, groups: list[Any], k: int, rounds: int
             norms[t] += float(z.norm(dim=1).sum())
         count += b.y.numel()
         nodes += z.size(0)
-    return {"k": k, "model_rounds": 2 * (k - 1), "z0_scale": z0_scale,
+    return {"k": k, "model_rounds": model_rounds(model, k), "z0_scale": z0_scale,
             "mse_after_round": [s / count for s in sq],
             "node_norm_after_round": [n / nodes for n in norms]}
 
@@ -96,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--houses", type=int, default=10, help="test houses profiled")
     parser.add_argument("--extra-rounds", type=int, default=8,
                         help="rounds past the largest mesh's diameter")
+    parser.add_argument("--shared-with", type=int, default=None, metavar="K",
+                        help="compare each size whose grid contains K x K's nodes with K x K "
+                             "on the shared nodes (see above)")
     parser.add_argument("--pair", default=None,
                         help="RECORD:RECIPE: profile seed 0 of a poisson_square record's runs "
                              "(on its own test houses) instead of the shipped model")
@@ -127,10 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     with torch.no_grad():
         z0 = model.encode(b)
         stepped = z0
-        for _ in range(2 * (k0 - 1)):
+        for _ in range(model_rounds(model, k0)):
             stepped = model.process(stepped, b, num_steps=1, z0=z0)
         torch.testing.assert_close(stepped, model.process(z0, b), rtol=1e-5, atol=1e-5)
-    rounds = 2 * (max(args.sizes) - 1) + args.extra_rounds
+    rounds = max(model_rounds(model, k) for k in args.sizes) + args.extra_rounds
     record["rows"] = []
     for k in args.sizes:
         row = profile(model, trainer, groups, k, rounds)
@@ -152,6 +215,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{k}x{k} z0 x {k * k / 49:.2f}: MSE at its {t} rounds "
               f"{row['mse_after_round'][t]:.4f}, best {min(row['mse_after_round']):.4f}",
               flush=True)
+    if args.shared_with is not None:
+        c = args.shared_with
+        record["shared_with"] = []
+        for k in args.sizes:
+            if k > c and (k - 1) % (c - 1) == 0:
+                row = shared_profile(model, trainer, groups, k, c)
+                record["shared_with"].append(row)
+                print(f"{k}x{k} on {c}x{c}'s nodes: relative state difference after each round "
+                      + " ".join(f"{v:.3f}" for v in
+                                 row["relative_state_difference_after_round"])
+                      + "; MSE " + ", ".join(f"{key} {v:.4f}" for key, v in row["mse"].items()),
+                      flush=True)
     record["houses"] = args.houses
     record["scenarios"] = sum(int(g.num_graphs) for g in groups)
     path = h.write_record(h.result_name(args), record, args.out)

@@ -484,3 +484,36 @@ def test_results_page_starts_with_the_paper_tables_and_names_no_issue_targets() 
                  *(ROOT / "docs" / "tables").glob("*.rst")):
         text = path.read_text().lower()
         assert "not met" not in text and "target met" not in text, path.name
+
+
+def test_size_profile_shared_nodes(tmp_path: Path, one_thread: None) -> None:
+    """``--shared-with``: with the kernel encoder, the 5x5 and 3x3 grids' encodings agree
+    exactly on the nodes they share (round 0), the bilinear encoder's do not; a model whose
+    rounds follow the mesh is refused."""
+    import torch
+
+    from gen_pyg.datasets import PoissonSquare
+    from gen_pyg.mesh import grid
+    from gen_pyg.nn import GEN
+    from gen_pyg.training import TrainConfig, Trainer
+
+    sp = _load_benchmark("size_profile")
+    assert sp.shared_nodes(5, 3).tolist() == [0, 2, 4, 10, 12, 14, 20, 22, 24]
+    test = PoissonSquare(str(tmp_path), split="test", num_houses=2, num_test_houses=1, n=21,
+                         log=False)
+    torch.manual_seed(0)
+    rows = {}
+    for name, kwargs in (("kernel", {"encoder_kernel": 0.2, "processor_radius": 0.6}),
+                         ("bilinear", {})):
+        model = GEN(in_channels=[1, 1], representation="bilinear", num_steps=2, aggr="mean",
+                    **kwargs).eval()
+        trainer = Trainer(model, test, meshes=grid(2), config=TrainConfig(progress=False))
+        rows[name] = sp.shared_profile(model, trainer, trainer._train_groups[:1], 5, 3)
+    kernel, bilinear = rows["kernel"], rows["bilinear"]
+    assert kernel["relative_state_difference_after_round"][0] == 0.0
+    assert bilinear["relative_state_difference_after_round"][0] > 0.1
+    assert all(_number(v) for v in kernel["mse"].values()) and kernel["rounds"] == 2
+    diameter_model = GEN(in_channels=[1, 1], representation="bilinear").eval()
+    trainer = Trainer(diameter_model, test, meshes=grid(2), config=TrainConfig(progress=False))
+    with pytest.raises(ValueError, match="fixed number of rounds"):
+        sp.shared_profile(diameter_model, trainer, trainer._train_groups[:1], 5, 3)
