@@ -51,14 +51,15 @@ def train_one(kind: str, cfg: TrainConfig, train: Any, test: Any, meshes: dict[s
     model = build_model(kind, **gen_options)
     # the Neural Process ignores the mesh; the trainer still collates one onto the examples
     first = dict(list(meshes.items())[:1])
+    metadata: dict[str, Any] = {"model": kind, "representation": "soft_nearest geodesic" + (
+        f" k={gen_options['nearest']}" if gen_options.get("nearest") else "")}
+    mesh_free = {k: v for k, v in gen_options.items()
+                 if k not in ("recall", "geometry", "nearest")}
+    if mesh_free:  # only when set: run folders written before these options still resume
+        metadata["mesh_free"] = mesh_free
     trainer = Trainer(model, train, meshes=meshes if kind == "gen" else first,
                       config=TrainConfig(**{**cfg.to_dict(), "seed": seed}), run_dir=run_dir,
-                      metadata={"model": kind, "representation": "soft_nearest geodesic" + (
-                          f" k={gen_options['nearest']}" if gen_options.get("nearest") else ""),
-                          # only when set: run folders written before them still resume
-                          **({"mesh_free": mesh_free} if (mesh_free := {
-                              k: v for k, v in gen_options.items()
-                              if k not in ("recall", "geometry", "nearest")}) else {})})
+                      metadata=metadata)
     trainer.fit()
     if kind == "gen":
         mse = trainer.evaluate(test, meshes={**meshes, **test_meshes})

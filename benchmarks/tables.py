@@ -236,7 +236,9 @@ def size_generalization(record: dict[str, Any]) -> str:
         names = list(row["summary"])
         shown = names[names.index(largest):] if largest in names else names
         header = header or shown
-        steps = "diameter" if row.get("num_steps") is None else str(row["num_steps"])
+        # an override of the evaluation, else the model's own fixed rounds, else the diameter
+        fixed = row.get("num_steps") or row.get("model", {}).get("num_steps")
+        steps = "diameter" if fixed is None else str(fixed)
         for label, key in (("", "summary"), (", 8 symmetries averaged", "summary_symmetrized")):
             if key in row:
                 rows.append([f"{row['recipe']}{label}", row["record"].removesuffix(".json"),
@@ -268,7 +270,7 @@ TABLES = {
     **{f"{name}.rst": (f"{name}.json", poisson_square) for name in (
         "size_screen2", "size_screen3", "size_screen4", "size_screen5", "size_screen6",
         "size_ml_full", "size_screen7", "size_screen8", "size_screen9", "size_screen10",
-        "size_screen11", "size_screen12")},
+        "size_screen11", "size_screen12", "size_kernel_full")},
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
@@ -287,7 +289,8 @@ TABLES = {
         "size_generalization_ml_full", "size_generalization_supervised",
         "size_generalization_supervised_fine", "size_generalization_kernel_radius",
         "size_generalization_kernel_radius2", "size_generalization_kernel_all",
-        "size_generalization_kernel_all_wide")},
+        "size_generalization_kernel_all_wide", "size_generalization_kernel_full",
+        "size_generalization_kernel_full_sym")},
 }
 
 

@@ -320,9 +320,9 @@ def test_extra_rounds_reach_the_model_with_the_augmentation_and_resume_exactly(
 
     class Spy(GEN):
         def _process(self, z: torch.Tensor, pos: torch.Tensor, edge_index: torch.Tensor,
-                     steps: int) -> torch.Tensor:
+                     steps: int, *args: Any, **kwargs: Any) -> torch.Tensor:
             rounds.append(steps)
-            return super()._process(z, pos, edge_index, steps)
+            return super()._process(z, pos, edge_index, steps, *args, **kwargs)
 
     def run(folder: Path, epochs: int, **kw: Any) -> Trainer:
         torch.manual_seed(0)
