@@ -36,7 +36,8 @@ What each piece guarantees:
 * :func:`result_name`: a quick run of the default name writes ``NAME_quick.json``, so a quick
   run never overwrites a committed record.
 * :func:`header`: the fields every record starts with: ``command`` (the line that reproduces
-  it), ``git_commit``, ``load_average_at_start``, ``machine``, ``started``, ``quick`` and
+  it), ``git_commit``, ``uncommitted_changes`` (code files that differed from that commit),
+  ``load_average_at_start``, ``machine``, ``started``, ``quick`` and
   ``seeds``; :func:`write_record` adds ``finished``.
 * :func:`run_folder`: ``benchmarks/runs/NAME/`` (checkpoints, so an interrupted run resumes;
   ``$GEN_PYG_BENCH_RUNS`` moves them).
@@ -122,6 +123,28 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+#: where an uncommitted change would make a record's commit not the code that ran
+CODE_PATHS = ("src", "benchmarks")
+
+
+def git_changes(cwd: Path = HERE) -> list[str] | None:
+    """Tracked files under :data:`CODE_PATHS` (records and figures aside) that differ from the
+    checked-out commit, repository-relative, or ``None`` outside a repository: a record whose
+    list is not empty was not produced by its ``git_commit`` alone."""
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd,
+                             capture_output=True, text=True, timeout=10)
+        if top.returncode != 0:
+            return None
+        out = subprocess.run(["git", "diff", "--name-only", "HEAD", "--", *CODE_PATHS],
+                             cwd=top.stdout.strip(), capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sorted(name for name in out.stdout.splitlines()
+                  if name and not name.startswith("benchmarks/results/"))
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     cuda = torch.cuda.is_available()
@@ -147,6 +170,7 @@ def header(script: str, argv: Sequence[str] | None, *, quick: bool,
     """The fields every record starts with (call it after :func:`set_threads`)."""
     out: dict[str, Any] = {
         "command": command_line(script, argv), "git_commit": git_commit(),
+        "uncommitted_changes": git_changes(),
         "load_average_at_start": load_average(), "machine": machine(),
         "started": timestamp(), "quick": quick,
     }

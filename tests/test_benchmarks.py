@@ -517,3 +517,28 @@ def test_size_profile_shared_nodes(tmp_path: Path, one_thread: None) -> None:
     trainer = Trainer(diameter_model, test, meshes=grid(2), config=TrainConfig(progress=False))
     with pytest.raises(ValueError, match="fixed number of rounds"):
         sp.shared_profile(diameter_model, trainer, trainer._train_groups[:1], 5, 3)
+
+
+def test_harness_lists_uncommitted_code_changes(tmp_path: Path) -> None:
+    """A record names the code files that differed from its commit: a changed tracked file
+    under src/ or benchmarks/ is listed, a record, a doc and an untracked file are not."""
+    h = _load_benchmark("_harness")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    for path in ("src/pkg/a.py", "benchmarks/b.py", "benchmarks/results/r.json", "docs/d.rst"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("x = 1\n")
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    assert h.git_changes(tmp_path / "benchmarks") == []
+    for path in ("src/pkg/a.py", "benchmarks/results/r.json", "docs/d.rst"):
+        (tmp_path / path).write_text("x = 2\n")
+    (tmp_path / "benchmarks" / "new.py").write_text("y = 1\n")
+    assert h.git_changes(tmp_path / "benchmarks") == ["src/pkg/a.py"]
+    plain = tmp_path.parent / f"{tmp_path.name}-no-repository"
+    plain.mkdir()
+    assert h.git_changes(plain) is None
+    assert "uncommitted_changes" in h.header("x.py", [], quick=True)
