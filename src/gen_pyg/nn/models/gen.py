@@ -459,23 +459,38 @@ class GEN(GENInputs):
     def _encode(self, input_x: Tensor, input_pos: Tensor, pos: Tensor, edge_index: Tensor,
                 input_fn: Tensor | None, input_batch: Tensor | None, batch: Tensor | None,
                 mesh: Data | None, sizes: DenseSizes | None = None) -> Tensor:
-        if self.encoder_kernel is not None:
-            return self._encode_kernel(input_x, input_pos, pos, input_fn, input_batch, batch,
-                                       self.encoder_kernel)
-        if self.relative_pos:
-            # every (sample, node) pair is encoded as seen from its node, then aggregated
-            # like samples, through an assignment of pair m to its node with its weight
-            point, node, weight = self.representation(input_pos, pos, input_batch, batch, mesh)
-            offset = self._offsets(input_pos, pos, edge_index, point, node)
-            extra = torch.cat([input_pos[point], offset], 1) if self.encode_pos else offset
-            h = self.encoders(input_x[point], extra, None if input_fn is None else input_fn[point])
-            pairs = torch.arange(point.numel(), device=point.device)
-            z0: Tensor = self.spatial_encoder(  # batches are in the assignment already
-                h, input_pos[point], pos, assignment=(pairs, node, weight))
+        kernel = self.encoder_kernel
+        if kernel is None and not self.relative_pos:
+            h = self.encoders(input_x, input_pos if self.encode_pos else None, input_fn)
+            encoded: Tensor = self.spatial_encoder(h, input_pos, pos, input_batch, batch,
+                                                   mesh=mesh, sizes=sizes)
+            return encoded
+        # (sample, node, weight) pairs: of the kernel, else of the representation
+        point, node, weight = (
+            self.kernel_pairs(input_pos, pos, input_batch, batch) if kernel is not None
+            else self.representation(input_pos, pos, input_batch, batch, mesh))
+        if not self.relative_pos:
+            h = self.encoders(input_x, input_pos if self.encode_pos else None, input_fn)
+            z0: Tensor = self.spatial_encoder(h, input_pos, pos,
+                                              assignment=(point, node, weight))
             return z0
-        h = self.encoders(input_x, input_pos if self.encode_pos else None, input_fn)
-        z0 = self.spatial_encoder(h, input_pos, pos, input_batch, batch, mesh=mesh, sizes=sizes)
+        # every (sample, node) pair is encoded as seen from its node, then aggregated like
+        # samples, through an assignment of pair m to its node with its weight
+        offset = self._pair_offsets(input_pos, pos, edge_index, point, node, kernel)
+        extra = torch.cat([input_pos[point], offset], 1) if self.encode_pos else offset
+        h = self.encoders(input_x[point], extra, None if input_fn is None else input_fn[point])
+        pairs = torch.arange(point.numel(), device=point.device)
+        z0 = self.spatial_encoder(  # batches are in the assignment already
+            h, input_pos[point], pos, assignment=(pairs, node, weight))
         return z0
+
+    def _pair_offsets(self, points: Tensor, pos: Tensor, edge_index: Tensor, point: Tensor,
+                      node: Tensor, sigma: float | None) -> Tensor:
+        """The offsets of :obj:`relative_pos`: divided by a kernel's bandwidth, else by the
+        node's shortest edge."""
+        if sigma is not None:
+            return (points[point] - pos[node]) / sigma
+        return self._offsets(points, pos, edge_index, point, node)
 
     def kernel_pairs(self, points: Tensor, pos: Tensor, point_batch: Tensor | None = None,
                      batch: Tensor | None = None, sigma: float | None = None,
@@ -489,22 +504,6 @@ class GEN(GENInputs):
         point, node = radius(pos, points, KERNEL_CUTOFF * sigma, batch, point_batch)
         d2 = (points[point] - pos[node]).pow(2).sum(-1)
         return point, node, torch.exp(-0.5 * d2 / sigma ** 2)
-
-    def _encode_kernel(self, input_x: Tensor, input_pos: Tensor, pos: Tensor,
-                       input_fn: Tensor | None, input_batch: Tensor | None,
-                       batch: Tensor | None, sigma: float) -> Tensor:
-        point, node, weight = self.kernel_pairs(input_pos, pos, input_batch, batch)
-        if not self.relative_pos:
-            h = self.encoders(input_x, input_pos if self.encode_pos else None, input_fn)
-            z0: Tensor = self.spatial_encoder(h, input_pos, pos,
-                                              assignment=(point, node, weight))
-            return z0
-        offset = (input_pos[point] - pos[node]) / sigma
-        extra = torch.cat([input_pos[point], offset], 1) if self.encode_pos else offset
-        h = self.encoders(input_x[point], extra, None if input_fn is None else input_fn[point])
-        pairs = torch.arange(point.numel(), device=point.device)
-        z0 = self.spatial_encoder(h, input_pos[point], pos, assignment=(pairs, node, weight))
-        return z0
 
     def _process(self, z: Tensor, pos: Tensor, edge_index: Tensor, steps: int,
                  z0: Tensor | None = None, conv: ElementConv | None = None,
@@ -543,37 +542,30 @@ class GEN(GENInputs):
             per_example: Tensor = self.decoders(pooled)
             return per_example
         assert query_pos is not None
-        if self.decoder_kernel is not None:
-            zq = self._decode_kernel(z, pos, query_pos, batch, query_batch, self.decoder_kernel)
-        elif self.pair_decoder is not None:
-            # d'(z_n, offset of the query from node n) per pair, weighted onto the query
-            point, node, weight = self.representation(query_pos, pos, query_batch, batch, mesh)
-            offset = self._offsets(query_pos, pos, edge_index, point, node)
-            pair_states = self.pair_decoder(torch.cat([z[node], offset], 1))
-            pairs = torch.arange(point.numel(), device=point.device)
-            zq = self.spatial_decoder(pair_states, pos[node], query_pos,
-                                      assignment=(point, pairs, weight))
-        else:
+        kernel = self.decoder_kernel
+        if kernel is None and self.pair_decoder is None:
             zq = self.spatial_decoder(z, pos, query_pos, batch, query_batch, mesh=mesh,
                                       sizes=sizes)
+        else:
+            if kernel is not None:  # a kernel average: weights normalised over each query's
+                point, node, weight = self.kernel_pairs(query_pos, pos, query_batch, batch,
+                                                        kernel)
+                total = weight.new_zeros(query_pos.size(0)).index_add_(0, point, weight)
+                weight = weight / total[point]  # a query with pairs has a positive total
+            else:
+                point, node, weight = self.representation(query_pos, pos, query_batch, batch,
+                                                          mesh)
+            if self.pair_decoder is None:
+                zq = self.spatial_decoder(z, pos, query_pos, assignment=(point, node, weight))
+            else:
+                # d'(z_n, offset of the query from node n) per pair, weighted onto the query
+                offset = self._pair_offsets(query_pos, pos, edge_index, point, node, kernel)
+                pair_states = self.pair_decoder(torch.cat([z[node], offset], 1))
+                pairs = torch.arange(point.numel(), device=point.device)
+                zq = self.spatial_decoder(pair_states, pos[node], query_pos,
+                                          assignment=(point, pairs, weight))
         out: Tensor = self.decoders(zq, query_pos if self.decode_pos else None, query_fn)
         return out
-
-    def _decode_kernel(self, z: Tensor, pos: Tensor, query_pos: Tensor, batch: Tensor | None,
-                       query_batch: Tensor | None, sigma: float) -> Tensor:
-        query, node, weight = self.kernel_pairs(query_pos, pos, query_batch, batch, sigma)
-        total = weight.new_zeros(query_pos.size(0)).index_add_(0, query, weight)
-        weight = weight / total[query]  # every query in the pairs has a positive total
-        if self.pair_decoder is None:
-            zq: Tensor = self.spatial_decoder(z, pos, query_pos,
-                                              assignment=(query, node, weight))
-            return zq
-        offset = (query_pos[query] - pos[node]) / sigma
-        pair_states = self.pair_decoder(torch.cat([z[node], offset], 1))
-        pairs = torch.arange(query.numel(), device=query.device)
-        zq = self.spatial_decoder(pair_states, pos[node], query_pos,
-                                  assignment=(query, pairs, weight))
-        return zq
 
     # ------------------------------------------------- stages on Data (for inspection)
     def encode(self, data: Data) -> Tensor:
