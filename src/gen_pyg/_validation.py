@@ -260,6 +260,18 @@ def check_int(value: object, name: str, minimum: int = 1) -> int:
     return value
 
 
+def check_length(value: object, name: str) -> float | None:
+    """``value`` as an optional length (a bandwidth, a radius): ``None``, or a positive finite
+    number (a bool is not); else a ``ValueError`` naming ``name``. Shared by
+    :class:`~gen_pyg.nn.GEN` and the configs that build one."""
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not 0 < value < float("inf")):
+        raise ValueError(f"{name} must be a positive finite number or None, got {value!r}")
+    return float(value)
+
+
 def check_choice(value: object, name: str, choices: tuple[object, ...]) -> None:
     """``value`` is one of ``choices`` (compared with ``==`` and of the same type, so that
     ``True`` is not ``1``); the error names ``name`` and lists them."""

@@ -732,5 +732,7 @@ def test_encoder_kernel_and_processor_radius_bad_values() -> None:
             gen_small(**{name: -1.0})
         with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
             gen_small(**{name: float("inf")})
-        with pytest.raises(TypeError, match=f"{name} must be a positive number or None"):
+        with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
             gen_small(**{name: True})
+        with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
+            gen_small(**{name: "0.1"})

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch_geometric.data import Data
 
+from gen_pyg._validation import check_length
 from gen_pyg.training.config import TrainConfig
 from gen_pyg.training.objectives import EveryLevel, check_level_weight
 from gen_pyg.training.run_folder import read_run_config
@@ -34,14 +35,6 @@ def _positive_int(value: object, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return value
-
-
-def _positive_length(value: object, name: str) -> None:
-    if value is None:
-        return
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not 0 < value < float("inf")):
-        raise ValueError(f"{name} must be a positive finite number or None, got {value!r}")
 
 
 @dataclass
@@ -153,7 +146,7 @@ class ModelConfig:
             raise ValueError(f"multilevel_share_processor must be a bool, got "
                              f"{self.multilevel_share_processor!r}")
         for name in ("encoder_kernel", "processor_radius", "decoder_kernel"):
-            _positive_length(getattr(self, name), name)
+            check_length(getattr(self, name), name)
         if self.processor_radius is not None and self.num_steps is None:
             raise ValueError("processor_radius needs num_steps (the rounds no longer follow "
                              "the mesh's diameter)")

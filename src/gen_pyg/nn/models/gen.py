@@ -16,6 +16,7 @@ from gen_pyg._validation import (
     check_edge_index,
     check_index,
     check_int,
+    check_length,
     run_trusted,
     shape_of,
 )
@@ -54,16 +55,6 @@ GEOMETRIES = ("absolute", "local")
 ENCODER_AGGRS = ("sum", "mean", "max", "min")
 #: The encoder kernel of :obj:`encoder_kernel` reaches this many bandwidths from a sample.
 KERNEL_CUTOFF = 3.0
-
-
-def _check_length(value: object, name: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a positive number or None, got {value!r}")
-    if not (0 < value < float("inf")):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
 
 
 class GEN(GENInputs):
@@ -266,9 +257,9 @@ class GEN(GENInputs):
         self.decode_pos = decode_pos
         self.relative_pos = relative_pos
         self.geometry = geometry
-        self.encoder_kernel = _check_length(encoder_kernel, "encoder_kernel")
-        self.processor_radius = _check_length(processor_radius, "processor_radius")
-        self.decoder_kernel = _check_length(decoder_kernel, "decoder_kernel")
+        self.encoder_kernel = check_length(encoder_kernel, "encoder_kernel")
+        self.processor_radius = check_length(processor_radius, "processor_radius")
+        self.decoder_kernel = check_length(decoder_kernel, "decoder_kernel")
         if self.processor_radius is not None and num_steps is None:
             raise ValueError("processor_radius needs num_steps: the rounds no longer follow "
                              "the mesh's diameter")
