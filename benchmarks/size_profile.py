@@ -47,8 +47,8 @@ from gen_pyg.training import (
 
 
 def model_rounds(model: Any, k: int) -> int:
-    """The rounds the model runs on the k x k grid: its num_steps, else the diameter."""
-    return int(model.num_steps) if model.num_steps is not None else 2 * (k - 1)
+    """The rounds the model runs on the k x k grid (its num_steps, else the diameter)."""
+    return int(model.steps_for(grid(k)))
 
 
 def shared_nodes(k: int, coarse: int) -> torch.Tensor:
