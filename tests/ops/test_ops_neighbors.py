@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from gen_pyg.mesh import grid
 from gen_pyg.ops import knn, neighbors, radius, radius_graph
 from gen_pyg.ops.pairs import all_pairs
 
@@ -200,3 +201,17 @@ def test_knn_in_curve_order_gives_the_same_pairs(
     for q in (0, 119, 120, 299):
         assert set(curve[1][curve[0] == q].tolist()) == set(plain[1][plain[0] == q].tolist())
     assert torch.equal(knn(x, y, 5, bx, by, backend="torch"), plain_sorted)
+
+
+@pytest.mark.parametrize("backend", ["torch", "auto"])
+def test_coincident_nodes_are_found_far_from_the_origin(backend: str) -> None:
+    # every node of a 7x7 grid is a node of the 13x13 grid; 1000 away from the origin the
+    # matrix-product form of the distances (|y|^2 + |x|^2 - 2 y.x) loses all precision in
+    # float32 (errors ~0.3, far above the 1/12 spacing), so only exact distances find them
+    fine, coarse = grid(13).pos + 1000.0, grid(7).pos + 1000.0
+    ij = torch.cartesian_prod(torch.arange(7), torch.arange(7))  # node i * 7 + j of grid(7)
+    expected = ij[:, 0] * 2 * 13 + ij[:, 1] * 2  # is node 2i * 13 + 2j of grid(13)
+    assert (fine[expected] - coarse).abs().max() < 1e-4  # (float32 spacing at 1000: 6e-5)
+    nearest = knn(fine, coarse, 1, backend=backend)
+    assert torch.equal(nearest, torch.stack([torch.arange(49), expected]))
+    assert torch.equal(radius(fine, coarse, 1e-3, backend=backend), nearest)

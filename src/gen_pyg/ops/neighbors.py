@@ -187,7 +187,9 @@ def knn(
         for start in _chunks(y.size(0), x.size(0)):
             stop = min(y.size(0), start + max(1, FALLBACK_MAX_ENTRIES // x.size(0)))
             yc, bc = y[start:stop], by[start:stop]
-            dist = torch.cdist(yc, x)
+            # exact differences, not the matrix-product form (|y|^2 + |x|^2 - 2 y.x): its
+            # round-off depends on the BLAS kernel and reorders ties (coincident nodes)
+            dist = torch.cdist(yc, x, compute_mode="donot_use_mm_for_euclid_dist")
             dist = dist.masked_fill(bc.view(-1, 1) != bx.view(1, -1), float("inf"))
             kk = min(k, x.size(0))
             val, idx = torch.topk(dist, kk, dim=1, largest=False)
@@ -251,7 +253,9 @@ def radius(
         rows, cols = [], []
         for start in _chunks(y.size(0), x.size(0)):
             stop = min(y.size(0), start + max(1, FALLBACK_MAX_ENTRIES // x.size(0)))
-            dist = torch.cdist(y[start:stop], x)
+            # exact mode, as in knn: the matrix-product form's round-off (~1e-4 with some BLAS
+            # kernels) would drop a neighbour at distance r
+            dist = torch.cdist(y[start:stop], x, compute_mode="donot_use_mm_for_euclid_dist")
             mask = (dist <= r * (1 + 1e-6)) & (by[start:stop].view(-1, 1) == bx.view(1, -1))
             rr, cc = mask.nonzero(as_tuple=True)
             rows.append(rr + start)
