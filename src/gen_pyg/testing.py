@@ -46,7 +46,10 @@ def make_example(
         return torch.rand(*shape, generator=g, dtype=dtype)
 
     pos = rand(num_nodes, pos_dim)
-    dist = torch.cdist(pos, pos) + torch.eye(num_nodes, dtype=dtype) * 1e9
+    # exact distances: the matrix-product form's round-off depends on the BLAS kernel and
+    # would let the k nearest (and so the example's edges) differ between machines
+    dist = torch.cdist(pos, pos, compute_mode="donot_use_mm_for_euclid_dist")
+    dist = dist + torch.eye(num_nodes, dtype=dtype) * 1e9
     k = min(k_edges, num_nodes - 1)
     if k > 0:
         nbr = dist.topk(k, largest=False).indices
