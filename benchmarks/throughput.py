@@ -85,6 +85,7 @@ class AuthorsStyleGEN(nn.Module):
     @staticmethod
     def repr_fn(node_pos: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         # [B, P, N] softmax over all nodes of minus the distance
+        # cdist-mm-ok: softmax weights of a timed baseline, never compared exactly
         dist = torch.cdist(x, node_pos.unsqueeze(0).expand(x.size(0), -1, -1))
         return torch.softmax(-dist, dim=-1)
 

@@ -68,6 +68,7 @@ class AuthorsTrainingGEN(AuthorsStyleGEN):
         self.log_strength = nn.Parameter(torch.zeros(1))
 
     def repr_fn(self, node_pos: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
+        # cdist-mm-ok: softmax weights of a timed baseline, never compared exactly
         sq = torch.cdist(x, node_pos.unsqueeze(0).expand(x.size(0), -1, -1)) ** 2
         return torch.softmax(-self.log_strength.exp() * sq, dim=-1)
 
