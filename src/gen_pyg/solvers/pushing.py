@@ -34,7 +34,11 @@ finds its penetration :math:`\delta = r_p - \operatorname{sd}` into the object (
 signed distance of its centre to the outline), and moves the object by the twist of the
 model scaled to a normal contact displacement :math:`\delta`, so the pusher stays on the
 boundary and never enters; when :math:`\delta \le 0` (no contact, or the pusher moving away)
-the object stays. The pose is integrated with the midpoint rule.
+the object stays. Where the move leaves an overlap (the rotation's second-order part, or a
+pusher wedged in a notch touching two faces, which the two faces' twists then resolve
+together), further passes resolve it, until every overlap is at most ``tolerance`` (1e-6 cm):
+the pusher's clearance never falls below ``-tolerance``. The pose is integrated with the
+midpoint rule.
 
 Why quasi-static: real pushing experiments such as Omnipush (Bauza et al., 2019) push slowly
 (a few cm/s), so inertia is negligible against friction and the limit-surface model is the
@@ -113,11 +117,12 @@ class PushingPhysics:
         resolution (int, optional): Picture (and pressure raster) pixels per side.
             (default: ``200``)
         max_corrections (int, optional): Extra contact passes per step: where the pusher
-            still overlaps the object after a step's move (a disc touching two faces of a
-            notch), the overlap is resolved again with the then closest face, up to this many
-            times. (default: ``4``)
+            still overlaps the object after a step's move, the overlap is resolved again
+            with the then closest face (a disc wedged in a notch, touching two faces: with
+            both faces at once), up to this many times. (default: ``4``)
         tolerance (float, optional): Overlaps (cm) below this count as contact without
-            penetration. (default: ``1e-6``)
+            penetration; the clearance of the pusher stays above ``-tolerance``.
+            (default: ``1e-6``)
     """
 
     mu_s: float = 0.35
@@ -269,6 +274,54 @@ def _rotate(v: Float64Array, angle: Float64Array) -> Float64Array:
     return np.stack([cos * v[:, 0] - sin * v[:, 1], sin * v[:, 0] + cos * v[:, 1]], axis=1)
 
 
+def _two_contact_moves(
+    move: Float64Array,
+    previous: list[Float64Array],
+    contact: Float64Array,
+    outward: Float64Array,
+    unit: Float64Array,
+    local: Float64Array,
+    depth: Float64Array,
+    r_p: float,
+    cap: Float64Array,
+) -> None:
+    r"""Where the pusher is wedged in a concave corner (the previous correction pass resolved
+    one face, this pass finds it in another face that rises in front of the first), replace
+    the rows of ``move`` (``[B, 3]`` pose changes in the object frame, changed in place) by
+    the combination :math:`s_1 \xi_1 + s_2 \xi_2`, :math:`s \ge 0`, of the two faces'
+    twists per unit normal push that removes both overlaps at once: the point the
+    alternating single-face passes converge to, reached in one linear solve of
+    :math:`G s = \delta` with :math:`G_{ij} = n_i \cdot v_{\xi_j}(p_i)` (the normal motion of
+    contact :math:`i` under twist :math:`j`). Rows whose solve is not such a push keep their
+    single-face move."""
+    p1, o1, xi1 = previous
+    p2, o2, xi2 = contact, outward, unit
+
+    def normal_motion(o: Float64Array, p: Float64Array, xi: Float64Array) -> Float64Array:
+        # inward normal motion of the object's point p under twist xi (about the centre)
+        v = xi[:, :2] + xi[:, 2:3] * np.stack([-p[:, 1], p[:, 0]], axis=1)
+        out: Float64Array = -np.einsum("ij,ij->i", o, v)
+        return out
+
+    wedge = ((np.einsum("ij,ij->i", o1, o2) < 1.0 - 1e-12)
+             & (np.einsum("ij,ij->i", o1, p2 - p1) > 0.0)
+             & (np.einsum("ij,ij->i", o2, p1 - p2) > 0.0))
+    if not wedge.any():
+        return
+    g11, g12 = normal_motion(o1, p1, xi1), normal_motion(o1, p1, xi2)
+    g21, g22 = normal_motion(o2, p2, xi1), normal_motion(o2, p2, xi2)
+    depth1 = r_p - np.einsum("ij,ij->i", o1, local - p1)  # the first face's overlap now
+    det = g11 * g22 - g12 * g21
+    safe = np.where(np.abs(det) > 1e-12, det, 1.0)
+    s1 = (g22 * depth1 - g12 * depth) / safe
+    s2 = (g11 * depth - g21 * depth1) / safe
+    use = wedge & (det > 1e-12) & (s1 >= 0.0) & (s2 >= 0.0)
+    both = s1[:, None] * xi1 + s2[:, None] * xi2
+    length = np.linalg.norm(both[:, :2], axis=1)
+    both *= np.minimum(1.0, cap / np.maximum(length, 1e-300))[:, None]
+    move[use] = both[use]
+
+
 @dataclass(frozen=True)
 class PushResult:
     """What :func:`simulate_pushes` returns (cm, rad, world frame = the object's initial frame).
@@ -278,8 +331,8 @@ class PushResult:
             and orientation (counter-clockwise positive).
         pusher_end: ``[B, 2]`` final pusher positions.
         sticking_fraction: ``[B]`` fraction of the in-contact steps that stuck.
-        clearance: ``[B, S]`` signed distance minus pusher radius after every step (``>= 0``
-            up to the integration error when the pusher stays out), or ``None``.
+        clearance: ``[B, S]`` signed distance minus pusher radius after every step
+            (``>= -tolerance`` of the physics: the pusher stays out), or ``None``.
         poses: ``[B, S + 1, 3]`` reference-point poses after every step, or ``None``.
     """
 
@@ -365,6 +418,9 @@ def simulate_pushes(
     for k in range(num_steps):
         pusher += np.where((k < steps_of)[:, None], ds, 0.0)
         active = np.arange(batch)
+        # the previous pass's contact of each active push (point, outward normal, twist per
+        # unit normal push, in the object frame), for a pusher wedged between two faces
+        previous: tuple[Float64Array, Float64Array, Float64Array] | None = None
         for _ in range(1 + physics.max_corrections):
             local = _rotate(pusher[active] - pos[active], -theta[active])
             sd, closest, outward = polygon_signed_distance(local, poly)
@@ -378,8 +434,14 @@ def simulate_pushes(
                                                      c, mu_c)
             scale = np.minimum(depth[inner] / np.maximum(vn, 1e-9), cap[hit] / np.maximum(
                 np.linalg.norm(twist[:, :2], axis=1), 1e-9))
-            dtheta = twist[:, 2] * scale
-            pos[hit] += _rotate(twist[:, :2] * scale[:, None], theta[hit] + 0.5 * dtheta)
+            unit = twist / np.maximum(vn, 1e-9)[:, None]
+            move = twist * scale[:, None]
+            if previous is not None:
+                _two_contact_moves(move, [x[inner] for x in previous], closest[inner],
+                                   outward[inner], unit, local[inner], depth[inner], r_p, cap[hit])
+            previous = (closest[inner], outward[inner], unit)
+            dtheta = move[:, 2]
+            pos[hit] += _rotate(move[:, :2], theta[hit] + 0.5 * dtheta)
             theta[hit] += dtheta
             if active.size == batch:  # statistics of the step's first contact only
                 stuck[hit] += sticking
