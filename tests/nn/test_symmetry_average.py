@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
+import gen_pyg
 from gen_pyg.mesh import AttachMesh
 from gen_pyg.nn import GEN, SymmetryAverage
 from gen_pyg.ops.symmetry import square_symmetry_points
@@ -67,7 +68,7 @@ def test_averages_worked_by_hand() -> None:
     out = SymmetryAverage(QueryX())(data)
     torch.testing.assert_close(out, torch.full((2, 1), 0.5))
     # on [2, 6]^2 the mean is the centre, 4
-    shifted = Data(input_pos=data.input_pos, input_x=data.input_x,
+    shifted = Data(input_pos=2 + 4 * data.input_pos, input_x=data.input_x,
                    query_pos=torch.tensor([[2.5, 5.0]]))
     torch.testing.assert_close(SymmetryAverage(QueryX(), lo=2, hi=6)(shifted),
                                torch.full((1, 1), 4.0))
@@ -126,6 +127,31 @@ def test_bad_input_is_named() -> None:
         SymmetryAverage(QueryX())(Data(input_pos=torch.rand(2, 2), query_pos=torch.rand(2, 3)))
     assert "SymmetryAverage(QueryX(), group='square', lo=0.0, hi=1.0)" == repr(
         SymmetryAverage(QueryX()))
+
+
+def test_points_outside_the_square_are_refused_at_the_entry() -> None:
+    # the images of x = 3 under the square's symmetries (x -> 1 - x = -2, ...) are not in it
+    data = Data(input_pos=torch.tensor([[0.5, 0.5], [3.0, 0.2]]), input_x=torch.ones(2, 1),
+                query_pos=torch.tensor([[0.1, 0.7]]))
+    model = SymmetryAverage(QueryX())
+    with pytest.raises(ValueError, match=r"data\.input_pos\[1\] = \(3, 0\.2\) lies outside "
+                                         r"the square \[0, 1\]\^2"):
+        model(data)
+    data.input_pos[1, 0] = 0.9
+    data.query_pos = torch.tensor([[0.1, 0.7], [0.5, -0.25]])
+    with pytest.raises(ValueError, match=r"data\.query_pos\[1\] = \(0\.5, -0\.25\).*lo= and hi="):
+        model(data)
+    with pytest.raises(ValueError, match=r"outside the square \[-1, 0\.5\]\^2"):
+        SymmetryAverage(QueryX(), lo=-1.0, hi=0.5)(data)
+    # the edges belong to the square, up to rounding; other domains are given as lo and hi
+    edge = Data(input_pos=torch.tensor([[0.0, 1.0 + 1e-7]]), input_x=torch.ones(1, 1),
+                query_pos=torch.tensor([[1.0, 0.0]]))
+    torch.testing.assert_close(model(edge), torch.full((1, 1), 0.5))
+    torch.testing.assert_close(SymmetryAverage(QueryX(), lo=-1.0, hi=1.0)(data),
+                               torch.zeros(2, 1))
+    # a value check: off with the package's switch, like the NaN scans
+    with gen_pyg.value_checks(False):
+        assert model(data).shape == (2, 1)
 
 
 def test_trainer_evaluates_the_wrapped_model_on_the_same_batches(tmp_path: Path) -> None:

@@ -8,9 +8,12 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from gen_pyg._validation import _value_checks_active
 from gen_pyg.ops.symmetry import square_symmetry
 
 GROUPS = ("square",)
+#: Slack of the box check, relative to the side of the square (rounding of points on its edge).
+BOX_RTOL = 1e-6
 
 
 class SymmetryAverage(torch.nn.Module):
@@ -34,6 +37,11 @@ class SymmetryAverage(torch.nn.Module):
     evaluation, or train through the wrapper (8 times the cost per step). The outputs are
     averaged as they are, so they must be scalar fields (temperatures), not vectors or
     gradients that would turn with the domain.
+
+    The points must lie in the square: the symmetries of a point outside it are not points of
+    the data's domain. The call refuses such points with a ``ValueError`` naming the first;
+    the check is one scan and one device sync per call, skipped with
+    :func:`gen_pyg.set_value_checks` ``(False)`` and while compiling.
 
     Args:
         model (torch.nn.Module): maps a batch of examples to ``[Q, C]`` predictions at
@@ -91,7 +99,31 @@ class SymmetryAverage(torch.nn.Module):
         :obj:`index` (0 is the identity, returned as it is)."""
         return square_symmetry(data, index, self.keys, self.lo, self.hi)
 
+    def check_in_box(self, data: Data) -> None:
+        """Raise ``ValueError`` naming the first point of :attr:`keys` outside the square
+        :math:`[lo, hi]^2` (to a slack of ``1e-6`` of its side); one device sync for all keys.
+        Skipped when value checks are off (:func:`gen_pyg.set_value_checks`) or compiling."""
+        if not _value_checks_active(region=False):
+            return
+        slack = BOX_RTOL * (self.hi - self.lo)
+        points = [(key, pos.detach()) for key in self.keys
+                  if isinstance(pos := getattr(data, key, None), Tensor) and pos.dim() == 2
+                  and pos.size(-1) == 2 and pos.numel()]  # square_symmetry names the others
+        outside = [((p < self.lo - slack) | (p > self.hi + slack)).any(dim=1) for _, p in points]
+        if not outside or not bool(torch.stack([o.any() for o in outside]).any()):
+            return
+        for (key, pos), bad in zip(points, outside, strict=True):
+            if bool(bad.any()):
+                i = int(bad.nonzero()[0])
+                x, y = pos[i].tolist()
+                raise ValueError(
+                    f"data.{key}[{i}] = ({x:.6g}, {y:.6g}) lies outside the square "
+                    f"[{self.lo:g}, {self.hi:g}]^2 whose symmetries SymmetryAverage averages "
+                    f"over (its images are not points of the domain); give the square of the "
+                    f"data as lo= and hi=, or keep data.{key} inside it")
+
     def forward(self, data: Data) -> Tensor:
+        self.check_in_box(data)
         total: Tensor | None = None
         for index in range(self.order):
             out: Tensor = self.model(self.transform(data, index))
