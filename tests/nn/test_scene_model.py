@@ -14,6 +14,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
 from gen_pyg.datasets import Mazes
+from gen_pyg.mesh import grid
 from gen_pyg.nn import ImageEmbedder, PoseImageEncoder, SceneRetrieval
 from gen_pyg.training import RetrievalAccuracy, RetrievalCrossEntropy
 from gen_pyg.viz import plot_scene_retrieval
@@ -128,6 +129,45 @@ def test_missing_inputs_are_named(mazes: Mazes) -> None:
     del data.query_pose
     with pytest.raises(ValueError, match=r"'data\.query_pose'"):
         SceneRetrieval(**SMALL_MODEL)(data)
+
+
+def test_wrong_image_size_and_pose_width_are_named_at_the_entry() -> None:
+    def views(side: int = 8, pose: int = 7, **swap: torch.Tensor) -> Data:
+        data = Data(**grid(3, edges="lattice").to_dict(), input_pos=torch.rand(4, 2),
+                    input_pose=torch.rand(4, pose), input_img=torch.rand(4, 3, side, side),
+                    query_pos=torch.rand(2, 2), query_pose=torch.rand(2, 7),
+                    query_img=torch.rand(2, 3, 8, 8))
+        for key, value in swap.items():
+            data[key] = value
+        return data
+
+    torch.manual_seed(0)
+    model = SceneRetrieval(latent_channels=8, embed_channels=8, image_size=8, cnn_channels=4)
+    assert model(views()).shape == (2, 6)
+    # images of another size reached a Linear 15 frames deep ("mat1 and mat2 shapes")
+    with pytest.raises(ValueError, match=r"data\.input_img must have shape \[4, 3, 8, 8\] "
+                                         r"\(RGB images of the model's image_size=8\), got "
+                                         r"\(4, 3, 16, 16\); resize the images or build the "
+                                         r"model with image_size=16"):
+        model(views(side=16))
+    with pytest.raises(ValueError, match=r"data\.input_pose must have shape \[4, 7\] \(camera "
+                                         r"poses \(x, y, z, cos psi.*got \(4, 6\)"):
+        model(views(pose=6))
+    with pytest.raises(ValueError, match=r"data\.query_pose must have shape \[2, 7\].*\(3, 7\)"):
+        model(views(query_pose=torch.rand(3, 7)))
+    with pytest.raises(ValueError, match=r"data\.query_img must have shape \[2, 3, 8, 8\]"):
+        model(views(query_img=torch.rand(2, 8, 8)))
+    with pytest.raises(ValueError, match=r"data\.input_img must have shape \[4, 3, 8, 8\].*"
+                                         r"\(3, 3, 8, 8\)"):
+        model(views(input_img=torch.rand(3, 3, 8, 8)))
+    with pytest.raises(TypeError, match=r"data\.input_img must be uint8 .* got dtype torch\.int64"):
+        model(views(input_img=torch.zeros(4, 3, 8, 8, dtype=torch.long)))
+    # the encoders alone name their arguments too
+    with pytest.raises(ValueError, match=r"images must have shape \[P, 3, 8, 8\]"):
+        ImageEmbedder(8, image_size=8, hidden_channels=4)(torch.rand(2, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"poses must have shape \[2, 7\]"):
+        PoseImageEncoder(8, image_size=8, hidden_channels=4)(torch.rand(2, 3, 8, 8),
+                                                             torch.rand(2, 9))
 
 
 def test_figure_is_written(mazes: Mazes, tmp_path: Path) -> None:

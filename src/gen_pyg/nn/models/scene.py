@@ -39,6 +39,41 @@ def _check_sizes(**sizes: int) -> None:
     for name, value in sizes.items():
         check_int(value, name)
 
+
+def _check_images(images: object, name: str, size: int, rows: int | None = None) -> Tensor:
+    """``images`` is ``[rows, 3, size, size]`` (uint8 or floating), else an error naming
+    ``name`` and the model's ``image_size`` (metadata only: no device sync)."""
+    if not isinstance(images, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(images).__name__}")
+    if images.dim() != 4 or tuple(images.shape[1:]) != (3, size, size) or (
+            rows is not None and images.size(0) != rows):
+        square = (images.dim() == 4 and images.size(1) == 3
+                  and images.size(2) == images.size(3) != size)
+        hint = (f"; resize the images or build the model with image_size={images.size(3)}"
+                if square else "")
+        raise ValueError(
+            f"{name} must have shape [{'P' if rows is None else rows}, 3, {size}, {size}] (RGB "
+            f"images of the model's image_size={size}), got {tuple(images.shape)}{hint}")
+    if images.dtype != torch.uint8 and not images.is_floating_point():
+        raise TypeError(f"{name} must be uint8 in [0, 255] or floating in [0, 1], got dtype "
+                        f"{images.dtype}")
+    return images
+
+
+def _check_poses(poses: object, name: str, rows: int, width: int = POSE_CHANNELS) -> Tensor:
+    """``poses`` is a floating ``[rows, width]`` tensor of camera poses, else an error naming
+    ``name`` (metadata only: no device sync)."""
+    if not isinstance(poses, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(poses).__name__}")
+    if poses.dim() != 2 or tuple(poses.shape) != (rows, width):
+        what = ("camera poses (x, y, z, cos psi, sin psi, cos theta, sin theta)"
+                if width == POSE_CHANNELS else f"poses of pose_channels={width}")
+        raise ValueError(f"{name} must have shape [{rows}, {width}] ({what}, one per image), "
+                         f"got {tuple(poses.shape)}")
+    if not poses.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {poses.dtype}")
+    return poses
+
 class _ConvTrunk(torch.nn.Module):
     """Three stride-2 3x3 convolutions with batch norm and ReLU, flattened."""
 
@@ -116,6 +151,8 @@ class PoseImageEncoder(torch.nn.Module):
                 layer.reset_parameters()
 
     def forward(self, images: Tensor, poses: Tensor) -> Tensor:
+        _check_images(images, "images", self.image_size)
+        _check_poses(poses, "poses", images.size(0), self.pose_channels)
         out: Tensor = self.head(torch.cat([self.trunk(images), poses.to(torch.float32)], 1))
         return out
 
@@ -160,6 +197,7 @@ class ImageEmbedder(torch.nn.Module):
         reset_mlp(self.head)
 
     def forward(self, images: Tensor) -> Tensor:
+        _check_images(images, "images", self.image_size)
         out: Tensor = self.head(self.trunk(images))
         return out
 
@@ -283,6 +321,8 @@ class SceneRetrieval(torch.nn.Module):
         for key in ("input_img", "input_pose", "input_pos", "query_pose", "query_pos"):
             if not isinstance(getattr(data, key, None), Tensor):
                 raise ValueError(f"SceneRetrieval input is missing 'data.{key}'")
+        self._check_views(data, "input", data.input_pos)
+        self._check_views(data, "query", data.query_pos, images=False)
         h = self.encoder(data.input_img, data.input_pose)
         inner = copy.copy(data)
         inner.input_x = h
@@ -295,7 +335,19 @@ class SceneRetrieval(torch.nn.Module):
         """The candidate images of ``data``: its query images, then its context images."""
         if not isinstance(getattr(data, "query_img", None), Tensor):
             raise ValueError("SceneRetrieval input is missing 'data.query_img'")
+        query_pos = getattr(data, "query_pos", None)
+        rows = query_pos.size(0) if isinstance(query_pos, Tensor) and query_pos.dim() else None
+        _check_images(data.query_img, "data.query_img", self.image_size, rows)
+        _check_images(data.input_img, "data.input_img", self.image_size)
         return torch.cat([data.query_img, data.input_img], 0)
+
+    def _check_views(self, data: Data, side: str, pos: Tensor, images: bool = True) -> None:
+        """The images and poses of the ``side`` views (``input`` or ``query``): one per row of
+        ``pos``, of the model's image size and pose width (metadata only, no device sync)."""
+        rows = pos.size(0) if pos.dim() else 0
+        if images:
+            _check_images(data[f"{side}_img"], f"data.{side}_img", self.image_size, rows)
+        _check_poses(data[f"{side}_pose"], f"data.{side}_pose", rows)
 
     def forward(self, data: Data) -> Tensor:
         queries = self.embed_queries(data)
