@@ -61,3 +61,36 @@ def test_shipped_models_reproduce_their_recorded_test_error(
 def test_the_poisson_square_model_ships() -> None:
     assert "poisson_square" in pretrained.available()
     assert pretrained.info("poisson_square")["command"].startswith("gen-pyg train")
+
+
+def test_the_poisson_square_model_answers_on_a_mesh_given_as_pos_and_edges() -> None:
+    # the docs build examples as Data(pos=mesh.pos, edge_index=mesh.edge_index, ...); the
+    # shipped model's bilinear representation then reads the grid from the node positions
+    # (it raised "Bilinear needs a regular grid mesh" before), and answers as with the metadata
+    from torch_geometric.data import Data
+
+    from gen_pyg.datasets import sample_poisson_house, solve_poisson_house
+    from gen_pyg.mesh import grid
+    from gen_pyg.solvers import FDPoissonSolver
+
+    model = pretrained.load("poisson_square")
+    house = solve_poisson_house(sample_poisson_house(7, num_scenarios=4, num_queries=64),
+                                FDPoissonSolver(51))
+    assert house.y is not None
+    samples, values, fn = house.inputs()
+    mesh = grid(7)
+    sq_err, sq_wall = 0.0, 0.0
+    for s in range(house.num_scenarios):
+        samples_s = dict(input_pos=torch.tensor(samples[s], dtype=torch.float32),
+                         input_x=torch.tensor(values[s], dtype=torch.float32)[:, None],
+                         input_fn=torch.from_numpy(fn),
+                         query_pos=torch.tensor(house.query_pos[s], dtype=torch.float32))
+        with torch.no_grad():
+            bare = model(Data(pos=mesh.pos, edge_index=mesh.edge_index, **samples_s))
+            full = model(Data(**mesh.to_dict(), **samples_s))
+        torch.testing.assert_close(bare, full)
+        truth = torch.tensor(house.y[s], dtype=torch.float32)
+        sq_err += float(((bare[:, 0] - truth) ** 2).mean())
+        sq_wall += float(((house.exterior_temp[s] - truth) ** 2).mean())
+    # the answers are the physics, not noise: well below the error of the wall temperature
+    assert sq_err < 0.25 * sq_wall

@@ -187,8 +187,8 @@ def test_bilinear_rejects_non_grid_meshes() -> None:
     moved[4] += 0.1
     with pytest.raises(ValueError, match="do not form the regular grid"):
         Bilinear()(torch.rand(2, 2), moved, mesh=mesh)
-    with pytest.raises(ValueError, match="needs a regular grid mesh"):
-        Bilinear()(torch.rand(2, 2), mesh.pos, mesh=Data(pos=mesh.pos))
+    with pytest.raises(ValueError, match="needs a regular grid mesh"):  # no metadata to read
+        Bilinear()(torch.rand(2, 2), moved, mesh=Data(pos=moved))
     with pytest.raises(ValueError, match="node counts do not match"):
         Bilinear()(torch.rand(2, 2), mesh.pos[:8], mesh=mesh)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 from torch import Tensor
@@ -15,6 +16,57 @@ from gen_pyg.nn.representation import (
     register_representation,
 )
 from gen_pyg.typing import Assignment
+
+#: The grid metadata :func:`gen_pyg.mesh.grid` puts on a mesh, which :class:`Bilinear` reads.
+GRID_KEYS = ("grid_shape", "grid_lo", "grid_hi")
+#: How to keep the metadata with a mesh, for error messages.
+_KEEP_METADATA = (
+    "keep the grid metadata of gen_pyg.mesh.grid with the mesh: Data(**mesh.to_dict(), "
+    "input_pos=..., ...), or Data(pos=mesh.pos, edge_index=mesh.edge_index, "
+    "grid_shape=mesh.grid_shape, grid_lo=mesh.grid_lo, grid_hi=mesh.grid_hi, ...)"
+)
+
+
+def grid_from_positions(node_pos: Tensor, node_batch: Tensor, atol: float = 1e-5) -> Data:
+    """The grid metadata (:obj:`grid_shape`, :obj:`grid_lo`, :obj:`grid_hi`, each
+    :obj:`[B, D]`) of mesh nodes that form a full regular grid per example, read from their
+    positions: the distinct coordinates along each axis (to :obj:`atol` of the box size) give
+    the shape, their extremes the box. Raises ``ValueError`` where the distinct coordinates do
+    not make as many nodes as the example has; :class:`Bilinear` then checks the spacing and
+    the C order against the positions, so a mesh that is not such a grid is refused, never
+    misread.
+
+    Example:
+        >>> from gen_pyg.mesh import grid
+        >>> mesh = grid((2, 3), bounds=(0.0, 2.0))
+        >>> meta = grid_from_positions(mesh.pos, torch.zeros(6, dtype=torch.long))
+        >>> meta.grid_shape.tolist(), meta.grid_lo.tolist(), meta.grid_hi.tolist()
+        ([[2, 3]], [[0.0, 0.0]], [[2.0, 2.0]])
+    """
+    pos = node_pos.detach()
+    num = int(node_batch.max()) + 1 if node_batch.numel() else 1
+    shapes, lows, highs = [], [], []
+    for b in range(num):
+        p = pos[node_batch == b]
+        if p.size(0) < 2:
+            raise ValueError(f"Bilinear: example {b} has {p.size(0)} mesh node(s), not a grid; "
+                             f"{_KEEP_METADATA}")
+        lo, hi = p.min(dim=0).values, p.max(dim=0).values
+        gaps = p.sort(dim=0).values.diff(dim=0) > atol * (hi - lo).max()
+        shape = (gaps.sum(dim=0) + 1).tolist()
+        if math.prod(shape) != p.size(0) or min(shape) < 2:
+            raise ValueError(
+                f"Bilinear needs a regular grid mesh, and the mesh has no grid_shape, grid_lo "
+                f"and grid_hi: {_KEEP_METADATA}. Read from the node positions instead, the "
+                f"{p.size(0)} nodes of example {b} are not a full grid (their distinct "
+                f"coordinates per axis, {shape}, make {math.prod(shape)} nodes); use "
+                "SoftNearest or Barycentric for meshes that are not grids"
+            )
+        shapes.append(shape)
+        lows.append(lo)
+        highs.append(hi)
+    return Data(grid_shape=torch.tensor(shapes, dtype=torch.long, device=pos.device),
+                grid_lo=torch.stack(lows), grid_hi=torch.stack(highs))
 
 
 @register_representation("bilinear")
@@ -32,11 +84,14 @@ class Bilinear(Representation):
     its own sub-rectangle, which swaps the weights; the code follows the interpolation it
     describes.)
 
-    The mesh must be a regular grid carrying :obj:`grid_shape`, :obj:`grid_lo` and
-    :obj:`grid_hi` (each :obj:`[B, D]`), with nodes in C order (axis 0 slowest), as built by
-    :func:`gen_pyg.mesh.grid`. Cells are located from that metadata; the weights are computed
-    from the actual node positions, so they are differentiable with respect to both points and
-    nodes. Points outside the grid's box are projected onto it.
+    The mesh must be a regular grid with nodes in C order (axis 0 slowest), as built by
+    :func:`gen_pyg.mesh.grid`, carrying :obj:`grid_shape`, :obj:`grid_lo` and :obj:`grid_hi`
+    (each :obj:`[B, D]`); a mesh without them (``Data(pos=mesh.pos,
+    edge_index=mesh.edge_index, ...)``) has them read from its node positions
+    (:func:`~gen_pyg.nn.bilinear.grid_from_positions`, a few device syncs per call), and one
+    whose nodes are not such a grid is refused. Cells are located from that metadata; the
+    weights are computed from the actual node positions, so they are differentiable with
+    respect to both points and nodes. Points outside the grid's box are projected onto it.
 
     Args:
         atol (float, optional): tolerance, relative to the box size, when checking that node
@@ -64,16 +119,18 @@ class Bilinear(Representation):
         node_batch: Tensor | None = None,
         mesh: Data | None = None,
     ) -> Assignment:
-        if mesh is None or any(
-            getattr(mesh, key, None) is None for key in ("grid_shape", "grid_lo", "grid_hi")
-        ):
-            raise ValueError(
-                "Bilinear needs a regular grid mesh with 'grid_shape', 'grid_lo' and 'grid_hi' "
-                "(build it with gen_pyg.mesh.grid)"
-            )
         point_batch, node_batch = check_assignment_inputs(
             point_pos, node_pos, point_batch, node_batch
         )
+        present = [k for k in GRID_KEYS if mesh is not None and getattr(mesh, k, None) is not None]
+        recovered = not present
+        if recovered:
+            mesh = grid_from_positions(node_pos, node_batch, self.atol)
+        elif len(present) < len(GRID_KEYS):
+            missing = [k for k in GRID_KEYS if k not in present]
+            raise ValueError(f"Bilinear: the mesh has {present} but not {missing}; "
+                             f"{_KEEP_METADATA}")
+        assert mesh is not None
         num_dims = node_pos.size(1)
         for key in ("grid_shape", "grid_lo", "grid_hi"):
             value = mesh[key]
@@ -114,7 +171,16 @@ class Bilinear(Representation):
                 "Bilinear: the mesh is not a grid (node counts do not match mesh.grid_shape)"
             )
         start = torch.cumsum(counts, 0) - counts
-        self._check_grid(node_pos, node_batch, shape, lo, hi, start)
+        try:
+            self._check_grid(node_pos, node_batch, shape, lo, hi, start)
+        except ValueError:
+            if not recovered:
+                raise
+            raise ValueError(
+                f"Bilinear: the mesh has no grid metadata and its nodes lie on grids of shapes "
+                f"{shape.tolist()} but are not numbered in C order (axis 0 slowest, as "
+                f"gen_pyg.mesh.grid numbers them) or not evenly spaced; {_KEEP_METADATA}"
+            ) from None
 
         with torch.no_grad():
             s, low, high = shape[point_batch], lo[point_batch], hi[point_batch]
