@@ -61,7 +61,8 @@ def _test_sizes(mazes: int) -> dict[int, int]:
 
 
 def experiment(args: Any, kind: str, root: Path, seed: int) -> ExperimentConfig:
-    model = ModelConfig(kind=kind, representation="bilinear", num_steps=4,
+    model = ModelConfig(kind=kind, representation="bilinear",
+                        num_steps=4 if kind == "gen" else None,  # the NP has no rounds
                         latent_channels=args.latent, encoder_hidden_channels=args.cnn)
     data = DataConfig(task="scenes", root=str(root), num_instances=args.supermazes + 1,
                       num_test_instances=1, seed=0,

@@ -9,7 +9,9 @@ like argparse. An interrupted training (Ctrl-C, SIGTERM) writes its checkpoint a
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +36,7 @@ from gen_pyg.cli._commands import (
     _cmd_generate,
     _cmd_plot,
     _cmd_spring,
+    _cmd_tasks,
     _cmd_train,
     benchmarks_folder,
 )
@@ -73,8 +76,13 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--data-seed", type=_nonneg_int, default=None,
                    help="seed of the data generator (default 0)")
     g.add_argument("--data-option", action="append", metavar="KEY=VALUE",
-                   help="a task's own data setting, e.g. n=51 (poisson_square's solver grid); "
-                        "repeat for several")
+                   help="a task's own data setting, VALUE in JSON (n=51, noise=[0.1,0.01], "
+                        "m=[1,2]); repeat for several. The options and their defaults: "
+                        + "; ".join(f"{t.name}: " + ", ".join(
+                            f"{k}={json.dumps(v, separators=(',', ':'))}"
+                            for k, v in t.options.items()) for t in TASKS.values()
+                            if t.options)
+                        + " (gen-pyg tasks says what each sets)")
     g.add_argument("--mesh-sizes", type=_mesh_size, nargs="+", default=None,
                    help="meshes trained on, one set of weights: grid sizes k (k x k nodes) or "
                         "latitude-longitude orders on the sphere (default: the task's, "
@@ -186,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("env", help="print versions of gen_pyg and its dependencies")
     p.set_defaults(func=_cmd_env)
 
+    p = sub.add_parser("tasks", help="the tasks of --task: their data, defaults and data "
+                                     "options")
+    p.set_defaults(func=_cmd_tasks)
+
     p = sub.add_parser("demo", help="train and evaluate GEN vs Neural Process on generated data")
     from gen_pyg.demo import add_arguments
 
@@ -256,6 +268,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the command-line flag of each library setting whose name a library error starts with
+FLAGS = {"num_steps": "--steps", "k": "--k", "log_temperature": "--log-temperature",
+         "aggr": "--aggr", "encoder_aggr": "--encoder-aggr", "norm": "--norm",
+         "relative_pos": "--relative-pos", "decoder_hidden_channels": "--decoder-hidden",
+         "encoder_hidden_channels": "--encoder-hidden", "latent_channels": "--latent",
+         "representation": "--representation", "mesh_sizes": "--mesh-sizes",
+         "options": "--data-option", "augment": "--augment", "recall": "--recall",
+         "geometry": "--geometry"}
+
+
+def _name_flag(message: str) -> str:
+    """:obj:`message` led by the flag of the setting it starts with (``num_steps=4 ...`` ->
+    ``--steps: num_steps=4 ...``), so that a library check names what the user typed."""
+    found = re.match(r"(\w+)(=|\[)", message)
+    flag = FLAGS.get(found.group(1)) if found else None
+    return f"{flag}: {message}" if flag is not None else message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gen-pyg`` console script."""
     from gen_pyg.training import TrainingInterrupted
@@ -270,8 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as exc:  # the library's checks name the bad setting
         if os.environ.get("GEN_PYG_DEBUG"):
             raise
-        print(f"gen-pyg {args.command}: error: {exc} (GEN_PYG_DEBUG=1 shows the traceback)",
-              file=sys.stderr)
+        print(f"gen-pyg {args.command}: error: {_name_flag(str(exc))} (GEN_PYG_DEBUG=1 shows "
+              "the traceback)", file=sys.stderr)
         return 2
     return code
 

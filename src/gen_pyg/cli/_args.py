@@ -138,8 +138,18 @@ def _data_config(args: argparse.Namespace, root: Path) -> Any:
             raise UsageError(f"the dataset in {root} was generated with other settings "
                              f"({'; '.join(differs)}); omit those flags or use another folder")
         base = {k: v for k, v in saved.items() if k not in ("root", "mesh_sizes")}
-        return DataConfig(**{**base, **given, "root": str(root)})
-    return DataConfig(task=args.task, root=str(root), **given)
+        return _checked_data_config(DataConfig, {**base, **given, "root": str(root)})
+    return _checked_data_config(DataConfig, {"task": args.task, "root": str(root), **given})
+
+
+def _checked_data_config(klass: Any, values: dict[str, Any]) -> Any:
+    """``DataConfig(**values)``; a data option's error says that the values are JSON."""
+    try:
+        return klass(**values)
+    except ValueError as exc:
+        if str(exc).startswith("options["):
+            raise UsageError(f"{exc} (values are JSON, e.g. noise=[0.1,0.01])") from None
+        raise
 
 
 def _stored_root(root: Path, out: Path) -> str:

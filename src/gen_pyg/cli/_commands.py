@@ -29,6 +29,27 @@ def _cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    from gen_pyg.training import TASKS
+
+    for task in TASKS.values():
+        meshes = (" ".join(map(str, task.mesh_sizes)) if task.mesh_sizes
+                  else "none (each example carries its own)")
+        grouping = (f"all examples of one {task.group_by}" if task.group_by is not None
+                    else "plain mini-batches of group_size examples")
+        print(f"{task.name}: {task.description}")
+        print(f"  instances: {task.num_instances} {task.instance}s, "
+              f"{task.num_test_instances} of them for testing; --mesh-sizes: {meshes}")
+        print(f"  loss {task.loss}; metrics {', '.join(task.metrics)}; a step's group: "
+              f"{grouping}")
+        if task.options:
+            print("  data options (--data-option KEY=VALUE, VALUE in JSON), with defaults:")
+            for key, value in task.options.items():
+                shown = json.dumps(value, separators=(",", ":"))
+                print(f"    {key}={shown}  {task.option_help.get(key, '')}".rstrip())
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gen_pyg import __version__
     from gen_pyg.demo import config_from_args, run_demo
@@ -36,6 +57,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     out = args.out if args.out is not None else Path("runs/demo-quick" if args.quick
                                                      else "runs/demo")
+    _folder_arg(out, "--out")
     print(f"gen_pyg {__version__}: GEN vs Neural Process on generated Poisson houses")
     run_demo(config, out)
     return 0
@@ -59,9 +81,16 @@ def _cmd_spring(args: argparse.Namespace) -> int:
 
 
 def _evaluate_table(trainer: Any, dataset: Any, meshes: dict[str, Any] | None,
-                    symmetrize: str = "none") -> list[dict[str, Any]]:
+                    symmetrize: str = "none", task: str = "") -> list[dict[str, Any]]:
     from gen_pyg.nn import SymmetryAverage
 
+    if task == "scenes":  # one row per supermaze side, each with its own meshes
+        from gen_pyg.training._scenes_task import evaluate_by_side
+
+        return [{"mesh": f"{m}x{m} mazes", "nodes": side["nodes"], "steps": side["steps"],
+                 "supermazes": side["supermazes"],
+                 **{f"test_{k}": v for k, v in side["metrics"].items()}}
+                for m, side in evaluate_by_side(trainer, dataset).items()]
     model = trainer.model
     evaluated = SymmetryAverage(model, group=symmetrize) if symmetrize != "none" else None
     values = trainer.evaluate_all(dataset, meshes, model=evaluated)
@@ -125,10 +154,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
         device = f"cuda:{info.local_rank}"
     trainer = build_trainer(exp, model, splits, run_dir=args.out, device=device)
     trainer.fit()
-    rows = _evaluate_table(trainer, splits["test"], build_meshes(data))
+    stored = args.out / "test_metrics.json"
+    if trainer.fit_epochs == 0 and stored.is_file():  # nothing trained: the results stand
+        rows = json.loads(stored.read_text())
+        if info.is_main:
+            print(f"{args.out} holds a complete run ({trainer.epoch} of {exp.train.epochs} "
+                  "epochs); its test results (a larger --epochs trains longer):")
+            _print_rows(rows)
+    else:
+        rows = _evaluate_table(trainer, splits["test"], build_meshes(data),
+                               task=exp.task.name)
+        if info.is_main:
+            stored.write_text(json.dumps(rows, indent=2) + "\n")
+            _print_rows(rows)
     if info.is_main:
-        (args.out / "test_metrics.json").write_text(json.dumps(rows, indent=2) + "\n")
-        _print_rows(rows)
         print(f"run folder: {args.out} (config.json, metrics.jsonl, checkpoint.pt, "
               "test_metrics.json)")
     # Only a run that succeeded leaves the group collectively: after a failure, peers may be
@@ -178,11 +217,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"--symmetrize {args.symmetrize} does not fit the task {exp.task.name}")
     if args.device is not None:
         model.to(args.device)
-    splits = build_datasets(data, log=False)
+    splits = build_datasets(data, log=True)  # a generation says what and where, first
     if args.split not in splits:
         raise UsageError(f"split {args.split!r} is not in this run (it has {sorted(splits)})")
     trainer = build_trainer(replace(exp, data=data), model, splits)
-    rows = _evaluate_table(trainer, splits[args.split], build_meshes(data), args.symmetrize)
+    rows = _evaluate_table(trainer, splits[args.split], build_meshes(data), args.symmetrize,
+                           exp.task.name)
     _print_rows(rows)
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

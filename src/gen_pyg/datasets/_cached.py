@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -20,6 +21,8 @@ from gen_pyg._io import atomic_save
 #: ``KeyError``, ``AttributeError``, ``TypeError``, ``ModuleNotFoundError``, ``EOFError``,
 #: ``OSError``), so everything but a missing file or a refused permission counts.
 _UNREADABLE = (Exception,)
+#: generation parameters that the generation line names besides the ``num_*`` ones
+_SIZE_KEYS = ("split", "m", "n", "pushes_per_object")
 #: Errors that say nothing about the file's content: raised as they are.
 _NOT_DAMAGE = (FileNotFoundError, PermissionError)
 
@@ -71,10 +74,29 @@ class _CachedDataset(InMemoryDataset):
         log: bool = True,
         force_reload: bool = False,
     ) -> None:
+        if log:
+            try:
+                self._announce(str(root), force_reload)
+            except OSError:  # e.g. a user's raw folder lacks a file: PyG names it below
+                pass
         super().__init__(
             str(root), transform, pre_transform, pre_filter, log=log, force_reload=force_reload
         )
         self._load_processed()
+
+    def _announce(self, root: str, force_reload: bool) -> None:
+        """One line on stderr, before a generation starts (minutes and hundreds of MB for the
+        paper's sizes): what is generated and where. Nothing when the file is there."""
+        file = os.path.join(os.path.expanduser(root), "processed", self.processed_file_names[0])
+        if os.path.isfile(file) and not force_reload:
+            return
+        params: dict[str, object] = {}
+        for key, value in self._cache_params().items():
+            params.update(value if isinstance(value, dict) else {key: value})
+        sizes = ", ".join(f"{k}={v}" for k, v in params.items()
+                          if k.startswith("num_") or k in _SIZE_KEYS)
+        print(f"generating {type(self).__name__} data ({sizes}) into {root}: done once, later "
+              f"runs read {file}", file=sys.stderr, flush=True)
 
     def _cache_params(self) -> Mapping[str, object]:
         """Every parameter that determines the stored data."""

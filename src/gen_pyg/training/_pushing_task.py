@@ -9,7 +9,7 @@ Neural Process with :class:`GlobalNeuralProcess` (its pooled vector decoded once
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -26,6 +26,29 @@ __all__ = ["AngleMSE", "GlobalNeuralProcess", "PositionMSE"]
 
 #: the task's data options and their defaults (the paper's Omnipush sizes, no noise)
 PUSHING_OPTIONS: dict[str, Any] = {"pushes_per_object": 250, "noise": 0.0, "num_samples": 64}
+#: what each option sets
+PUSHING_OPTION_HELP: dict[str, str] = {
+    "pushes_per_object": "pushes simulated per object (instance)",
+    "noise": "std of the Gaussian noise added to the targets: one number, or [cm, rad] for "
+             "the position and the angle",
+    "num_samples": "picture samples per example (the GEN's inputs, besides the push)"}
+
+
+def check_pushing_options(options: dict[str, Any]) -> None:
+    """Raise a :class:`ValueError` naming an option of the pushing task whose value does not
+    fit (the value shown as given)."""
+    for key in ("pushes_per_object", "num_samples"):
+        value = options[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"options[{key!r}] must be an integer >= 1, got {value!r}")
+    noise = options["noise"]
+    pair = isinstance(noise, (list, tuple))
+    parts = list(noise) if pair else [noise]
+    if len(parts) != (2 if pair else 1) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < math.inf
+            for v in parts):
+        raise ValueError(f"options['noise'] must be a number >= 0 or a list [cm, rad] of two, "
+                         f"got {noise!r}")
 
 
 class _ColumnMSE(MeanSquaredError):
@@ -119,7 +142,7 @@ def pushing_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
         "num_objects": cfg.num_instances, "num_test_objects": cfg.num_test_instances,
         "num_val_objects": cfg.num_val_instances,
         "pushes_per_object": opts["pushes_per_object"], "num_samples": opts["num_samples"],
-        "noise": tuple(noise) if isinstance(noise, Sequence) else noise, "seed": cfg.seed,
+        "noise": tuple(noise) if isinstance(noise, (list, tuple)) else noise, "seed": cfg.seed,
         "log": log}
     splits = ["train", "test"] + (["val"] if cfg.num_val_instances else [])
     return {s: Pushing(str(cfg.root), split=s, **common) for s in splits}

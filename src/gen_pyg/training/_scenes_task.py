@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 #: examples once, so each draw is one training example), ``context`` and ``queries`` the views
 #: and queries per maze.
 OPTIONS: dict[str, Any] = {"m": [1, 2], "views": 32, "draws": 4, "context": 8, "queries": 1}
+#: what each option sets
+OPTION_HELP: dict[str, str] = {
+    "m": "the supermaze sides trained on (1..5), one or a list: supermaze i has side "
+         "m[i % len(m)]",
+    "views": "views rendered per maze (the context and query views are drawn among them)",
+    "draws": "(context, query) draws of every training supermaze, each one training example",
+    "context": "context views per maze",
+    "queries": "query views per maze"}
 #: Mazes per test batch: a test batch of side-:math:`m` supermazes holds
 #: :func:`supermazes_per_batch` of them.
 TEST_MAZES_PER_BATCH = 16
@@ -46,6 +54,20 @@ def _sizes(options: dict[str, Any]) -> list[int]:
         raise ValueError(f"options['m'] must be a supermaze side in 1..5 or a list of them, "
                          f"got {m!r}")
     return sizes
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Raise a :class:`ValueError` naming an option of the scenes task whose value does not
+    fit (the value shown as given)."""
+    _sizes(options)
+    for key, minimum in (("views", 2), ("draws", 1), ("context", 1), ("queries", 1)):
+        value = options[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"options[{key!r}] must be an integer >= {minimum}, got {value!r}")
+    if options["context"] + options["queries"] > options["views"]:
+        raise ValueError(f"options['context'] + options['queries'] ({options['context']} + "
+                         f"{options['queries']}) must be at most options['views'] "
+                         f"({options['views']}): they are drawn among the views of a maze")
 
 
 def _mazes(cfg: DataConfig, split: str, m: int | list[int], num: int, log: bool) -> Mazes:
@@ -137,6 +159,26 @@ def evaluate_scenes(trainer: Any, dataset: Sequence[Data], supermazes: int
     with _group_size(trainer, supermazes):
         values: dict[str, float] = trainer.evaluate_all(dataset)["own mesh"]
     return values
+
+
+def evaluate_by_side(trainer: Any, dataset: Sequence[Data]) -> dict[int, dict[str, Any]]:
+    """Every metric of :obj:`trainer` on the side-:math:`m` supermazes of :obj:`dataset`, for
+    each side it holds, in test batches of :func:`supermazes_per_batch` supermazes
+    (:func:`evaluate_scenes`): ``{m: {"nodes": mesh nodes of one supermaze, "steps":
+    message-passing rounds (0 for the neural process), "supermazes": how many, "metrics":
+    {...}}}``."""
+    sides: dict[int, list[Data]] = {}
+    for i in range(len(dataset)):
+        example = dataset[i]
+        sides.setdefault(int(example.m), []).append(example)
+    core: Any = getattr(trainer.model, "core", None)
+    out = {}
+    for m, examples in sorted(sides.items()):
+        first = examples[0]
+        steps = int(core.steps_for(first)) if hasattr(core, "steps_for") else 0
+        out[m] = {"nodes": int(first.num_nodes), "steps": steps, "supermazes": len(examples),
+                  "metrics": evaluate_scenes(trainer, examples, supermazes_per_batch(m))}
+    return out
 
 
 def scenes_model(cfg: ModelConfig) -> torch.nn.Module:

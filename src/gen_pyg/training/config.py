@@ -63,7 +63,8 @@ class TrainConfig:
         seed (int): seed of the order of groups, the mesh drawn per step and augmentation.
             (default: :obj:`0`)
         eval_every (int): epochs between validation evaluations. (default: :obj:`1`)
-        progress (bool): tqdm progress bars (silent anyway when stdout is not a terminal).
+        progress (bool): report progress: tqdm bars and a line per epoch when stdout is a
+            terminal, the line per epoch alone otherwise (a log file, a pipe).
             (default: :obj:`True`)
         tensorboard (bool): also log to TensorBoard (needs the ``tensorboard`` extra).
             (default: :obj:`False`)

@@ -237,6 +237,8 @@ class DataConfig:
             raise ValueError(f"options: the task {self.task!r} has no data option(s) "
                              f"{', '.join(unknown)} (it has {sorted(task.options) or 'none'})")
         self.options = {**task.options, **self.options}
+        if task.check_options is not None:
+            task.check_options(self.options)
         _positive_int(self.num_instances, "num_instances")
         _positive_int(self.num_test_instances, "num_test_instances")
         _positive_int(self.num_val_instances, "num_val_instances", 0)
@@ -253,11 +255,20 @@ class DataConfig:
                              f"got {self.mesh_sizes!r}")
         if task.mesh_sizes and not self.mesh_sizes:
             raise ValueError(f"mesh_sizes must name at least one mesh for {self.task!r}")
+        if not task.mesh_sizes and self.mesh_sizes:
+            raise ValueError(f"mesh_sizes={self.mesh_sizes!r} does not apply to the task "
+                             f"{self.task!r}: its examples carry their own meshes; leave it "
+                             "empty")
 
 
 @dataclass
 class ExperimentConfig:
-    """A whole run: model, data and training settings."""
+    """A whole run: model, data and training settings.
+
+    ``train.group_by`` at :class:`TrainConfig`'s default, ``"house"`` (the Poisson tasks'
+    grouping), becomes the task's own grouping (:attr:`Task.group_by
+    <gen_pyg.training.Task.group_by>`: ``"object"`` for ``pushing``, plain mini-batches for
+    ``scenes``); the stored config holds the grouping used."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)

@@ -15,6 +15,7 @@ import torch
 from torch_geometric.data import Data
 
 from gen_pyg.training import _pushing_task as _pushing
+from gen_pyg.training._scenes_task import OPTION_HELP as _SCENES_OPTION_HELP
 from gen_pyg.training._scenes_task import OPTIONS as _SCENES_OPTIONS
 from gen_pyg.training._scenes_task import (  # the scenes task's helpers, public here
     candidates_per_batch,
@@ -24,6 +25,7 @@ from gen_pyg.training._scenes_task import (  # the scenes task's helpers, public
     scenes_test_split,
     supermazes_per_batch,
 )
+from gen_pyg.training._scenes_task import check_options as _check_scenes_options
 
 if TYPE_CHECKING:
     from gen_pyg.training.experiment import DataConfig, ExperimentConfig, ModelConfig
@@ -53,6 +55,11 @@ class Task:
         mesh_sizes (tuple of int): default meshes trained on (empty when the examples carry
             their own). min_mesh_size (int): the smallest allowed.
         options (dict): the task's own data settings and their defaults.
+        option_help (dict): one line per option of :obj:`options`, what it sets (``gen-pyg
+            tasks`` lists them).
+        check_options (callable or None): ``check_options(options)`` raises a
+            :class:`ValueError` naming an option whose value does not fit (called when a
+            :class:`~gen_pyg.training.DataConfig` is made, before any work).
         augmentations (tuple of str): the augmentations that keep the task's answers valid.
         representations (tuple of str): the GEN representation functions the task supports.
     """
@@ -71,6 +78,8 @@ class Task:
     mesh_sizes: tuple[int, ...] = ()
     min_mesh_size: int = 2
     options: dict[str, Any] = field(default_factory=dict)
+    option_help: dict[str, str] = field(default_factory=dict)
+    check_options: Callable[[dict[str, Any]], None] | None = None
     augmentations: tuple[str, ...] = ("none",)
     representations: tuple[str, ...] = ("soft_nearest", "bilinear", "barycentric")
 
@@ -81,6 +90,8 @@ class Task:
         if cfg.kind == "gen" and cfg.representation not in self.representations:
             raise ValueError(f"representation={cfg.representation!r} does not work for the "
                              f"task {self.name!r} (choose from {self.representations})")
+        if cfg.kind == "neural_process":
+            _check_unused(cfg, NP_UNUSED, _NP)
         model = self.model(cfg)
         if cfg.multilevel_rounds is not None:
             from gen_pyg.nn import GEN, MultilevelGEN
@@ -105,6 +116,32 @@ class Task:
                              f"task {self.name!r} valid (choose from {self.augmentations})")
         if exp.model.kind == "gen" and exp.model.representation not in self.representations:
             self.build_model(exp.model)  # raises, naming the representation
+        if exp.model.kind == "neural_process":
+            _check_unused(exp.model, NP_UNUSED, _NP)
+
+
+#: ModelConfig fields the Neural Process has no use for, which must keep their defaults
+#: (the fields it refuses through ModelConfig's own checks, ``norm``, ``recall``, ..., are not
+#: repeated here).
+NP_UNUSED = ("num_steps", "k", "log_temperature", "aggr", "encoder_aggr")
+_NP = "the Neural Process (it has no mesh and no message passing)"
+
+
+def _check_unused(cfg: ModelConfig, names: tuple[str, ...], what: str) -> None:
+    """Refuse a field of :obj:`names` that differs from its default: :obj:`what` ignores it."""
+    from gen_pyg.training.experiment import ModelConfig
+
+    default = ModelConfig(kind=cfg.kind)
+    for name in names:
+        if getattr(cfg, name) != getattr(default, name):
+            raise ValueError(f"{name}={getattr(cfg, name)!r} does not apply to {what}; leave "
+                             f"it at {getattr(default, name)!r}")
+
+
+def _int_option(options: dict[str, Any], key: str, minimum: int = 1) -> None:
+    value = options[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"options[{key!r}] must be an integer >= {minimum}, got {value!r}")
 
 
 # ----------------------------------------------------------------- Poisson on the square
@@ -187,12 +224,15 @@ def get_task(name: str) -> Task:
 register_task(Task(
     "poisson_square", "heat in a square house from heaters and walls (the paper's section 4.1)",
     _square_splits, _square_model, _grids, mesh_sizes=(2, 3, 4, 5, 6, 7),
-    options={"n": 101}, augmentations=("none", "square")))
+    options={"n": 101},
+    option_help={"n": "points per side of the finite-difference grid that solves each house"},
+    check_options=lambda o: _int_option(o, "n", 3), augmentations=("none", "square")))
 register_task(Task(
     "poisson_sphere", "Poisson's equation on the sphere (the paper's figure 4, appendix A.3)",
     _sphere_splits, _sphere_model, _latlong, num_instances=100, num_test_instances=20,
     mesh_sizes=(2, 3, 4, 5, 6, 7), options={"scenarios": 32},
-    representations=("soft_nearest",)))
+    option_help={"scenarios": "source scenarios per house (instance)"},
+    check_options=lambda o: _int_option(o, "scenarios"), representations=("soft_nearest",)))
 
 
 # ----------------------------------------------------------------- scenes (mazes)
@@ -201,10 +241,12 @@ register_task(Task(
     scenes_splits, scenes_model, lambda cfg: None, loss="retrieval_cross_entropy",
     metrics=("retrieval_accuracy", "retrieval_cross_entropy"), group_by=None,
     instance="supermaze", num_instances=1000, num_test_instances=100,
-    options=dict(_SCENES_OPTIONS), representations=("bilinear", "soft_nearest")))
+    options=dict(_SCENES_OPTIONS), option_help=dict(_SCENES_OPTION_HELP),
+    check_options=_check_scenes_options, representations=("bilinear", "soft_nearest")))
 register_task(Task(
     "pushing", "how a pushed object moves, from its picture (the paper's section 4.2)",
     _pushing.pushing_splits, _pushing.pushing_model, _grids,
     metrics=("mse", "position_mse", "angle_mse"), group_by="object", instance="object",
     num_instances=250, num_test_instances=50, mesh_sizes=(2,),
-    options=dict(_pushing.PUSHING_OPTIONS)))
+    options=dict(_pushing.PUSHING_OPTIONS), option_help=dict(_pushing.PUSHING_OPTION_HELP),
+    check_options=_pushing.check_pushing_options))

@@ -188,6 +188,8 @@ class Trainer(Resumable):
         self._train_seconds = 0.0
         self._stop_signal: int | None = None
         self._last_grad_norm: float | None = None
+        #: epochs the latest :meth:`fit` finished (0: the run folder's run was complete)
+        self.fit_epochs = 0
 
     # ------------------------------------------------------------------ data
     def _prepare(self, dataset: Sequence[Data] | None, name: str) -> list[Batch]:
@@ -350,22 +352,37 @@ class Trainer(Resumable):
             TrainingInterrupted: after SIGINT/SIGTERM, once the checkpoint is written.
         """
         resumed = self._resume()
+        start = self.epoch
         if resumed and self.dist.is_main and self.config.progress:
-            print(f"resuming from {self.checkpoint_path} at epoch {self.epoch + 1}, step "
-                  f"{self.step_in_epoch}", file=sys.stderr)
+            if self.complete:
+                print(f"{self.checkpoint_path} holds a complete run ({self.epoch} of "
+                      f"{self.config.epochs} epochs"
+                      + (", stopped early" if self.epoch < self.config.epochs else "")
+                      + "): nothing to train; raise epochs to train longer",
+                      file=sys.stderr)
+            else:
+                print(f"resuming from {self.checkpoint_path} at epoch {self.epoch + 1}, step "
+                      f"{self.step_in_epoch}", file=sys.stderr)
         show = self.config.progress and self.dist.is_main and sys.stdout.isatty()
         if self.run is not None:
             self.run.open()
         try:
             with catch_stop_signals(self._on_signal):
-                while self.epoch < self.config.epochs and not self._stopped_early():
+                while not self.complete:
                     self._run_epoch(show)
         finally:
             if self.run is not None:
                 self.run.close()
         if self.best is not None and self.config.early_stopping_patience is not None:
             self.model.load_state_dict(self.best["model"])
+        self.fit_epochs = self.epoch - start
         return self.history
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run has trained all of ``config.epochs`` (or stopped early): a
+        :meth:`fit` would train nothing."""
+        return self.epoch >= self.config.epochs or self._stopped_early()
 
     def _stopped_early(self) -> bool:
         patience = self.config.early_stopping_patience
@@ -420,11 +437,16 @@ class Trainer(Resumable):
         self.save_checkpoint()
         if self.run is not None:
             self.run.write_metrics(self.history)
-        if show:
+        if self.config.progress and self.dist.is_main:
+            # one line per epoch: above the bars in a terminal, alone in a log file or a pipe
             key = f"val_{self.metrics[0].name}"
             shown = f", {key} {record[key]:.4f}" if key in record else ""
-            tqdm.write(f"epoch {record['epoch']}: train {self.loss.name} "
-                       f"{record[f'train_{self.loss.name}']:.4f}{shown}")
+            line = (f"epoch {record['epoch']}/{self.config.epochs}: train {self.loss.name} "
+                    f"{record[f'train_{self.loss.name}']:.4f}{shown} ({seconds:.1f} s)")
+            if show:
+                tqdm.write(line)
+            else:
+                print(line, flush=True)
 
     def _validate(self, record: dict[str, Any]) -> None:
         """Evaluate every metric on the validation set into :obj:`record`; keep the best

@@ -41,35 +41,75 @@ def _finish(fig: Figure, ax: Any, path: str | Path | None, **labels: str) -> Fig
     return fig
 
 
+#: per-epoch record keys that are not learning curves (counters and timings)
+_NOT_CURVES = ("epoch", "step", "lr", "examples_per_s", "train_seconds")
+
+
+def _curves(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The quantities of a run's records: ``"mse"`` for ``train_mse`` and ``val_mse``, ...,
+    the trained ones (the loss) first (per-mesh validation values, ``val_mse/3x3``, and
+    counters are left out)."""
+    names: list[str] = []
+    for prefix in ("train_", "val_"):
+        for r in records:
+            for key, value in r.items():
+                if (key in _NOT_CURVES or "/" in key or not isinstance(value, (int, float))
+                        or not key.startswith(prefix)):
+                    continue
+                if key[len(prefix):] not in names:
+                    names.append(key[len(prefix):])
+    return names
+
+
 def plot_learning_curves(
     histories: Mapping[str, Sequence[Mapping[str, Any]]],
     *,
     path: str | Path | None = None,
     title: str = "Learning curves",
 ) -> Figure:
-    """Training MSE (solid) and validation MSE (dashed, where recorded) per epoch, one colour
-    per run; :obj:`histories` maps a run's name to its per-epoch records (the trainer's
-    ``metrics.jsonl``).
+    """One panel per quantity a run recorded, per epoch: its training loss (solid; ``train_mse``,
+    ``train_retrieval_cross_entropy``, ...) and every validation metric (dashed, where
+    recorded), one colour per run; :obj:`histories` maps a run's name to its per-epoch records
+    (the trainer's ``metrics.jsonl``). Every epoch is drawn as a point, so a run of one epoch
+    shows; losses and errors are on a log scale, accuracies on a linear one.
 
     Example:
         >>> fig = plot_learning_curves({"GEN": [{"epoch": 1, "train_mse": 0.5},
         ...                                     {"epoch": 2, "train_mse": 0.2}]})
-        >>> fig.axes[0].get_yscale()
-        'log'
+        >>> fig.axes[0].get_yscale(), fig.axes[0].get_ylabel()
+        ('log', 'mse')
     """
     if not histories:
         raise ValueError("histories must name at least one run")
+    names: list[str] = []
+    for run, records in histories.items():
+        found = _curves(records)
+        if not found:
+            raise ValueError(f"the records of {run!r} hold no train_* or val_* values to plot")
+        names += [n for n in found if n not in names]
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     fig: Figure
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for i, (name, records) in enumerate(histories.items()):
-        color = f"C{i}"
-        epochs = [r["epoch"] for r in records]
-        ax.plot(epochs, [r["train_mse"] for r in records], color=color, label=f"{name} train")
-        val = [(r["epoch"], r["val_mse"]) for r in records if "val_mse" in r]
-        if val:
-            ax.plot(*zip(*val, strict=True), color=color, ls="--", label=f"{name} validation")
-    return _finish(fig, ax, path, xlabel="epoch", ylabel="MSE", title=title)
+    fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.8), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        values: list[float] = []
+        for i, (run, records) in enumerate(histories.items()):
+            for prefix, style, what in (("train_", "-", "train"), ("val_", "--", "validation")):
+                points = [(r["epoch"], r[prefix + name]) for r in records if prefix + name in r]
+                if points:
+                    ax.plot(*zip(*points, strict=True), color=f"C{i}", ls=style, marker="o",
+                            ms=3, label=f"{run} {what}")
+                    values += [float(v) for _, v in points]
+        log = "accuracy" not in name and all(v > 0 for v in values)
+        ax.set(yscale="log" if log else "linear", xlabel="epoch", ylabel=name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
 
 
 def plot_mse_vs_mesh(
