@@ -225,5 +225,5 @@ def test_readme_training_example_writes_its_run_folder(
     namespace: dict[str, Any] = {"__name__": "__readme__"}
     for block in [b for b in BLOCKS if b.page == "README.md"][:2]:
         _run(block, namespace)
-    assert (tmp_path / "runs" / "mine" / "checkpoint.pt").is_file()
+    assert (tmp_path / "runs" / "readme" / "checkpoint.pt").is_file()
     assert set(namespace["trainer"].evaluate(namespace["examples"])) == {"3x3", "5x5"}
