@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     for k in sizes:
         batch = make_batch(k, g)
         steps = 2 * (k - 1)
-        model = GEN(num_steps=steps)
+        model = GEN.paper(num_steps=steps)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         args_t = (batch.input_x, batch.input_pos, batch.pos, batch.edge_index, batch.query_pos)
         kwargs_t = {"input_batch": batch.input_pos_batch, "batch": batch.batch,

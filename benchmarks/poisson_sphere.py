@@ -30,17 +30,17 @@ import _harness as h
 from _harness import summarise_mse as summarise
 from gen_pyg.datasets import PoissonSphere
 from gen_pyg.mesh import icosphere, sphere_latlong
-from gen_pyg.nn import GEN, NeuralProcess, SoftNearest
-from gen_pyg.training import TrainConfig, Trainer
+from gen_pyg.nn import NeuralProcess, SoftNearest
+from gen_pyg.training import ModelConfig, TrainConfig, Trainer
 
 
 def build_model(kind: str, recall: bool = False, geometry: str = "absolute",
                 nearest: int | None = None, **mesh_free: Any) -> torch.nn.Module:
     if kind == "gen":
-        # mesh_free: encoder_kernel, processor_radius, num_steps, aggr (absent: GEN's defaults)
-        return GEN(in_channels=1, out_channels=1, pos_dim=3, recall=recall, geometry=geometry,
-                   representation=SoftNearest(k=nearest, metric="geodesic",
-                                              log_temperature=2.0), **mesh_free)
+        # mesh_free: encoder_kernel, processor_radius, num_steps, aggr (absent: the defaults)
+        config = ModelConfig(recall=recall, geometry=geometry, **mesh_free)
+        return config.build_gen(pos_dim=3, representation=SoftNearest(
+            k=nearest, metric="geodesic", log_temperature=2.0))
     return NeuralProcess(in_channels=1, out_channels=1, pos_dim=3)
 
 

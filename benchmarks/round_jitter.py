@@ -52,11 +52,11 @@ def test_table(model: Any, test: Any, sizes: list[int]) -> dict[str, dict[str, f
     for k in sizes:
         row = {}
         for name, steps in (("own", None), ("own_plus_8", 2 * (k - 1) + 8), ("fixed_12", 12)):
-            model.num_steps = steps
+            model.processor.num_steps = steps
             trainer = Trainer(model, test, meshes={f"{k}x{k}": grid(k)},
                               config=TrainConfig(progress=False))
             row[name] = trainer.evaluate(test)[f"{k}x{k}"]
-        model.num_steps = None
+        model.processor.num_steps = None
         out[f"{k}x{k}"] = row
     return out
 

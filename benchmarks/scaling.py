@@ -80,7 +80,7 @@ def run_one(
 
     torch.manual_seed(0)
     data = random_mesh_example(num_nodes, num_points, node_order=node_order)
-    model = GEN(num_steps=10, representation=SoftNearest(k=8))
+    model = GEN.paper(num_steps=10, representation=SoftNearest(k=8))
     base = peak_rss_mb()
 
     def step() -> None:
@@ -123,7 +123,7 @@ def paper_sizes(repeats: int, mesh_sizes: range = range(2, 8)) -> list[dict[str,
         batch = Batch.from_data_list(examples, follow_batch=["input_pos", "query_pos"])
         row: dict[str, float] = {"k": k, "nodes": k * k}
         for name, rep in (("dense", SoftNearest()), ("sparse_k8", SoftNearest(k=8))):
-            model = GEN(num_steps=2 * (k - 1), representation=rep)
+            model = GEN.paper(num_steps=2 * (k - 1), representation=rep)
 
             def step(model: GEN = model) -> None:
                 model.zero_grad(set_to_none=True)

@@ -58,7 +58,7 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
         model = build_model(model_cfg)
         model.load_state_dict(state["model"])
         if num_steps is not None:
-            model.num_steps = num_steps
+            model.processor.num_steps = num_steps
         trainer = Trainer(model, test, meshes=meshes)
         per_seed.append(trainer.evaluate(test))
         print(f"{recipe} seed {seed}: " + ", ".join(f"{m} {v:.4f}" for m, v in

@@ -86,8 +86,7 @@ def shared_profile(model: Any, trainer: Trainer, groups: list[Any], k: int,
             ref[t] += float(zc.norm())
 
         def decode(z: torch.Tensor, b: Any) -> torch.Tensor:
-            return model._decode(z, b.pos, b.edge_index, b.query_pos, None, b.batch,
-                                 b.query_pos_batch, n, b)
+            return model.decode(z, b)
 
         for key, pred in (("coarse", decode(zc, cb)), ("fine", decode(zf, fb)),
                           ("fine states decoded on coarse", decode(zf[rows], cb))):
@@ -114,8 +113,7 @@ def profile(model: Any, trainer: Trainer, groups: list[Any], k: int, rounds: int
         for t in range(rounds + 1):
             if t:  # a model with recall=True feeds back the encoding, not the last states
                 z = model.process(z, b, num_steps=1, z0=z0)
-            pred = model._decode(z, b.pos, b.edge_index, b.query_pos, None, b.batch,
-                                 b.query_pos_batch, int(b.num_graphs), b)
+            pred = model.decode(z, b)
             sq[t] += float(((pred - b.y) ** 2).sum())
             norms[t] += float(z.norm(dim=1).sum())
         count += b.y.numel()

@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
 
-    ours = GEN(in_channels=[1, 1], out_channels=1)
+    ours = GEN.paper(in_channels=[1, 1], out_channels=1)
     ours_opt = torch.optim.Adam(ours.parameters(), lr=3e-3)
     base = AuthorsStyleGEN()
     base_opt = torch.optim.Adam(base.parameters(), lr=3e-3)

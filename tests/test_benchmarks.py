@@ -495,7 +495,7 @@ def test_size_profile_shared_nodes(tmp_path: Path, one_thread: None) -> None:
     from gen_pyg.datasets import PoissonSquare
     from gen_pyg.mesh import grid
     from gen_pyg.nn import GEN
-    from gen_pyg.training import TrainConfig, Trainer
+    from gen_pyg.training import ModelConfig, TrainConfig, Trainer
 
     sp = _load_benchmark("size_profile")
     assert sp.shared_nodes(5, 3).tolist() == [0, 2, 4, 10, 12, 14, 20, 22, 24]
@@ -505,15 +505,15 @@ def test_size_profile_shared_nodes(tmp_path: Path, one_thread: None) -> None:
     rows = {}
     for name, kwargs in (("kernel", {"encoder_kernel": 0.2, "processor_radius": 0.6}),
                          ("bilinear", {})):
-        model = GEN(in_channels=[1, 1], representation="bilinear", num_steps=2, aggr="mean",
-                    **kwargs).eval()
+        model = ModelConfig(representation="bilinear", num_steps=2, aggr="mean",
+                            **kwargs).build_gen(in_channels=[1, 1]).eval()
         trainer = Trainer(model, test, meshes=grid(2), config=TrainConfig(progress=False))
         rows[name] = sp.shared_profile(model, trainer, trainer._train_groups[:1], 5, 3)
     kernel, bilinear = rows["kernel"], rows["bilinear"]
     assert kernel["relative_state_difference_after_round"][0] == 0.0
     assert bilinear["relative_state_difference_after_round"][0] > 0.1
     assert all(_number(v) for v in kernel["mse"].values()) and kernel["rounds"] == 2
-    diameter_model = GEN(in_channels=[1, 1], representation="bilinear").eval()
+    diameter_model = GEN.paper(in_channels=[1, 1], representation="bilinear").eval()
     trainer = Trainer(diameter_model, test, meshes=grid(2), config=TrainConfig(progress=False))
     with pytest.raises(ValueError, match="fixed number of rounds"):
         sp.shared_profile(diameter_model, trainer, trainer._train_groups[:1], 5, 3)

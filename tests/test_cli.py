@@ -73,9 +73,10 @@ def test_relative_pos_and_head_widths_reach_the_model(tmp_path: Path,
     assert (model["relative_pos"], model["encoder_hidden_channels"],
             model["decoder_hidden_channels"]) == (True, 12, 10)
     weights = load_checkpoint(run / "checkpoint.pt")["model"]
-    assert weights["pair_decoder.0.weight"].shape == (64, 8 + 2)  # [latent, offset] -> 64
-    assert weights["encoders.heads.0.0.weight"].shape == (12, 1 + 2 + 2)  # value, pos, offset
-    assert weights["decoders.heads.0.0.weight"].shape == (10, 64 + 2)
+    assert weights["decoder.pair.0.weight"].shape == (64, 8 + 2)  # [latent, offset] -> 64
+    # value, pos, offset
+    assert weights["encoder.heads.heads.0.0.weight"].shape == (12, 1 + 2 + 2)
+    assert weights["decoder.heads.heads.0.0.weight"].shape == (10, 64 + 2)
     # evaluate rebuilds the same model from the run's config
     assert main(["evaluate", str(run), "--mesh-sizes", "5"]) == 0
     assert "5x5" in capsys.readouterr().out
@@ -87,7 +88,7 @@ def test_norm_flag_reaches_the_model(tmp_path: Path,
     assert main(["train", "--out", str(run), "--epochs", "1", "--representation", "bilinear",
                  "--norm", "pre", *TINY]) == 0
     assert json.loads((run / "config.json").read_text())["metadata"]["model"]["norm"] == "pre"
-    assert "final_norm.weight" in load_checkpoint(run / "checkpoint.pt")["model"]
+    assert "processor.final_norm.weight" in load_checkpoint(run / "checkpoint.pt")["model"]
     assert main(["evaluate", str(run), "--mesh-sizes", "4"]) == 0
     assert "4x4" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
@@ -104,7 +105,7 @@ def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
     model = config["metadata"]["model"]
     assert (model["recall"], model["geometry"]) == (True, "local")
     assert config["train"]["extra_rounds"] == 3
-    assert "recall.weight" in load_checkpoint(run / "checkpoint.pt")["model"]
+    assert "processor.recall.weight" in load_checkpoint(run / "checkpoint.pt")["model"]
     assert main(["evaluate", str(run), "--mesh-sizes", "4"]) == 0
     assert "4x4" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
@@ -127,7 +128,7 @@ def test_recall_geometry_and_extra_rounds_reach_the_run(tmp_path: Path,
     model = json.loads((refined / "config.json").read_text())["metadata"]["model"]
     assert (model["multilevel_share_processor"], model["multilevel_encode"],
             model["multilevel_supervise"]) == (False, "coarsest", True)
-    assert "refiner_recall.weight" not in load_checkpoint(refined / "checkpoint.pt")["model"]
+    assert "refiner.recall.weight" not in load_checkpoint(refined / "checkpoint.pt")["model"]
     assert any(k.startswith("refiner.") for k in load_checkpoint(refined / "checkpoint.pt")[
         "model"])
     assert main(["evaluate", str(refined), "--mesh-sizes", "9"]) == 0
@@ -302,7 +303,7 @@ def test_run_folder_surprises_are_one_line_errors(tmp_path: Path) -> None:
     own = tmp_path / "own"
     examples = [Data(input_pos=p, input_x=p.sum(1, keepdim=True), query_pos=p,
                      y=p.prod(1, keepdim=True)) for p in torch.rand(4, 5, 2)]
-    Trainer(GEN(latent_channels=4), examples, meshes=grid(2), run_dir=own,
+    Trainer(GEN.paper(latent_channels=4), examples, meshes=grid(2), run_dir=own,
             config=TrainConfig(epochs=1, progress=False)).fit()
     proc = _cli("evaluate", str(own))
     assert proc.returncode == 2 and "load_model_weights" in proc.stderr

@@ -217,7 +217,7 @@ def test_the_trainer_says_a_run_is_complete(tmp_path: Path,
                      y=p.prod(1, keepdim=True)) for p in torch.rand(4, 5, 2)]
 
     def trainer() -> Trainer:
-        return Trainer(GEN(latent_channels=4), examples, meshes=grid(2), run_dir=tmp_path,
+        return Trainer(GEN.paper(latent_channels=4), examples, meshes=grid(2), run_dir=tmp_path,
                        config=TrainConfig(epochs=1, group_by=None))
 
     first = trainer()

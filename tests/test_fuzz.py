@@ -217,9 +217,7 @@ def test_fuzz_gen(
     _count("GEN")
     data, t, q, dtype = inputs
     rep = SoftNearest(k=2) if representation.endswith("k2") else SoftNearest()
-    model = GEN(latent_channels=8, num_steps=num_steps, representation=rep,
-                message_channels=4, edge_hidden_channels=8, node_hidden_channels=8,
-                encoder_hidden_channels=8, decoder_hidden_channels=8).to(dtype)
+    model = GEN.paper(latent_channels=8, num_steps=num_steps, representation=rep).to(dtype)
     _run_model(model, data, t, q, checks)
 
 
@@ -263,9 +261,7 @@ def test_fuzz_gen_on_grid_meshes(
         batch.input_pos_batch = batch.input_pos_batch.flip(0) + data.draw(st.integers(0, 3))
     elif corrupt == "fn":
         batch.input_fn = batch.input_fn + data.draw(st.sampled_from([2, -1]))
-    model = GEN(in_channels=[1, 2], latent_channels=8, representation=representation,
-                message_channels=4, edge_hidden_channels=8, node_hidden_channels=8,
-                encoder_hidden_channels=8, decoder_hidden_channels=8)
+    model = GEN.paper(in_channels=[1, 2], latent_channels=8, representation=representation)
     with torch.no_grad():
         out = _run(lambda: model(batch), (*DATA_NAMES, "mesh.", "num_steps"))
     if out is not None:

@@ -98,17 +98,19 @@ def test_console_script_runs_version_and_env() -> None:
 PUBLIC = {
     "gen_pyg": ["__version__", "environment_report", "set_value_checks", "value_checks",
                 "value_checks_enabled"],
-    "gen_pyg.nn": ["GEN", "Barycentric", "Bilinear", "ElementConv", "ImageEmbedder",
-                   "InteractionConv", "InteractionNetwork", "MultilevelGEN", "NeuralProcess",
-                   "PoseImageEncoder", "Representation", "SceneRetrieval", "SoftNearest",
-                   "SpatialDecoder", "SpatialEncoder", "SymmetryAverage", "get_representation",
-                   "grid_levels",
-                   "register_representation", "representation_names",
-                   "unregister_representation"],
+    "gen_pyg.nn": ["GEN", "Barycentric", "Bilinear", "ElementConv", "ElementProcessor",
+                   "GaussianKernel", "ImageEmbedder", "InteractionConv", "InteractionNetwork",
+                   "MultilevelGEN", "NeuralProcess", "PairDecoder", "PairEncoder",
+                   "PointDecoder", "PointEncoder", "PoseImageEncoder", "RadiusGraph",
+                   "Representation", "SceneRetrieval", "SoftNearest", "SpatialDecoder",
+                   "SpatialEncoder", "SumReadout", "SymmetryAverage", "get_representation",
+                   "grid_levels", "node_scales", "register_representation",
+                   "representation_names", "unregister_representation"],
     "gen_pyg.nn.conv": ["ElementConv", "InteractionConv", "SpatialDecoder", "SpatialEncoder"],
-    "gen_pyg.nn.models": ["GEN", "ImageEmbedder", "InteractionNetwork", "MultilevelGEN",
-                          "NeuralProcess", "PoseImageEncoder", "SceneRetrieval",
-                          "SymmetryAverage", "grid_levels"],
+    "gen_pyg.nn.models": ["GEN", "ElementProcessor", "ImageEmbedder", "InteractionNetwork",
+                          "MultilevelGEN", "NeuralProcess", "PairDecoder", "PairEncoder",
+                          "PointDecoder", "PointEncoder", "PoseImageEncoder", "SceneRetrieval",
+                          "SumReadout", "SymmetryAverage", "grid_levels"],
     "gen_pyg.mesh": ["AttachMesh", "CurveOrder", "DelaunayEdges", "LearnableMesh",
                      "PositionFit", "RadiusEdges", "build_mesh", "curve_order", "delaunay",
                      "delaunay_edges", "evaluate_positions", "fit_and_evaluate", "fit_positions",
@@ -142,3 +144,19 @@ def test_the_layer_does_not_share_pyg_s_gen_conv_name() -> None:
     assert hasattr(torch_geometric.nn, "GENConv")  # DeeperGCN's layer, another thing
     assert not hasattr(gen_pyg.nn, "GENConv")
     assert not set(gen_pyg.nn.__all__) & set(torch_geometric.nn.__all__)
+
+
+def test_every_public_name_of_nn_has_a_section_of_the_api_page() -> None:
+    """docs/conf.py groups gen_pyg.nn's page by stage; a name no section lists would land
+    under "Other"."""
+    import ast
+    from pathlib import Path
+
+    import gen_pyg.nn
+
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "docs" / "conf.py").read_text())
+    sections = next(ast.literal_eval(node.value) for node in ast.walk(tree)
+                    if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "")
+                    == "SECTIONS")
+    listed = [n for _, names in sections["nn"] for n in names]
+    assert sorted(listed) == sorted(gen_pyg.nn.__all__)

@@ -24,7 +24,10 @@ from gen_pyg.nn import (
     Barycentric,
     Bilinear,
     ElementConv,
+    ElementProcessor,
     NeuralProcess,
+    PointDecoder,
+    PointEncoder,
     SoftNearest,
     SpatialDecoder,
     SpatialEncoder,
@@ -47,7 +50,7 @@ def _data(dtype: torch.dtype = torch.float32) -> Data:
 
 
 def _model(kind: str) -> torch.nn.Module:
-    return GEN(latent_channels=8) if kind == "gen" else NeuralProcess(latent_channels=8)
+    return GEN.paper(latent_channels=8) if kind == "gen" else NeuralProcess(latent_channels=8)
 
 
 # ------------------------------------------------------------------ values
@@ -146,20 +149,20 @@ LAYER_CASES: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
         ValueError, r"x must have shape \[N, 4\] \(4 channels, as constructed\), got \(4, 5\)"),
     # the conv trusts its indices, as PyG's layers do: the model's entry point checks them
     "GEN edge_index past the last node": (
-        lambda: GEN(latent_channels=8)(torch.randn(P, 1), POINTS, NODES,
+        lambda: GEN.paper(latent_channels=8)(torch.randn(P, 1), POINTS, NODES,
                                        torch.tensor([[0, 1, 4], [1, 2, 0]]), POINTS),
         ValueError, r"edge_index refers to nodes outside 0\.\.3 \(pos has 4 rows\), first "
                     r"edge_index\[:, 2\] = \[4, 0\]"),
     "GEN negative edge_index": (
-        lambda: GEN(latent_channels=8)(torch.randn(P, 1), POINTS, NODES,
+        lambda: GEN.paper(latent_channels=8)(torch.randn(P, 1), POINTS, NODES,
                                        torch.tensor([[0, -1], [1, 2]]), POINTS),
         ValueError, r"first edge_index\[:, 1\] = \[-1, 2\]"),
     "GEN NaN query_pos": (
-        lambda: GEN(latent_channels=8)(torch.randn(P, 1), POINTS, NODES, EDGES,
+        lambda: GEN.paper(latent_channels=8)(torch.randn(P, 1), POINTS, NODES, EDGES,
                                        POINTS.clone().fill_(math.nan)),
         ValueError, r"query_pos contains NaN or infinite values, first query_pos\[0, 0\]"),
     "GEN unsorted batch": (
-        lambda: GEN(latent_channels=8)(torch.randn(P, 1), POINTS, NODES, EDGES, POINTS,
+        lambda: GEN.paper(latent_channels=8)(torch.randn(P, 1), POINTS, NODES, EDGES, POINTS,
                                        input_batch=torch.tensor([0, 0, 1]),
                                        batch=torch.tensor([0, 1, 0, 1])),
         ValueError, r"batch must be sorted"),
@@ -229,18 +232,20 @@ CONSTRUCTOR_CASES: list[tuple[Callable[[], Any], str]] = [
     (lambda: ElementConv(0), r"channels must be at least 1, got 0"),
     (lambda: ElementConv(4, message_channels=-2), r"message_channels must be at least 1"),
     (lambda: ElementConv(4, backend="cuda"), r"backend must be one of"),
-    (lambda: GEN(aggr="foo"), r"aggr must be one of PyG's aggregations"),
-    (lambda: GEN(latent_channels=0), r"latent_channels must be at least 1, got 0"),
-    (lambda: GEN(message_channels=-1), r"message_channels must be at least 1, got -1"),
-    (lambda: GEN(encoder_hidden_channels=0), r"encoder_hidden_channels must be at least 1"),
+    (lambda: ElementProcessor(aggr="foo"), r"aggr must be one of PyG's aggregations"),
+    (lambda: GEN.paper(latent_channels=0), r"latent_channels must be at least 1, got 0"),
+    (lambda: ElementProcessor(message_channels=-1),
+     r"message_channels must be at least 1, got -1"),
+    (lambda: PointEncoder(hidden_channels=0), r"hidden_channels must be at least 1"),
 
-    (lambda: GEN(in_channels=0), r"in_channels must be at least 1, got 0"),
-    (lambda: GEN(conv_backend="fast"), r"conv_backend must be one of"),
-    (lambda: GEN(conv_backend="fused", aggr="max"), r"conv_backend='fused' needs aggr"),
-    (lambda: GEN(num_steps=-1), r"num_steps must be in \[0, 10000\]"),
-    (lambda: GEN(num_steps=MAX_STEPS + 1), r"num_steps must be in \[0, 10000\].*got 10001"),
-    (lambda: GEN(representation="nope"), r"representation must be one of"),
-    (lambda: GEN(norm="yes"), r"norm must be one of \('post', 'pre', 'none'\), got 'yes'"),  # type: ignore[arg-type]
+    (lambda: GEN.paper(in_channels=0), r"in_channels must be at least 1, got 0"),
+    (lambda: ElementProcessor(backend="fast"), r"backend must be one of"),
+    (lambda: ElementProcessor(backend="fused", aggr="max"), r"backend='fused' needs aggr"),
+    (lambda: GEN.paper(num_steps=-1), r"num_steps must be in \[0, 10000\]"),
+    (lambda: GEN.paper(num_steps=MAX_STEPS + 1), r"num_steps must be in \[0, 10000\].*got 10001"),
+    (lambda: GEN.paper(representation="nope"), r"representation must be one of"),
+    (lambda: ElementProcessor(norm="yes"),
+     r"norm must be one of \('post', 'pre', 'none'\), got 'yes'"),
     (lambda: NeuralProcess(latent_channels=0), r"latent_channels must be at least 1"),
     (lambda: NeuralProcess(pos_dim=0), r"pos_dim must be at least 1"),
     (lambda: NeuralProcess(aggr="max"), r"aggr must be one of \('mean', 'sum'\)"),
@@ -260,12 +265,12 @@ def test_constructor_arguments_in_public_terms(build: Callable[[], Any], match: 
 @pytest.mark.parametrize(
     ("build", "match"),
     [
-        (lambda: GEN(decoder_hidden_channels=2.5), r"decoder_hidden_channels must be an int, "
+        (lambda: PointDecoder(hidden_channels=2.5), r"hidden_channels must be an int, "
                                                    r"got float"),
-        (lambda: GEN(latent_channels=True), r"latent_channels must be an int, got bool"),
+        (lambda: GEN.paper(latent_channels=True), r"latent_channels must be an int, got bool"),
         (lambda: ElementConv(4, edge_dim=1.0), r"edge_dim must be an int, got float"),
         (lambda: SoftNearest(k=True), r"k must be an int, got bool"),
-        (lambda: GEN(in_channels=[1, 2.0]), r"in_channels\[1\] must be an int, got float"),
+        (lambda: GEN.paper(in_channels=[1, 2.0]), r"in_channels\[1\] must be an int, got float"),
     ],
 )
 def test_one_integer_rule_everywhere(build: Callable[[], Any], match: str) -> None:
@@ -321,7 +326,7 @@ def _gen_with(**attrs: Any) -> Callable[[], Any]:
         data = _data()
         for key, value in attrs.items():
             data[key] = value
-        return GEN(latent_channels=8)(data)
+        return GEN.paper(latent_channels=8)(data)
 
     return call
 
@@ -347,7 +352,7 @@ EMPTY_CASES: dict[str, tuple[Callable[[Path], Any], str]] = {
     "process num_steps": (lambda root: GEN().process(torch.zeros(9, 32), _data(), num_steps=-1),
                           r"num_steps must be in \[0, 10000\]"),
     "an example without inputs": (
-        lambda root: GEN(latent_channels=8)(Batch.from_data_list([
+        lambda root: GEN.paper(latent_channels=8)(Batch.from_data_list([
             _data(), Data(**{**_data().to_dict(), "input_pos": torch.zeros(0, 2),
                              "input_x": torch.zeros(0, 1)})])),
         r"every example needs at least one of its inputs \(data\.input_pos\); example 1 has "
@@ -442,4 +447,4 @@ def test_the_default_gen_on_two_function_data_names_in_channels() -> None:
                 query_pos=torch.rand(3, 2))
     with pytest.raises(ValueError, match=r"in_channels=\[1, 1\]"):
         GEN()(data)
-    assert GEN(in_channels=[1, 1])(data).shape == (3, 1)
+    assert GEN.paper(in_channels=[1, 1])(data).shape == (3, 1)

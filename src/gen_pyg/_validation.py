@@ -272,6 +272,15 @@ def check_length(value: object, name: str) -> float | None:
     return float(value)
 
 
+def require_length(value: object, name: str) -> float:
+    """``value`` as a required length: a positive finite number (a bool is not); else a
+    ``ValueError`` naming ``name``."""
+    length = check_length(value, name) if value is not None else None
+    if length is None:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return length
+
+
 def check_choice(value: object, name: str, choices: tuple[object, ...]) -> None:
     """``value`` is one of ``choices`` (compared with ``==`` and of the same type, so that
     ``True`` is not ``1``); the error names ``name`` and lists them."""

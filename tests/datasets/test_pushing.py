@@ -113,7 +113,7 @@ def test_gen_reads_a_batch_of_pushes(root: Path) -> None:
 
     ds = Pushing(root, split="all", transform=AttachMesh(grid(2)), **SIZES)  # type: ignore[arg-type]
     batch = next(iter(DataLoader(ds, batch_size=4, follow_batch=["input_pos"])))
-    model = GEN(in_channels=[4, 2], out_channels=3, readout="sum")
+    model = GEN.paper(in_channels=[4, 2], out_channels=3, readout="sum")
     assert model(batch).shape == (4, 3)
 
 

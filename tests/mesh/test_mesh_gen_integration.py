@@ -34,9 +34,8 @@ def with_mesh(mesh_data: Data, batch: list[Data]) -> Batch:
 
 
 def small_gen() -> GEN:
-    return GEN(latent_channels=16, message_channels=8, edge_hidden_channels=16,
-               node_hidden_channels=16, encoder_hidden_channels=16, decoder_hidden_channels=16,
-               num_steps=2, representation=SoftNearest(log_temperature=2.0))
+    return GEN.paper(latent_channels=16, num_steps=2,
+                     representation=SoftNearest(log_temperature=2.0))
 
 
 def test_gradients_reach_learnable_positions_through_a_gen_loss() -> None:

@@ -120,9 +120,8 @@ def test_gradient_through_a_float64_gen_matches_finite_differences() -> None:
     # the whole loss in float64: mesh positions, every GEN parameter, the example's tensors
     torch.manual_seed(0)
     mesh = LearnableMesh(halton(9, seed=3, dtype=torch.float64))
-    model = GEN(latent_channels=8, message_channels=4, edge_hidden_channels=8,
-                node_hidden_channels=8, encoder_hidden_channels=8, decoder_hidden_channels=8,
-                num_steps=2, representation=SoftNearest(log_temperature=1.0)).double()
+    model = GEN.paper(latent_channels=8, num_steps=2,
+                      representation=SoftNearest(log_temperature=1.0)).double()
     g = torch.Generator().manual_seed(0)
     inputs = torch.rand(12, 2, generator=g, dtype=torch.float64)
     queries = torch.rand(10, 2, generator=g, dtype=torch.float64)

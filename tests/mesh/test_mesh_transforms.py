@@ -110,7 +110,7 @@ def test_curve_order_leaves_gen_predictions_unchanged() -> None:
         query_pos=torch.rand(25, 2, generator=g),
     )
     for rep in (SoftNearest(), SoftNearest(k=4)):
-        model = GEN(num_steps=3, representation=rep)
+        model = GEN.paper(num_steps=3, representation=rep)
         expected = model(data)
         assert torch.allclose(model(curve_order(data)), expected, atol=1e-5)
 

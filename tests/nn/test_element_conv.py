@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from gen_pyg.nn import GEN, ElementConv
+from gen_pyg.nn import GEN, ElementConv, ElementProcessor
 from gen_pyg.testing import make_example
 
 EDGES = torch.tensor([[0, 1, 2, 3, 4, 1, 2, 0, 3], [1, 0, 3, 2, 1, 2, 0, 2, 0]])
@@ -158,8 +158,8 @@ def test_precomputed_edge_features_and_degrees_change_nothing() -> None:
 def test_gen_with_either_backend_gives_the_same_predictions() -> None:
     data = make_example(generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
-    a = GEN(conv_backend="auto")
-    b = GEN(conv_backend="propagate")
+    a = GEN(processor=ElementProcessor(backend="auto"))
+    b = GEN(processor=ElementProcessor(backend="propagate"))
     b.load_state_dict(a.state_dict())
     torch.testing.assert_close(a(data), b(data), atol=1e-5, rtol=1e-5)
 

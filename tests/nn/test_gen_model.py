@@ -16,10 +16,21 @@ from gen_pyg.nn import (
     Barycentric,
     Bilinear,
     ElementConv,
+    ElementProcessor,
+    GaussianKernel,
     NeuralProcess,
+    PairDecoder,
+    PairEncoder,
+    PointDecoder,
+    PointEncoder,
+    RadiusGraph,
+    Representation,
     SoftNearest,
     SpatialDecoder,
     SpatialEncoder,
+    SumReadout,
+    get_representation,
+    node_scales,
 )
 from gen_pyg.testing import (
     FOLLOW_BATCH,
@@ -32,18 +43,34 @@ from gen_pyg.testing import (
 )
 
 
-def gen_small(**kwargs: object) -> GEN:
-    defaults: dict[str, object] = dict(
-        latent_channels=8,
-        message_channels=4,
-        edge_hidden_channels=8,
-        node_hidden_channels=8,
-        encoder_hidden_channels=8,
-        decoder_hidden_channels=8,
-        num_steps=3,
-    )
-    defaults.update(kwargs)
-    return GEN(**defaults)  # type: ignore[arg-type]
+def gen_small(in_channels: int | list[int] = 1, out_channels: int | list[int] = 1,
+              representation: Representation | str = "soft_nearest", num_steps: int | None = 3,
+              readout: str = "interpolate", pairs: bool = False,
+              encoder_rep: Representation | None = None,
+              decoder_rep: Representation | None = None, encoder_aggr: str = "sum",
+              encode_pos: bool = True, decode_pos: bool = True, pair_channels: int = 64,
+              graph: torch.nn.Module | None = None, **processor: object) -> GEN:
+    """A GEN of latent size 8 composed of its stages: point (or, with ``pairs``, pair) encoder
+    and decoder sharing ``representation`` unless ``encoder_rep``/``decoder_rep`` replace it,
+    an ElementProcessor with ``processor``'s options."""
+    rep = get_representation(representation)
+    encoder = (PairEncoder if pairs else PointEncoder)(
+        in_channels, 8, encoder_rep or rep, hidden_channels=8, encode_pos=encode_pos,
+        aggr=encoder_aggr)
+    proc = ElementProcessor(8, num_steps=num_steps, graph=graph, message_channels=4,
+                            edge_hidden_channels=8, node_hidden_channels=8,
+                            **processor)  # type: ignore[arg-type]
+    decoder: torch.nn.Module
+    if readout == "sum":
+        assert isinstance(out_channels, int)
+        decoder = SumReadout(8, out_channels, hidden_channels=8)
+    elif pairs:
+        decoder = PairDecoder(8, out_channels, decoder_rep or rep, hidden_channels=8,
+                              decode_pos=decode_pos, pair_channels=pair_channels)
+    else:
+        decoder = PointDecoder(8, out_channels, decoder_rep or rep, hidden_channels=8,
+                               decode_pos=decode_pos)
+    return GEN(encoder, proc, decoder)
 
 
 # ------------------------------------------------------------- spatial layers
@@ -193,7 +220,7 @@ def test_gen_default_steps_is_mesh_diameter() -> None:
     )
     model = gen_small(num_steps=None)
     calls: list[int] = []
-    model.conv.register_forward_hook(lambda *args: calls.append(1))
+    model.processor.conv.register_forward_hook(lambda *args: calls.append(1))
     model(data)
     assert len(calls) == 1
     calls.clear()
@@ -263,7 +290,7 @@ def test_encoder_aggregation_of_repeated_samples(encoder_aggr: str) -> None:
     twice.input_pos = torch.cat([data.input_pos, data.input_pos])
     twice.input_x = torch.cat([data.input_x, data.input_x])
     model = gen_small(encoder_aggr=encoder_aggr).eval()
-    assert model.spatial_encoder.aggr == encoder_aggr
+    assert model.encoder.spatial.aggr == encoder_aggr
     with torch.no_grad():
         same = torch.allclose(model(data), model(twice), rtol=1e-5, atol=1e-6)
     assert same == (encoder_aggr != "sum")
@@ -275,7 +302,7 @@ def test_gen_gradients_reach_node_positions_and_temperature() -> None:
     model = gen_small()
     model(data).pow(2).sum().backward()
     assert data.pos.grad is not None and data.pos.grad.abs().sum() > 0
-    assert model.representation.log_temperature.grad is not None
+    assert model.encoder.representation.log_temperature.grad is not None
 
 
 def test_gen_state_dict_round_trip_and_repr() -> None:
@@ -285,8 +312,9 @@ def test_gen_state_dict_round_trip_and_repr() -> None:
     data = make_example()
     assert torch.equal(model(data), other(data))
     assert str(GEN()) == (
-        "GEN(in_channels=[1], out_channels=[1], pos_dim=2, latent_channels=32, num_steps=None, "
-        "representation=SoftNearest(k=None, metric=euclidean), readout=interpolate)"
+        "GEN(PointEncoder([1], 32, representation=SoftNearest(k=None, metric=euclidean)), "
+        "ElementProcessor(32, num_steps=None), "
+        "PointDecoder(32, [1], representation=SoftNearest(k=None, metric=euclidean)))"
     )
 
 
@@ -331,11 +359,11 @@ def test_gen_rejects_example_without_nodes_and_bad_config() -> None:
     with pytest.raises(ValueError, match="input_fn is required with 2 functions"):
         gen_small(in_channels=[1, 1])(make_example())
     with pytest.raises(ValueError, match="readout must be one of"):
-        GEN(readout="mean")
-    with pytest.raises(ValueError, match="encoder_aggr must be one of"):
-        GEN(encoder_aggr="median")
+        GEN.paper(readout="mean")
+    with pytest.raises(ValueError, match="aggr must be one of"):
+        PointEncoder(aggr="median")
     with pytest.raises(ValueError, match="in_channels must be a positive int or a non-empty list"):
-        GEN(in_channels=[])
+        GEN.paper(in_channels=[])
 
 
 # ------------------------------------------------------------ NeuralProcess
@@ -350,8 +378,8 @@ def test_neural_process_equals_one_node_gen_without_message_passing() -> None:
         decoder_hidden_channels=8,
         aggr="sum",
     )
-    np_model.encoders.load_state_dict(model.encoders.state_dict())
-    np_model.decoders.load_state_dict(model.decoders.state_dict())
+    np_model.encoders.load_state_dict(model.encoder.heads.state_dict())
+    np_model.decoders.load_state_dict(model.decoder.heads.state_dict())
     examples = []
     for _ in range(3):
         data = make_example(num_nodes=1, in_channels=(1, 2), num_outputs=2, generator=g)
@@ -405,44 +433,44 @@ def test_neural_process_checks_function_ids() -> None:
         model(data)
 
 
-def test_state_dict_lists_the_shared_representation_once() -> None:
+def test_paper_gen_shares_its_representation_through_a_state_dict() -> None:
     torch.manual_seed(0)
-    model = GEN(latent_channels=8)
-    keys = [k for k in model.state_dict() if "log_temperature" in k]
-    assert keys == ["representation.log_temperature"]
-    # one entry per distinct tensor, as named_parameters counts them
-    assert len(model.state_dict()) == len(list(model.named_parameters())) + len(
-        list(model.named_buffers()))
-    with torch.no_grad():
-        model.representation.log_temperature.fill_(1.25)
-    fresh = GEN(latent_channels=8)
-    fresh.load_state_dict(model.state_dict())  # strict
-    for rep in (fresh.representation, fresh.spatial_encoder.representation,
-                fresh.spatial_decoder.representation):
-        assert rep is fresh.representation and float(rep.log_temperature) == 1.25
-    # a state dict that lists it three times (earlier checkpoints) still loads strictly
-    old = dict(model.state_dict())
-    for owner in ("spatial_encoder", "spatial_decoder"):
-        old[f"{owner}.representation.log_temperature"] = torch.tensor(1.25)
-    again = GEN(latent_channels=8)
-    again.load_state_dict(old)
-    assert float(again.spatial_decoder.representation.log_temperature) == 1.25
-
-
-def test_state_dict_keeps_a_representation_that_is_no_longer_shared() -> None:
-    model = GEN(latent_channels=8)
-    model.spatial_decoder.representation = SoftNearest(log_temperature=0.5)
+    model = GEN.paper(latent_channels=8)
+    assert model.encoder.representation is model.decoder.representation
     keys = sorted(k for k in model.state_dict() if "log_temperature" in k)
-    assert keys == ["representation.log_temperature",
-                    "spatial_decoder.representation.log_temperature",
-                    "spatial_encoder.representation.log_temperature"]
+    assert keys == ["decoder.spatial.representation.log_temperature",
+                    "encoder.spatial.representation.log_temperature"]
+    # one parameter, counted once
+    assert sum(p.numel() for p in model.parameters()) == sum(
+        p.numel() for _, p in model.named_parameters())
+    with torch.no_grad():
+        model.encoder.representation.log_temperature.fill_(1.25)
+    fresh = GEN.paper(latent_channels=8)
+    fresh.load_state_dict(model.state_dict())  # strict
+    assert fresh.encoder.representation is fresh.decoder.representation
+    assert float(fresh.decoder.representation.log_temperature.detach()) == 1.25
+    data = make_example()
+    assert torch.equal(model(data), fresh(data))
+
+
+def test_gen_refuses_stages_that_do_not_fit() -> None:
+    with pytest.raises(ValueError, match=r"encoder.latent_channels=8, processor.channels=32"):
+        GEN(PointEncoder(latent_channels=8), ElementProcessor(32), PointDecoder(32))
+    with pytest.raises(TypeError, match=r"processor must be a torch\.nn\.Module"):
+        GEN(PointEncoder(), "rounds", PointDecoder())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs the attribute"):
+        GEN(torch.nn.Linear(1, 1), ElementProcessor(), PointDecoder())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs num_steps"):
+        ElementProcessor(graph=RadiusGraph(0.3))
+    with pytest.raises(ValueError, match="readout='sum' answers one function"):
+        GEN.paper(out_channels=[1, 2], readout="sum")
 
 
 # ------------------------------------------------------------- relative positions
 @pytest.mark.parametrize("rep", [SoftNearest(), SoftNearest(k=3)])
 def test_relative_pos_batching_and_permutations(rep: object) -> None:
     g = torch.Generator().manual_seed(3)
-    model = gen_small(representation=rep, relative_pos=True, in_channels=[1, 2])
+    model = gen_small(representation=rep, pairs=True, in_channels=[1, 2])
     data = make_example(num_nodes=8, in_channels=(1, 2), generator=g)
     assert_input_permutation_invariance(model, data, generator=g)
     assert_query_permutation_equivariance(model, data, generator=g)
@@ -463,7 +491,7 @@ def test_relative_pos_batching_on_grids(rep: object) -> None:
             data[key] = value
         data.num_nodes = k * k
         examples.append(data)
-    assert_batch_equivalence(gen_small(representation=rep, relative_pos=True), examples)
+    assert_batch_equivalence(gen_small(representation=rep, pairs=True), examples)
 
 
 def test_relative_pos_encode_and_decode_by_hand() -> None:
@@ -475,8 +503,8 @@ def test_relative_pos_encode_and_decode_by_hand() -> None:
                 grid_lo=torch.zeros(1, 2), grid_hi=torch.full((1, 2), 2.0),
                 input_pos=torch.tensor([[0.5, 1.0], [2.0, 1.5]]),
                 input_x=torch.tensor([[1.0], [-2.0]]), query_pos=torch.tensor([[1.5, 0.5]]))
-    model = gen_small(representation=Bilinear(), relative_pos=True, num_steps=0).eval()
-    assert GEN.node_scales(pos, ei).tolist() == [2.0, 2.0, 2.0, 2.0]
+    model = gen_small(representation=Bilinear(), pairs=True, num_steps=0).eval()
+    assert node_scales(pos, ei).tolist() == [2.0, 2.0, 2.0, 2.0]
 
     def bilinear(x: Tensor) -> Tensor:  # weights of nodes 0..3 (C order of (i, j))
         u, v = x[0] / 2, x[1] / 2
@@ -486,14 +514,13 @@ def test_relative_pos_encode_and_decode_by_hand() -> None:
     for x, s in zip(data.input_pos, data.input_x, strict=True):
         for n, w in enumerate(bilinear(x)):
             extra = torch.cat([x, (x - pos[n]) / 2.0]).unsqueeze(0)
-            z0[n] += w * model.encoders(s.unsqueeze(0), extra)[0]
+            z0[n] += w * model.encoder.heads(s.unsqueeze(0), extra)[0]
     with torch.no_grad():
         assert torch.allclose(model.encode(data), z0, atol=1e-6)
         q = data.query_pos[0]
-        assert model.pair_decoder is not None
-        pair = sum(w * model.pair_decoder(torch.cat([z0[n], (q - pos[n]) / 2.0]))
+        pair = sum(w * model.decoder.pair(torch.cat([z0[n], (q - pos[n]) / 2.0]))
                    for n, w in enumerate(bilinear(q)))
-        expected = model.decoders(pair.unsqueeze(0), q.unsqueeze(0))
+        expected = model.decoder.heads(pair.unsqueeze(0), q.unsqueeze(0))
         assert torch.allclose(model(data), expected, atol=1e-6)
 
 
@@ -501,7 +528,7 @@ def test_relative_pos_sees_only_offsets_without_absolute_positions() -> None:
     """Without encode_pos/decode_pos a relative GEN is invariant to translating the whole
     problem, and still sees where samples lie relative to the nodes."""
     g = torch.Generator().manual_seed(1)
-    model = gen_small(representation=SoftNearest(k=3), relative_pos=True, encode_pos=False,
+    model = gen_small(representation=SoftNearest(k=3), pairs=True, encode_pos=False,
                       decode_pos=False).eval()
     data = make_example(num_nodes=7, generator=g)
     moved = data.clone()
@@ -519,7 +546,7 @@ def test_relative_pos_gradcheck_through_node_positions() -> None:
     g = torch.Generator().manual_seed(2)
     data = make_example(num_nodes=5, num_inputs=4, num_queries=3, generator=g,
                         dtype=torch.float64)
-    model = gen_small(representation=SoftNearest(), relative_pos=True, num_steps=2).double()
+    model = gen_small(representation=SoftNearest(), pairs=True, num_steps=2).double()
 
     def f(pos: Tensor) -> Tensor:
         moved = data.clone()
@@ -529,20 +556,23 @@ def test_relative_pos_gradcheck_through_node_positions() -> None:
     assert torch.autograd.gradcheck(f, (data.pos.clone().requires_grad_(True),))
 
 
-def test_relative_pos_config_repr_and_readout() -> None:
-    model = gen_small(relative_pos=True, pair_hidden_channels=16)
-    assert model.pair_decoder is not None and model.decoders.heads[0][0].in_features == 16 + 2
-    assert str(GEN(relative_pos=True)).endswith("readout=interpolate, relative_pos=True)")
-    assert gen_small(relative_pos=True, readout="sum").pair_decoder is None
-    assert gen_small(relative_pos=True, readout="sum")(make_example()).shape == (1, 1)
-    other = gen_small(relative_pos=True, pair_hidden_channels=16)
+def test_pair_stages_repr_and_readout() -> None:
+    model = gen_small(pairs=True, pair_channels=16)
+    assert model.decoder.heads.heads[0][0].in_features == 16 + 2
+    assert str(model.decoder).endswith("pair_channels=16)")
+    assert str(PairEncoder()).startswith("PairEncoder([1], 32")
+    assert gen_small(pairs=True, readout="sum")(make_example()).shape == (1, 1)
+    other = gen_small(pairs=True, pair_channels=16)
     other.load_state_dict(model.state_dict())
     data = make_example()
     assert torch.equal(model(data), other(data))
-    with pytest.raises(TypeError, match="relative_pos must be a bool"):
-        GEN(relative_pos=1)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="pair_hidden_channels"):
-        GEN(relative_pos=True, pair_hidden_channels=0)
+    with pytest.raises(TypeError, match="encode_pos must be a bool"):
+        PairEncoder(encode_pos=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="pair_channels"):
+        PairDecoder(pair_channels=0)
+    # a pair layer whose scale is the mesh's shortest edges needs the edges
+    with pytest.raises(ValueError, match="pass the mesh's edge_index"):
+        PairEncoder()(torch.rand(3, 1), torch.rand(3, 2), torch.rand(4, 2))
 
 
 def test_pre_norm_gen_batching_process_and_state_dict() -> None:
@@ -556,8 +586,9 @@ def test_pre_norm_gen_batching_process_and_state_dict() -> None:
             data[key] = value
         data.num_nodes = k * k
         examples.append(data)
-    model = gen_small(representation=Bilinear(), relative_pos=True, norm="pre")
-    assert model.conv.norm_position == "pre" and model.final_norm is not None
+    model = gen_small(representation=Bilinear(), pairs=True, norm="pre")
+    conv, final_norm = model.processor.conv, model.processor.final_norm
+    assert conv.norm_position == "pre" and final_norm is not None
     assert_batch_equivalence(model, examples)
     # process = T pre-norm rounds, then the final LayerNorm; no rounds: the encoding as it is
     data = examples[2]
@@ -565,12 +596,13 @@ def test_pre_norm_gen_batching_process_and_state_dict() -> None:
     expected = z
     edge_attr = ElementConv.edge_geometry(data.pos, data.edge_index)
     for _ in range(3):
-        expected = model.conv(expected, data.edge_index, geometry=edge_attr)
-    torch.testing.assert_close(model.process(z, data, num_steps=3), model.final_norm(expected))
+        expected = conv(expected, data.edge_index, geometry=edge_attr)
+    torch.testing.assert_close(model.process(z, data, num_steps=3), final_norm(expected))
     torch.testing.assert_close(model.process(z, data, num_steps=0), z)
-    assert "final_norm.weight" in model.state_dict() and "norm='pre'" in repr(model)
+    assert "processor.final_norm.weight" in model.state_dict() and "norm='pre'" in repr(model)
     paper = gen_small(representation=Bilinear())
-    assert paper.final_norm is None and "final_norm.weight" not in paper.state_dict()
+    assert paper.processor.final_norm is None
+    assert "processor.final_norm.weight" not in paper.state_dict()
     assert "norm=" not in repr(paper)
     with pytest.raises(ValueError, match="norm must be one of"):
         gen_small(norm="yes")
@@ -587,8 +619,7 @@ def test_recall_and_local_geometry_by_hand_batching_and_state_dict() -> None:
             data[key] = value
         data.num_nodes = k * k
         examples.append(data)
-    model = gen_small(representation=Bilinear(), relative_pos=True, recall=True,
-                      geometry="local")
+    model = gen_small(representation=Bilinear(), pairs=True, recall=True, geometry="local")
     assert_batch_equivalence(model, examples)
     # process by hand: z^{t+1} = conv(z^t + W z^0) on offsets divided by the node's shortest
     # edge (the grid spacing 1/3 on a 4x4 grid: sides become 1, the triangles' diagonals 2^0.5)
@@ -597,9 +628,10 @@ def test_recall_and_local_geometry_by_hand_batching_and_state_dict() -> None:
     geometry = ElementConv.edge_geometry(data.pos, data.edge_index) * 3.0
     assert sorted({round(v, 5) for v in geometry[:, -1].tolist()}) == [1.0, 1.41421]
     expected = z0
-    assert model.recall is not None
+    recall, conv = model.processor.recall, model.processor.conv
+    assert recall is not None
     for _ in range(3):
-        expected = model.conv(expected + model.recall(z0), data.edge_index, geometry=geometry)
+        expected = conv(expected + recall(z0), data.edge_index, geometry=geometry)
     torch.testing.assert_close(model.process(z0, data, num_steps=3), expected)
     # the local geometry makes the processor blind to the mesh's scale, the absolute one not
     scaled = data.clone()
@@ -608,7 +640,8 @@ def test_recall_and_local_geometry_by_hand_batching_and_state_dict() -> None:
     absolute = gen_small(representation=Bilinear())
     assert not torch.allclose(absolute.process(z0, scaled, num_steps=3),
                               absolute.process(z0, data, num_steps=3))
-    assert "recall.weight" in model.state_dict() and "recall.weight" not in absolute.state_dict()
+    assert "processor.recall.weight" in model.state_dict()
+    assert "processor.recall.weight" not in absolute.state_dict()
     assert "recall=True" in repr(model) and "geometry='local'" in repr(model)
     assert "recall" not in repr(absolute) and "geometry" not in repr(absolute)
     with pytest.raises(ValueError, match="geometry must be one of"):
@@ -628,12 +661,13 @@ def _on_grid(k: int, data: Data) -> Data:
     return out
 
 
-def test_encoder_kernel_pairs_by_hand() -> None:
+def test_gaussian_kernel_encoder_by_hand() -> None:
     """Two nodes on a line, sigma 0.5: the cutoff is 1.5, weights exp(-d^2 / 0.5)."""
-    model = gen_small(encoder_kernel=0.5)
+    kernel = GaussianKernel(0.5)
+    model = gen_small(encoder_rep=kernel)
     nodes = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
     points = torch.tensor([[0.5, 0.0], [1.0, 0.0], [4.0, 0.0]])
-    point, node, weight = model.kernel_pairs(points, nodes)
+    point, node, weight = kernel(points, nodes)
     got = sorted(zip(point.tolist(), node.tolist(), weight.tolist(), strict=True))
     # point 0 is 0.5 and 1.5 away (both within 1.5), point 1 is 1 from both, point 2 none
     want = [(0, 0, math.exp(-0.25 / 0.5)), (0, 1, math.exp(-2.25 / 0.5)),
@@ -641,49 +675,50 @@ def test_encoder_kernel_pairs_by_hand() -> None:
     assert [(p, n) for p, n, _ in got] == [(p, n) for p, n, _ in want]
     torch.testing.assert_close(torch.tensor([w for *_, w in got]),
                                torch.tensor([w for *_, w in want]))
+    assert not kernel.partition_of_unity and GaussianKernel(0.5, normalize=True).partition_of_unity
     # the encoding is the kernel-weighted sum of the encoded samples
     x = torch.tensor([[1.0], [2.0], [3.0]])
-    h = model.encoders(x, points, None)
+    h = model.encoder.heads(x, points, None)
     expected = torch.stack([want[0][2] * h[0] + want[2][2] * h[1],
                             want[1][2] * h[0] + want[3][2] * h[1]])
     data = Data(pos=nodes, edge_index=torch.tensor([[0, 1], [1, 0]]), input_pos=points,
                 input_x=x, query_pos=points[:1])
     torch.testing.assert_close(model.encode(data), expected)
-    with pytest.raises(ValueError, match="needs a sigma or a GEN built with encoder_kernel"):
-        gen_small().kernel_pairs(points, nodes)
+    assert str(kernel) == "GaussianKernel(sigma=0.5)"
+    assert str(GaussianKernel(1, cutoff=2, normalize=True)) == (
+        "GaussianKernel(sigma=1.0, cutoff=2.0, normalize=True)")
+    assert get_representation("gaussian", sigma=0.5).sigma == 0.5
 
 
-@pytest.mark.parametrize("relative_pos", [False, True])
-def test_decoder_kernel_by_hand(relative_pos: bool) -> None:
+@pytest.mark.parametrize("pairs", [False, True])
+def test_kernel_decoder_by_hand(pairs: bool) -> None:
     """Nodes at 0 and 2 on a line, sigma 0.5: a query at 0.5 averages both (weights exp(-0.5)
     and exp(-4.5), normalised), one at 1.8 only the second node (1.8 > 1.5 from the first)."""
-    model = gen_small(decoder_kernel=0.5, relative_pos=relative_pos, representation=Bilinear())
+    model = gen_small(representation=Bilinear(), pairs=pairs,
+                      decoder_rep=GaussianKernel(0.5, normalize=True))
     nodes = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
     queries = torch.tensor([[0.5, 0.0], [1.8, 0.0]])
     z = torch.randn(2, 8)
     data = Data(pos=nodes, edge_index=torch.tensor([[0, 1], [1, 0]]),
                 input_pos=queries, input_x=torch.ones(2, 1), query_pos=queries)
     # the decoder heads see the kernel average zq (and the query positions)
-    captured: list[Tensor] = []
-    model.decoders.register_forward_hook(lambda m, args, out: captured.append(args[0]))
-    out = model._decode(z, nodes, data.edge_index, queries, None, None, None, 1, data)
-    zq = captured[0]
+    zq = model.decoder.interpolate(z, nodes, queries)
+    out = model.decode(z, data)
     w = torch.tensor([math.exp(-0.5), math.exp(-4.5)])
     w = w / w.sum()
-    if relative_pos:
-        assert model.pair_decoder is not None
-        pair = model.pair_decoder
+    if pairs:
+        pair = model.decoder.pair
         first = (w[0] * pair(torch.cat([z[0], torch.tensor([1.0, 0.0])]))
                  + w[1] * pair(torch.cat([z[1], torch.tensor([-3.0, 0.0])])))
         second = pair(torch.cat([z[1], torch.tensor([-0.4, 0.0])]))
     else:
         first, second = w[0] * z[0] + w[1] * z[1], z[1]
     torch.testing.assert_close(zq, torch.stack([first, second]))
-    torch.testing.assert_close(out, model.decoders(zq, queries, None))
+    torch.testing.assert_close(out, model.decoder.heads(zq, queries, None))
 
 
-@pytest.mark.parametrize("relative_pos", [False, True])
-def test_encoder_kernel_is_the_same_at_a_node_on_every_mesh(relative_pos: bool) -> None:
+@pytest.mark.parametrize("pairs", [False, True])
+def test_kernel_encoder_is_the_same_at_a_node_on_every_mesh(pairs: bool) -> None:
     """grid(4)'s nodes are grid(7)'s every other node: their encodings are equal, while the
     representation's (bilinear weights, normalised over the nodes) are not."""
     g = torch.Generator().manual_seed(7)
@@ -691,22 +726,23 @@ def test_encoder_kernel_is_the_same_at_a_node_on_every_mesh(relative_pos: bool) 
     coarse, fine = _on_grid(4, data), _on_grid(7, data)
     shared = torch.tensor([7 * (2 * i) + 2 * j for i in range(4) for j in range(4)])
     torch.testing.assert_close(fine.pos[shared], coarse.pos)
-    model = gen_small(representation=Bilinear(), encoder_kernel=0.2, relative_pos=relative_pos)
+    model = gen_small(representation=Bilinear(), encoder_rep=GaussianKernel(0.2), pairs=pairs)
     torch.testing.assert_close(model.encode(fine)[shared], model.encode(coarse))
-    plain = gen_small(representation=Bilinear(), relative_pos=relative_pos)
+    plain = gen_small(representation=Bilinear(), pairs=pairs)
     assert not torch.allclose(plain.encode(fine)[shared], plain.encode(coarse))
 
 
-def test_processor_radius_is_the_radius_graph_and_batches() -> None:
+def test_radius_processor_is_the_radius_graph_and_batches() -> None:
     from gen_pyg.mesh import radius_edges
 
     g = torch.Generator().manual_seed(8)
     data = _on_grid(5, make_example(num_inputs=12, num_queries=4, generator=g))
-    model = gen_small(representation=Bilinear(), relative_pos=True, encoder_kernel=0.2,
-                      processor_radius=0.3, aggr="mean", decoder_kernel=0.2)
-    # the same weights on a mesh whose edges are the radius graph, without processor_radius
-    explicit = gen_small(representation=Bilinear(), relative_pos=True, encoder_kernel=0.2,
-                         aggr="mean", decoder_kernel=0.2)
+    stages = {"representation": Bilinear(), "pairs": True, "aggr": "mean",
+              "encoder_rep": GaussianKernel(0.2),
+              "decoder_rep": GaussianKernel(0.2, normalize=True)}
+    model = gen_small(graph=RadiusGraph(0.3), **stages)  # type: ignore[arg-type]
+    # the same weights on a mesh whose edges are the radius graph, without the graph builder
+    explicit = gen_small(**stages)  # type: ignore[arg-type]
     explicit.load_state_dict(model.state_dict())
     z0 = model.encode(data)
     radius_mesh = data.clone()
@@ -719,20 +755,27 @@ def test_processor_radius_is_the_radius_graph_and_batches() -> None:
     examples = [_on_grid(k, make_example(num_inputs=3 * k, num_queries=k + 2, generator=g))
                 for k in (4, 5, 7)]
     assert_batch_equivalence(model, examples)
-    assert "encoder_kernel=0.2" in repr(model) and "processor_radius=0.3" in repr(model)
-    assert "decoder_kernel=0.2" in repr(model)
-    assert "encoder_kernel" not in repr(explicit.__class__(num_steps=1))
+    assert "graph=RadiusGraph(r=0.3)" in repr(model) and "GaussianKernel(sigma=0.2)" in repr(model)
+    assert "graph" not in repr(explicit)
 
 
-def test_encoder_kernel_and_processor_radius_bad_values() -> None:
-    with pytest.raises(ValueError, match="processor_radius needs num_steps"):
-        gen_small(num_steps=None, processor_radius=0.3)
-    for name in ("encoder_kernel", "processor_radius", "decoder_kernel"):
-        with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
-            gen_small(**{name: -1.0})
-        with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
-            gen_small(**{name: float("inf")})
-        with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
-            gen_small(**{name: True})
-        with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
-            gen_small(**{name: "0.1"})
+def test_kernel_and_radius_bad_values() -> None:
+    for make, name in ((GaussianKernel, "sigma"), (RadiusGraph, "r"),
+                       (lambda v: GaussianKernel(0.1, cutoff=v), "cutoff")):
+        for bad in (-1.0, float("inf"), True, "0.1", None):
+            with pytest.raises(ValueError, match=f"{name} must be a positive finite number"):
+                make(bad)  # type: ignore[operator]
+
+
+def test_mesh_independent_preset_is_the_recipe() -> None:
+    """GEN.mesh_independent() is the kernel_all recipe of the size-generalisation records."""
+    from gen_pyg.training import ModelConfig
+
+    preset = GEN.mesh_independent()
+    config = ModelConfig(representation="bilinear", relative_pos=True, encoder_kernel=0.08,
+                         processor_radius=0.36, num_steps=6, aggr="mean", decoder_kernel=0.08)
+    built = config.build_gen()
+    assert str(preset) == str(built)
+    preset.load_state_dict(built.state_dict())  # strict: the same modules
+    data = _on_grid(7, make_example(num_inputs=30, num_queries=5))
+    torch.testing.assert_close(preset(data), built(data))

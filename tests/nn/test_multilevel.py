@@ -8,15 +8,33 @@ import torch
 from torch_geometric.data import Data
 
 from gen_pyg.mesh import grid
-from gen_pyg.nn import GEN, MultilevelGEN, grid_levels
+from gen_pyg.nn import (
+    GEN,
+    ElementProcessor,
+    GaussianKernel,
+    MultilevelGEN,
+    PairDecoder,
+    PairEncoder,
+    PointDecoder,
+    PointEncoder,
+    RadiusGraph,
+    Representation,
+    get_representation,
+    grid_levels,
+    node_scales,
+)
 from gen_pyg.training import ModelConfig, build_model, collate_group, replicate_mesh
 
 
-def small(**kw: object) -> GEN:
+def small(pairs: bool = False, num_steps: int | None = None, **processor: object) -> GEN:
+    """A bilinear GEN of latent size 8, the processor with ``processor``'s options."""
     torch.manual_seed(0)
-    return GEN(latent_channels=8, message_channels=4, edge_hidden_channels=8,
-               node_hidden_channels=8, encoder_hidden_channels=8, decoder_hidden_channels=8,
-               representation="bilinear", **kw)  # type: ignore[arg-type]
+    rep: Representation = get_representation("bilinear")
+    return GEN((PairEncoder if pairs else PointEncoder)(1, 8, rep, hidden_channels=8),
+               ElementProcessor(8, num_steps=num_steps, message_channels=4,
+                                edge_hidden_channels=8, node_hidden_channels=8,
+                                **processor),  # type: ignore[arg-type]
+               (PairDecoder if pairs else PointDecoder)(8, 1, rep, hidden_channels=8))
 
 
 def examples(n: int = 3, seed: int = 0) -> list[Data]:
@@ -47,7 +65,7 @@ def test_grid_levels_halve_to_the_coarsest_and_nest() -> None:
 
 
 def test_up_to_the_coarsest_grid_it_is_the_plain_gen() -> None:
-    gen = small(relative_pos=True, recall=True, geometry="local")
+    gen = small(pairs=True, recall=True, geometry="local")
     model = MultilevelGEN(gen, rounds=2)
     for k in (2, 3, 4):
         batch = on(k, examples())
@@ -55,21 +73,20 @@ def test_up_to_the_coarsest_grid_it_is_the_plain_gen() -> None:
 
 
 def test_two_levels_by_hand_and_batching() -> None:
-    gen = small(relative_pos=True, recall=True, geometry="local")
+    gen = small(pairs=True, recall=True, geometry="local")
     model = MultilevelGEN(gen, rounds=3)
     exs = examples()
     fine = on(7, exs)
     coarse = on(4, exs)
     z = gen.process(gen.encode(coarse), coarse, num_steps=6)
-    moved = gen.spatial_decoder(z, coarse.pos, fine.pos, coarse.batch, fine.batch, mesh=coarse)
+    moved = gen.decoder.spatial(z, coarse.pos, fine.pos, coarse.batch, fine.batch, mesh=coarse)
     z0 = gen.encode(fine)
     z = z0 + model.prolong(moved)
-    assert gen.recall is not None
+    assert gen.processor.recall is not None
     for _ in range(3):  # the fine rounds recall the fine encoding
-        z = z + gen.recall(z0)
-        z = gen.conv(z, fine.edge_index, geometry=_local_geometry(gen, fine))
-    expected = gen._decode(z, fine.pos, fine.edge_index, fine.query_pos, None, fine.batch,
-                           fine.query_pos_batch, 3, fine)
+        z = z + gen.processor.recall(z0)
+        z = gen.processor.conv(z, fine.edge_index, geometry=_local_geometry(gen, fine))
+    expected = gen.decode(z, fine)
     torch.testing.assert_close(model(fine), expected)
     # a batch is its examples one by one, on every level count
     for k in (7, 14):
@@ -85,12 +102,12 @@ def test_two_levels_by_hand_and_batching() -> None:
 def _local_geometry(gen: GEN, data: Data) -> torch.Tensor:
     from gen_pyg.nn import ElementConv
 
-    scale = gen.node_scales(data.pos, data.edge_index)[data.edge_index[1]]
+    scale = node_scales(data.pos, data.edge_index)[data.edge_index[1]]
     return ElementConv.edge_geometry(data.pos, data.edge_index) / scale.unsqueeze(-1)
 
 
 def test_gradients_reach_every_weight_and_model_config_builds_it() -> None:
-    model = MultilevelGEN(small(relative_pos=True, recall=True, geometry="local"))
+    model = MultilevelGEN(small(pairs=True, recall=True, geometry="local"))
     model(on(7, examples())).pow(2).sum().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert missing == []
@@ -127,38 +144,36 @@ def test_bad_input_is_named() -> None:
 
 
 def test_a_larger_diameter_adds_rounds_on_every_level() -> None:
-    gen = small(relative_pos=True, recall=True, geometry="local")
+    gen = small(pairs=True, recall=True, geometry="local")
     model = MultilevelGEN(gen, rounds=3)
     fine = on(7, examples())
     more = fine.clone()
     more.diameter = fine.diameter + 2  # RandomRounds drew 2 extra rounds
     coarse = on(4, examples())
     z = gen.process(gen.encode(coarse), coarse, num_steps=6 + 2)
-    moved = gen.spatial_decoder(z, coarse.pos, fine.pos, coarse.batch, fine.batch, mesh=coarse)
+    moved = gen.decoder.spatial(z, coarse.pos, fine.pos, coarse.batch, fine.batch, mesh=coarse)
     z0 = gen.encode(fine)
     z = gen.process(z0 + model.prolong(moved), fine, num_steps=3 + 2, z0=z0)
-    expected = gen._decode(z, fine.pos, fine.edge_index, fine.query_pos, None, fine.batch,
-                           fine.query_pos_batch, 3, fine)
+    expected = gen.decode(z, fine)
     torch.testing.assert_close(model(more), expected)
     assert not torch.allclose(model(more), model(fine))
 
 
 def test_encoding_on_the_coarsest_level_only_by_hand() -> None:
-    gen = small(relative_pos=True, recall=True, geometry="local")
+    gen = small(pairs=True, recall=True, geometry="local")
     model = MultilevelGEN(gen, rounds=3, coarsest=2, encode="coarsest")
     exs = examples()
     fine, middle, coarse = on(7, exs), on(4, exs), on(2, exs)
     z = gen.process(gen.encode(coarse), coarse, num_steps=2)
     for low, high in ((coarse, middle), (middle, fine)):
-        start = model.prolong(gen.spatial_decoder(z, low.pos, high.pos, low.batch, high.batch,
+        start = model.prolong(gen.decoder.spatial(z, low.pos, high.pos, low.batch, high.batch,
                                                   mesh=low))
         z = start
-        assert gen.recall is not None
+        assert gen.processor.recall is not None
         for _ in range(3):  # a finer level recalls its start, not an encoding
-            z = z + gen.recall(start)
-            z = gen.conv(z, high.edge_index, geometry=_local_geometry(gen, high))
-    expected = gen._decode(z, fine.pos, fine.edge_index, fine.query_pos, None, fine.batch,
-                           fine.query_pos_batch, 3, fine)
+            z = z + gen.processor.recall(start)
+            z = gen.processor.conv(z, high.edge_index, geometry=_local_geometry(gen, high))
+    expected = gen.decode(z, fine)
     torch.testing.assert_close(model(fine), expected)
     # the inputs reach the prediction through the coarsest level only, and still reach it
     moved = [e.clone() for e in exs]
@@ -176,9 +191,9 @@ def test_encoding_on_the_coarsest_level_only_by_hand() -> None:
 
 
 def test_a_refiner_of_its_own_runs_the_finer_levels() -> None:
-    gen = small(relative_pos=True, recall=True, geometry="local")
+    gen = small(pairs=True, recall=True, geometry="local")
     model = MultilevelGEN(gen, rounds=3, share_processor=False)
-    assert model.refiner is not None and model.refiner_recall is not None
+    assert model.refiner is not None and model.refiner.recall is not None
     with torch.no_grad():  # the refiner starts as a copy; make it differ
         for p in model.refiner.parameters():
             p.add_(0.1 * torch.randn_like(p))
@@ -188,20 +203,19 @@ def test_a_refiner_of_its_own_runs_the_finer_levels() -> None:
     for k in (2, 3, 4):
         torch.testing.assert_close(model(on(k, exs)), gen(on(k, exs)))
     z = gen.process(gen.encode(coarse), coarse, num_steps=6)
-    moved = model.prolong(gen.spatial_decoder(z, coarse.pos, fine.pos, coarse.batch,
+    moved = model.prolong(gen.decoder.spatial(z, coarse.pos, fine.pos, coarse.batch,
                                               fine.batch, mesh=coarse))
     z0 = gen.encode(fine)
     z = z0 + moved
     for _ in range(3):  # the fine rounds: the refiner and its recall
-        z = z + model.refiner_recall(z0)
-        z = model.refiner(z, fine.edge_index, geometry=_local_geometry(gen, fine))
-    expected = gen._decode(z, fine.pos, fine.edge_index, fine.query_pos, None, fine.batch,
-                           fine.query_pos_batch, 3, fine)
+        z = z + model.refiner.recall(z0)
+        z = model.refiner.conv(z, fine.edge_index, geometry=_local_geometry(gen, fine))
+    expected = gen.decode(z, fine)
     torch.testing.assert_close(model(fine), expected)
     model(fine).pow(2).sum().backward()
     assert [n for n, p in model.named_parameters() if p.grad is None] == []
     keys = set(model.state_dict())
-    assert "refiner_recall.weight" in keys and any(k.startswith("refiner.") for k in keys)
+    assert "refiner.recall.weight" in keys and "refiner.conv.edge_mlp.0.weight" in keys
     assert "share_processor=False" in repr(model)
     built = build_model(ModelConfig(representation="bilinear", multilevel_rounds=2,
                                     multilevel_share_processor=False))
@@ -215,13 +229,13 @@ def test_a_refiner_of_its_own_runs_the_finer_levels() -> None:
     assert shared.refiner is None
     assert sum(p.numel() for p in model.parameters()) == sum(
         p.numel() for p in shared.parameters()) + sum(
-        p.numel() for p in [*gen.conv.parameters(), *gen.recall.parameters()])
+        p.numel() for p in gen.processor.parameters())
 
 
 def test_supervised_levels_each_predict_in_training() -> None:
     from gen_pyg.training import EveryLevel, training_loss
 
-    gen = small(relative_pos=True, recall=True, geometry="local")
+    gen = small(pairs=True, recall=True, geometry="local")
     model = MultilevelGEN(gen, rounds=3, coarsest=2, supervise=True)
     exs = examples()
     fine = on(7, exs)
@@ -238,13 +252,11 @@ def test_supervised_levels_each_predict_in_training() -> None:
     middle = on(4, exs)
     z = gen.process(gen.encode(on(2, exs)), on(2, exs), num_steps=2)
     two = on(2, exs)
-    moved = model.prolong(gen.spatial_decoder(z, two.pos, middle.pos, two.batch, middle.batch,
+    moved = model.prolong(gen.decoder.spatial(z, two.pos, middle.pos, two.batch, middle.batch,
                                               mesh=two))
     z0 = gen.encode(middle)
     z = gen.process(z0 + moved, middle, num_steps=3, z0=z0)
-    torch.testing.assert_close(outs[1], gen._decode(z, middle.pos, middle.edge_index,
-                                                    middle.query_pos, None, middle.batch,
-                                                    middle.query_pos_batch, 3, middle))
+    torch.testing.assert_close(outs[1], gen.decode(z, middle))
     # the loss is the mean over levels of the loss of each
     fine.y = torch.randn_like(final)
     loss = EveryLevel("mse")
@@ -285,8 +297,14 @@ def test_mesh_independent_options_from_a_config_and_their_limits() -> None:
                       processor_radius=0.36, num_steps=6, aggr="mean", decoder_kernel=0.1)
     model = build_model(cfg)
     assert isinstance(model, GEN)
-    assert (model.encoder_kernel, model.processor_radius, model.num_steps,
-            model.decoder_kernel) == (0.12, 0.36, 6, 0.1)
+    assert isinstance(model.encoder, PairEncoder) and isinstance(model.decoder, PairDecoder)
+    assert isinstance(model.encoder.representation, GaussianKernel)
+    assert isinstance(model.decoder.representation, GaussianKernel)
+    assert (model.encoder.representation.sigma, model.decoder.representation.sigma) == (0.12, 0.1)
+    assert model.decoder.representation.normalize
+    assert isinstance(model.processor, ElementProcessor)
+    assert isinstance(model.processor.graph, RadiusGraph) and model.processor.graph.r == 0.36
+    assert model.num_steps == 6
     with pytest.raises(ValueError, match="processor_radius needs num_steps"):
         ModelConfig(processor_radius=0.3)
     with pytest.raises(ValueError, match="do not go together"):
@@ -295,5 +313,5 @@ def test_mesh_independent_options_from_a_config_and_their_limits() -> None:
         ModelConfig(encoder_kernel=0)
     with pytest.raises(ValueError, match=r"encoder_kernel=0\.1 needs kind='gen'"):
         ModelConfig(kind="neural_process", encoder_kernel=0.1)
-    with pytest.raises(ValueError, match="MultilevelGEN needs a GEN without processor_radius"):
-        MultilevelGEN(GEN(processor_radius=0.3, num_steps=2))
+    with pytest.raises(ValueError, match="an ElementProcessor on the mesh's edges"):
+        MultilevelGEN(small(num_steps=2, graph=RadiusGraph(0.3)))

@@ -9,17 +9,27 @@ import pytest
 import torch
 from torch import Tensor
 from torch_geometric.data import Batch
+from torch_geometric.nn import MessagePassing, global_mean_pool
 
+from gen_pyg._validation import checked_inputs
 from gen_pyg.nn import (
     GEN,
     ElementConv,
+    ElementProcessor,
+    GaussianKernel,
     NeuralProcess,
+    PairDecoder,
+    PairEncoder,
+    PointDecoder,
+    PointEncoder,
+    RadiusGraph,
     SoftNearest,
     SpatialDecoder,
     SpatialEncoder,
 )
 from gen_pyg.nn.representation import dense_sizes
 from gen_pyg.testing import (
+    assert_batch_equivalence,
     assert_graph_breaks_at_most,
     count_host_syncs,
     make_example,
@@ -36,9 +46,11 @@ class UserModel(torch.nn.Module):
         self.conv = ElementConv(8, message_channels=4, edge_hidden_channels=8,
                                 node_hidden_channels=8, edge_dim=3)
         self.head = torch.nn.Linear(8, 1)
-        self.gen = GEN(latent_channels=8, message_channels=4, edge_hidden_channels=8,
-                       node_hidden_channels=8, encoder_hidden_channels=8,
-                       decoder_hidden_channels=8, num_steps=2)
+        rep = SoftNearest()
+        self.gen = GEN(PointEncoder(1, 8, rep, hidden_channels=8),
+                       ElementProcessor(8, num_steps=2, message_channels=4,
+                                        edge_hidden_channels=8, node_hidden_channels=8),
+                       PointDecoder(8, 1, rep, hidden_channels=8))
 
     def forward(self, x: Tensor, pos: Tensor, edge_index: Tensor, edge_attr: Tensor,
                 input_x: Tensor, input_pos: Tensor, query_pos: Tensor) -> Tensor:
@@ -77,7 +89,7 @@ def test_user_model_trains_and_its_edge_features_matter() -> None:
 
 def test_gen_tensor_forward_equals_its_data_forward_batched() -> None:
     g = torch.Generator().manual_seed(1)
-    model = GEN(latent_channels=8, num_steps=3, representation=SoftNearest(k=3))
+    model = GEN.paper(latent_channels=8, num_steps=3, representation=SoftNearest(k=3))
     examples = [make_example(num_nodes=n, num_inputs=p, num_queries=q, generator=g)
                 for n, p, q in [(5, 4, 3), (8, 6, 2)]]
     batch = Batch.from_data_list(examples, follow_batch=["input_pos", "query_pos"])
@@ -126,12 +138,13 @@ def test_no_host_syncs_in_layer_forwards_or_inside_the_gen() -> None:
     model, inputs = UserModel(), _inputs()
     x, pos, edge_index, edge_attr, input_x, input_pos, query_pos = inputs
     h = model.embed(x)
-    with count_host_syncs() as syncs:
+    gen = model.gen
+    with count_host_syncs() as syncs, checked_inputs():
         model.conv(h, edge_index, pos, edge_attr=edge_attr)
         SpatialEncoder()(input_x, input_pos, pos)
         SpatialDecoder()(h, pos, query_pos)
-        model.gen._trusted_run(input_x, input_pos, pos, edge_index, query_pos, None, None,
-                               None, None, None, 2, 1, None)
+        z = gen.processor(gen.encoder(input_x, input_pos, pos), pos, edge_index, num_steps=2)
+        gen.decoder(z, pos, query_pos)
     assert syncs == []
     g = torch.Generator().manual_seed(3)
     batch = Batch.from_data_list(
@@ -139,10 +152,12 @@ def test_no_host_syncs_in_layer_forwards_or_inside_the_gen() -> None:
         follow_batch=["input_pos", "query_pos"])
     sizes = (dense_sizes(batch.input_pos_batch, batch.batch, 2),
              dense_sizes(batch.query_pos_batch, batch.batch, 2))
-    with count_host_syncs() as syncs:
-        batched = model.gen._trusted_run(
-            batch.input_x, batch.input_pos, batch.pos, batch.edge_index, batch.query_pos, None,
-            None, batch.input_pos_batch, batch.batch, batch.query_pos_batch, 2, 2, None, sizes)
+    with count_host_syncs() as syncs, checked_inputs():
+        z = gen.encoder(batch.input_x, batch.input_pos, batch.pos, batch.input_pos_batch,
+                        batch.batch, sizes=sizes[0])
+        z = gen.processor(z, batch.pos, batch.edge_index, batch.batch, num_steps=2)
+        batched = gen.decoder(z, batch.pos, batch.query_pos, batch.batch,
+                              batch.query_pos_batch, sizes=sizes[1])
     assert syncs == []
     torch.testing.assert_close(batched, model.gen(batch))
     # the entry point is where the checks read values
@@ -245,3 +260,98 @@ def test_padded_dense_blocks_equal_per_pair_messages(given_sizes: bool) -> None:
          SpatialDecoder(backend="propagate")(z, nodes, points, node_batch, point_batch)),
     ):
         torch.testing.assert_close(backend_out, reference)
+
+
+# ------------------------------------------------------- the GEN's stages in a user's model
+class MeanOfNeighbours(MessagePassing):
+    """A processor written the way a PyG user writes a layer: each round, a node takes the
+    mean of its neighbours' states through a linear map (no geometry)."""
+
+    def __init__(self, channels: int, num_steps: int) -> None:
+        super().__init__(aggr="mean")
+        self.lin = torch.nn.Linear(channels, channels)
+        self.num_steps = num_steps
+
+    def forward(self, z: Tensor, pos: Tensor, edge_index: Tensor, batch: Tensor | None = None,
+                num_steps: int | None = None) -> Tensor:
+        for _ in range(self.num_steps if num_steps is None else num_steps):
+            z = z + self.propagate(edge_index, x=self.lin(z))
+        return z
+
+
+def test_mesh_independent_encoder_feeds_a_user_written_processor() -> None:
+    """GEN(PairEncoder(GaussianKernel), the user's processor, PairDecoder): the composed model
+    is the three modules called by hand, batches like its examples one by one, and the kernel
+    encoding of grid(4)'s nodes is the same inside grid(7)."""
+    from gen_pyg.mesh import grid
+
+    torch.manual_seed(0)
+    encoder = PairEncoder(1, 8, GaussianKernel(0.2), hidden_channels=8)
+    processor = MeanOfNeighbours(8, num_steps=3)
+    decoder = PairDecoder(8, 1, GaussianKernel(0.2, normalize=True), hidden_channels=8)
+    model = GEN(encoder, processor, decoder)
+    assert model.num_steps == 3
+    g = torch.Generator().manual_seed(1)
+    examples = []
+    for k in (4, 7):
+        data = make_example(num_inputs=12, num_queries=5, generator=g)
+        for key, value in grid(k):
+            data[key] = value
+        data.num_nodes = k * k
+        examples.append(data)
+    data = examples[1]
+    z0 = encoder(data.input_x, data.input_pos, data.pos)
+    by_hand = decoder(processor(z0, data.pos, data.edge_index), data.pos, data.query_pos)
+    torch.testing.assert_close(model(data), by_hand)
+    assert_batch_equivalence(model, examples)
+    coarse, fine = examples[0].clone(), examples[0].clone()
+    for key, value in grid(7):
+        fine[key] = value
+    fine.num_nodes = 49
+    shared = torch.tensor([7 * (2 * i) + 2 * j for i in range(4) for j in range(4)])
+    torch.testing.assert_close(model.encode(fine)[shared], model.encode(coarse))
+
+
+class RadiusModel(torch.nn.Module):
+    """A plain PyG model: embed node features, run the GEN's radius processor over the node
+    positions (no mesh edges at all), pool per graph."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = torch.nn.Linear(3, 8)
+        self.processor = ElementProcessor(8, num_steps=2, graph=RadiusGraph(0.4), aggr="mean")
+        self.head = torch.nn.Linear(8, 1)
+
+    def forward(self, x: Tensor, pos: Tensor, batch: Tensor | None = None) -> Tensor:
+        h = self.processor(self.embed(x), pos, batch=batch)
+        return self.head(global_mean_pool(h, batch))
+
+
+def test_radius_processor_inside_a_plain_pyg_model() -> None:
+    """The processor builds its own graph: the same as ElementConv rounds over radius_graph's
+    edges, per graph of a PyG batch (no edge between graphs), and it trains."""
+    from torch_geometric.data import Data
+
+    from gen_pyg.ops import radius_graph
+
+    torch.manual_seed(0)
+    model = RadiusModel()
+    graphs = [Data(x=torch.randn(n, 3), pos=torch.rand(n, 2)) for n in (6, 9, 4)]
+    batch = Batch.from_data_list(graphs)
+    out = model(batch.x, batch.pos, batch.batch)
+    assert out.shape == (3, 1)
+    one_by_one = torch.cat([model(d.x, d.pos) for d in graphs])
+    torch.testing.assert_close(out, one_by_one, atol=1e-5, rtol=1e-5)
+    # by hand: two rounds of the conv on the radius graph of the first graph
+    d = graphs[0]
+    edges = radius_graph(d.pos, 0.4)
+    h = model.embed(d.x)
+    conv = model.processor.conv
+    for _ in range(2):
+        h = conv(h, edges, d.pos)
+    torch.testing.assert_close(model.head(h.mean(0, keepdim=True)), model(d.x, d.pos))
+    loss = (out - 1).pow(2).mean()
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters())
+    with pytest.raises(ValueError, match="needs the mesh's edge_index"):
+        ElementProcessor(8, num_steps=1)(torch.randn(3, 8), torch.rand(3, 2))

@@ -80,7 +80,7 @@ def test_averages_worked_by_hand() -> None:
 
 def test_wrapped_gen_is_invariant_where_the_gen_alone_is_not() -> None:
     torch.manual_seed(0)
-    gen = GEN(in_channels=[1, 1], out_channels=1).eval()
+    gen = GEN.paper(in_channels=[1, 1], out_channels=1).eval()
     model = SymmetryAverage(gen)
     data = make_example(num_nodes=9, num_inputs=12, num_queries=6, in_channels=[1, 1],
                         generator=torch.Generator().manual_seed(3))
@@ -100,7 +100,7 @@ def test_wrapped_gen_is_invariant_where_the_gen_alone_is_not() -> None:
 
 def test_batched_equals_one_by_one_and_gradients_reach_the_model() -> None:
     torch.manual_seed(0)
-    model = SymmetryAverage(GEN(in_channels=[1], out_channels=1))
+    model = SymmetryAverage(GEN.paper(in_channels=[1], out_channels=1))
     g = torch.Generator().manual_seed(1)
     examples = [make_example(num_inputs=8, num_queries=4, generator=g) for _ in range(3)]
     batch = Batch.from_data_list(examples, follow_batch=["input_pos", "query_pos"])
@@ -160,7 +160,7 @@ def test_trainer_evaluates_the_wrapped_model_on_the_same_batches(tmp_path: Path)
                      mesh_sizes=[3])
     test = build_datasets(cfg, log=False)["test"]
     meshes = build_meshes(cfg)
-    gen = GEN(in_channels=[1, 1], out_channels=1)
+    gen = GEN.paper(in_channels=[1, 1], out_channels=1)
     trainer = Trainer(gen, test, meshes=meshes, config=TrainConfig(progress=False))
     wrapped = SymmetryAverage(gen)
     got = trainer.evaluate(test, model=wrapped)["3x3"]

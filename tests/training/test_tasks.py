@@ -12,7 +12,15 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from gen_pyg.mesh import grid
-from gen_pyg.nn import GEN
+from gen_pyg.nn import (
+    GEN,
+    Bilinear,
+    ElementProcessor,
+    PointDecoder,
+    PointEncoder,
+    SoftNearest,
+    SumReadout,
+)
 from gen_pyg.training import (
     Accuracy,
     CrossEntropy,
@@ -30,11 +38,15 @@ from gen_pyg.training import (
 )
 
 
-def small_gen(**kw: Any) -> GEN:
+def small_gen(out_channels: int = 1, readout: str = "interpolate") -> GEN:
+    """A soft-nearest GEN of latent size 8 and hidden widths 16."""
     torch.manual_seed(0)
-    return GEN(latent_channels=8, message_channels=8, edge_hidden_channels=16,
-               node_hidden_channels=16, encoder_hidden_channels=16, decoder_hidden_channels=16,
-               **kw)
+    rep = SoftNearest()
+    decoder = (SumReadout(8, out_channels, hidden_channels=16) if readout == "sum"
+               else PointDecoder(8, out_channels, rep, hidden_channels=16))
+    return GEN(PointEncoder(1, 8, rep, hidden_channels=16),
+               ElementProcessor(8, message_channels=8, edge_hidden_channels=16,
+                                node_hidden_channels=16), decoder)
 
 
 def quiet(**kw: Any) -> TrainConfig:
@@ -67,13 +79,15 @@ def centroid(n: int, seed: int = 0) -> list[Data]:
 
 
 def test_classification_trains_through_the_same_trainer() -> None:
-    train, val = hot_side(64, 0), hot_side(32, 1)
+    # at lr 1e-2 on 64 examples, one initialisation of three ended at chance: lr 3e-3 on 256
+    # examples ended above 0.9 from each of three (measured)
+    train, val = hot_side(256, 0), hot_side(32, 1)
     model = small_gen(out_channels=2, readout="sum")
     t = Trainer(model, train, meshes=grid(3), val_dataset=val, loss="cross_entropy",
                 metrics=["accuracy", "cross_entropy"],
-                config=quiet(epochs=15, lr=1e-2, group_size=8))
+                config=quiet(epochs=15, lr=3e-3, group_size=8))
     # no 'house' attribute: plain mini-batches of group_size
-    assert [g.num_graphs for g in t._train_groups] == [8] * 8
+    assert [g.num_graphs for g in t._train_groups] == [8] * 32
     before = t.evaluate_all(val)["3x3"]
     history = t.fit()
     after = t.evaluate_all(val)["3x3"]
@@ -318,17 +332,19 @@ def test_extra_rounds_reach_the_model_with_the_augmentation_and_resume_exactly(
                          n=21, seed=0, log=False)
     rounds: list[int] = []
 
-    class Spy(GEN):
-        def _process(self, z: torch.Tensor, pos: torch.Tensor, edge_index: torch.Tensor,
-                     steps: int, *args: Any, **kwargs: Any) -> torch.Tensor:
-            rounds.append(steps)
-            return super()._process(z, pos, edge_index, steps, *args, **kwargs)
+    class Spy(ElementProcessor):
+        def forward(self, z: torch.Tensor, pos: torch.Tensor, *args: Any,
+                    num_steps: int | None = None, **kwargs: Any) -> torch.Tensor:
+            assert num_steps is not None
+            rounds.append(num_steps)
+            return super().forward(z, pos, *args, num_steps=num_steps, **kwargs)
 
     def run(folder: Path, epochs: int, **kw: Any) -> Trainer:
         torch.manual_seed(0)
-        model = Spy(latent_channels=8, message_channels=8, edge_hidden_channels=16,
-                    node_hidden_channels=16, encoder_hidden_channels=16,
-                    decoder_hidden_channels=16, representation="bilinear", in_channels=[1, 1])
+        rep = Bilinear()
+        model = GEN(PointEncoder([1, 1], 8, rep, hidden_channels=16),
+                    Spy(8, message_channels=8, edge_hidden_channels=16, node_hidden_channels=16),
+                    PointDecoder(8, 1, rep, hidden_channels=16))
         t = Trainer(model, data, meshes={"3x3": grid(3)}, run_dir=folder,
                     config=quiet(epochs=epochs, lr=1e-2, **kw))
         t.fit()
@@ -354,8 +370,10 @@ def test_model_config_recall_and_geometry_build_the_gen_and_are_refused_elsewher
     from gen_pyg.training import ModelConfig, build_model
 
     model = build_model(ModelConfig(representation="bilinear", recall=True, geometry="local"))
-    assert isinstance(model, GEN) and model.recall is not None and model.geometry == "local"
-    assert build_model(ModelConfig()).recall is None
+    assert isinstance(model, GEN) and isinstance(model.processor, ElementProcessor)
+    assert model.processor.recall is not None and model.processor.geometry == "local"
+    plain = build_model(ModelConfig())
+    assert isinstance(plain, GEN) and plain.processor.recall is None
     with pytest.raises(ValueError, match=r"recall=True needs kind='gen'"):
         ModelConfig(kind="neural_process", recall=True)
     with pytest.raises(ValueError, match=r"geometry='local' needs kind='gen'"):
@@ -370,8 +388,8 @@ def test_model_config_recall_and_geometry_build_the_gen_and_are_refused_elsewher
 
 def test_model_config_choices_are_the_layers_choices() -> None:
     from gen_pyg.nn.conv.element_conv import NORMS
-    from gen_pyg.nn.models.gen import GEOMETRIES
     from gen_pyg.nn.models.multilevel import MULTILEVEL_ENCODES
+    from gen_pyg.nn.models.processors import GEOMETRIES
     from gen_pyg.training import experiment
 
     assert experiment.NORMS == NORMS and experiment.GEOMETRIES == GEOMETRIES

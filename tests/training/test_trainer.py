@@ -31,8 +31,7 @@ Toy = Callable[..., list[Data]]
 
 def small_gen(seed: int = 0) -> GEN:
     torch.manual_seed(seed)
-    return GEN(latent_channels=8, message_channels=8, edge_hidden_channels=16,
-               node_hidden_channels=16, encoder_hidden_channels=16, decoder_hidden_channels=16)
+    return GEN.paper(latent_channels=8)
 
 
 def quiet(**kw: Any) -> TrainConfig:
@@ -276,7 +275,7 @@ def test_another_configuration_or_model_is_refused_naming_the_fields(
         Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=1, lr=1e-3),
                 run_dir=tmp_path, metadata={"k": 3}).fit()
     (tmp_path / "config.json").unlink()  # only the checkpoint is left to compare with
-    other = GEN(latent_channels=4)
+    other = GEN.paper(latent_channels=4)
     with pytest.raises(ValueError, match=r"another configuration or model"):
         Trainer(other, data, meshes=grid(2), config=quiet(epochs=1, lr=1e-3),
                 run_dir=tmp_path, metadata={"k": 2}).fit()

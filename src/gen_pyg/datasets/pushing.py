@@ -197,7 +197,7 @@ class Pushing(_CachedDataset):
       turns it by tenths of a radian), plus Gaussian noise of std ``noise``;
     - ``object`` and ``push`` ``[1]``: integer ids (train with ``group_by="object"``).
 
-    It is read by ``GEN(in_channels=[4, 2], out_channels=3, readout="sum")`` once a mesh is
+    It is read by ``GEN.paper(in_channels=[4, 2], out_channels=3, readout="sum")`` once a mesh is
     attached (:class:`~gen_pyg.mesh.AttachMesh`). Splits are by object: the test objects are
     never seen in training.
 

@@ -78,6 +78,39 @@ class Representation(torch.nn.Module):
         """
         return None
 
+    def node_scale(self, node_pos: Tensor, edge_index: Tensor | None = None) -> Tensor:
+        r"""The length :math:`\ell_n` at every node :obj:`[N]` by which the pair encoders and
+        decoders (:class:`~gen_pyg.nn.PairEncoder`, :class:`~gen_pyg.nn.PairDecoder`) divide
+        the offset of a point from a node it weighs: by default the node's shortest mesh edge
+        (:func:`node_scales`, the grid spacing on a grid), so that the offsets span the same
+        range on every mesh; a kernel returns its bandwidth."""
+        if edge_index is None:
+            raise ValueError(f"{type(self).__name__}'s offsets are scaled by each node's "
+                             "shortest mesh edge: pass the mesh's edge_index")
+        return node_scales(node_pos, edge_index)
+
+
+def node_scales(pos: Tensor, edge_index: Tensor) -> Tensor:
+    """Length of the shortest mesh edge that ends at each node, :obj:`[N]` (the grid spacing
+    on a grid; a node without edges gets the mean of the others, or 1 when the mesh has no
+    edges).
+
+    Example:
+        >>> pos = torch.tensor([[0.0, 0.0], [0.5, 0.0], [2.0, 0.0], [5.0, 5.0]])
+        >>> node_scales(pos, torch.tensor([[1, 0, 2, 1], [0, 1, 1, 2]])).tolist()
+        [0.5, 0.5, 1.5, 0.8333333134651184]
+    """
+    src, dst = edge_index
+    length = (pos[src] - pos[dst]).norm(dim=-1)
+    inf = torch.full((pos.size(0),), torch.inf, dtype=pos.dtype, device=pos.device)
+    shortest = inf.scatter_reduce(0, dst, length, reduce="amin")
+    has_edge = torch.isfinite(shortest)
+    # the mean of the nodes with edges, 1 without any: no device sync
+    count = has_edge.sum()
+    mean = torch.where(has_edge, shortest, 0.0).sum() / count.clamp(min=1)
+    fallback = torch.where(count > 0, mean, torch.ones_like(mean))
+    return torch.where(has_edge, shortest, fallback)
+
 
 R = TypeVar("R", bound=type[Representation])
 
@@ -87,7 +120,7 @@ _REGISTRY: dict[str, type[Representation]] = {}
 
 def register_representation(name: str) -> Callable[[R], R]:
     """Class decorator making a :class:`Representation` available by :obj:`name` to
-    :func:`get_representation` (and so to ``GEN(representation=name)``). Registering a name
+    :func:`get_representation` (and so to ``GEN.paper(representation=name)``). Registering a name
     twice is an error; :func:`unregister_representation` removes one."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
@@ -116,7 +149,7 @@ def representation_names() -> list[str]:
 
     Example:
         >>> representation_names()
-        ['barycentric', 'bilinear', 'soft_nearest']
+        ['barycentric', 'bilinear', 'gaussian', 'soft_nearest']
     """
     return sorted(_REGISTRY)
 

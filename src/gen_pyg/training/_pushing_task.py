@@ -106,7 +106,7 @@ OBJECTIVES.setdefault("angle_mse", AngleMSE)
 
 class GlobalNeuralProcess(NeuralProcess):
     r"""The Neural Process with one answer per example, the counterpart of
-    ``GEN(readout="sum")``: the inputs are encoded and pooled into :math:`\mathbf{r}` as in
+    ``GEN.paper(readout="sum")``: the inputs are encoded and pooled into :math:`\mathbf{r}` as in
     :class:`~gen_pyg.nn.NeuralProcess`, and :math:`\mathbf{r}` is decoded once per example.
 
     :class:`~gen_pyg.nn.NeuralProcess` has no readout option (it always decodes at query
@@ -149,10 +149,9 @@ def pushing_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
 
 
 def pushing_model(cfg: ModelConfig) -> torch.nn.Module:
-    """``GEN(in_channels=[4, 2], out_channels=3, readout="sum")``, or the
-    :class:`GlobalNeuralProcess` with the same channels."""
-    from gen_pyg.nn import GEN
-
+    """A GEN with a sum readout (:meth:`ModelConfig.build_gen
+    <gen_pyg.training.ModelConfig.build_gen>` with ``in_channels=[4, 2], out_channels=3,
+    readout="sum"``), or the :class:`GlobalNeuralProcess` with the same channels."""
     if cfg.kind == "neural_process":
         return GlobalNeuralProcess(in_channels=[4, 2], out_channels=3, **cfg.np_kwargs())
-    return GEN(in_channels=[4, 2], out_channels=3, readout="sum", **cfg.gen_kwargs())
+    return cfg.build_gen(in_channels=[4, 2], out_channels=3, readout="sum")

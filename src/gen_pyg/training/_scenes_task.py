@@ -196,7 +196,7 @@ def scenes_model(cfg: ModelConfig) -> torch.nn.Module:
                              f"(it keeps {getattr(default, name)!r})")
     kwargs: dict[str, Any] = {}
     if cfg.kind == "gen":
-        kwargs["representation"] = cfg.gen_kwargs()["representation"]
+        kwargs["representation"] = cfg.build_representation()
     return SceneRetrieval("gen" if cfg.kind == "gen" else "np",
                           latent_channels=cfg.latent_channels,
                           embed_channels=cfg.latent_channels,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch_geometric.data import Data
@@ -21,6 +21,9 @@ from gen_pyg._validation import check_length
 from gen_pyg.training.config import TrainConfig
 from gen_pyg.training.objectives import EveryLevel, check_level_weight
 from gen_pyg.training.run_folder import read_run_config
+
+if TYPE_CHECKING:
+    from gen_pyg.nn import GEN
 
 MODELS = ("gen", "neural_process")
 #: :attr:`ModelConfig.norm` values (:class:`~gen_pyg.nn.GEN`'s ``norm``)
@@ -165,23 +168,63 @@ class ModelConfig:
             raise ValueError(f"norm={self.norm!r} needs kind='gen' (the Neural Process has no "
                              "message passing to normalise)")
 
-    def gen_kwargs(self) -> dict[str, Any]:
-        """The :class:`~gen_pyg.nn.GEN` arguments of this config (a task adds its channels)."""
+    def build_representation(self) -> Any:
+        """The :class:`~gen_pyg.nn.Representation` named by :attr:`representation` (with
+        :attr:`k` and :attr:`log_temperature` for soft nearest neighbours)."""
         from gen_pyg.nn import get_representation
 
         rep_kwargs: dict[str, Any] = {}
         if self.representation == "soft_nearest":
             rep_kwargs = {"k": self.k, "log_temperature": self.log_temperature}
-        return {"representation": get_representation(self.representation, **rep_kwargs),
-                "latent_channels": self.latent_channels, "num_steps": self.num_steps,
-                "aggr": self.aggr, "encoder_aggr": self.encoder_aggr,
-                "relative_pos": self.relative_pos, "norm": self.norm,
-                "recall": self.recall, "geometry": self.geometry,
-                "encoder_kernel": self.encoder_kernel,
-                "processor_radius": self.processor_radius,
-                "decoder_kernel": self.decoder_kernel,
-                "encoder_hidden_channels": self.encoder_hidden_channels,
-                "decoder_hidden_channels": self.decoder_hidden_channels}
+        return get_representation(self.representation, **rep_kwargs)
+
+    def build_gen(self, in_channels: int | list[int] = 1, out_channels: int | list[int] = 1,
+                  pos_dim: int = 2, readout: str = "interpolate",
+                  representation: Any = None) -> GEN:
+        """The :class:`~gen_pyg.nn.GEN` of this config, composed of its stages (a task gives
+        its channels, dimension and readout, and :obj:`representation` where the config's
+        name is not enough, e.g. a geodesic metric): a pair encoder and decoder with
+        ``relative_pos``, Gaussian kernels for the ``*_kernel`` bandwidths, a radius graph
+        for ``processor_radius``. The representation is shared by the encoder and the
+        decoder, as in the paper."""
+        from gen_pyg.nn import (
+            GEN,
+            ElementProcessor,
+            GaussianKernel,
+            PairDecoder,
+            PairEncoder,
+            PointDecoder,
+            PointEncoder,
+            RadiusGraph,
+            SumReadout,
+        )
+
+        if representation is None:
+            representation = self.build_representation()
+        latent = self.latent_channels
+        encoder_rep = (representation if self.encoder_kernel is None
+                       else GaussianKernel(self.encoder_kernel))
+        encoder = (PairEncoder if self.relative_pos else PointEncoder)(
+            in_channels, latent, encoder_rep, pos_dim,
+            hidden_channels=self.encoder_hidden_channels, aggr=self.encoder_aggr)
+        processor = ElementProcessor(
+            latent, pos_dim, self.num_steps, recall=self.recall, geometry=self.geometry,
+            graph=None if self.processor_radius is None else RadiusGraph(self.processor_radius),
+            aggr=self.aggr, norm=self.norm)
+        if readout == "sum":
+            if self.decoder_kernel is not None:
+                raise ValueError(f"decoder_kernel={self.decoder_kernel} needs a decoder at "
+                                 "query points; this task reads out one answer per example")
+            if not isinstance(out_channels, int):
+                raise ValueError(f"a readout answers one function, got {out_channels}")
+            return GEN(encoder, processor, SumReadout(latent, out_channels,
+                                                      self.decoder_hidden_channels))
+        decoder_rep = (representation if self.decoder_kernel is None
+                       else GaussianKernel(self.decoder_kernel, normalize=True))
+        decoder = (PairDecoder if self.relative_pos else PointDecoder)(
+            latent, out_channels, decoder_rep, pos_dim,
+            hidden_channels=self.decoder_hidden_channels)
+        return GEN(encoder, processor, decoder)
 
     def np_kwargs(self) -> dict[str, Any]:
         """The :class:`~gen_pyg.nn.NeuralProcess` arguments of this config."""

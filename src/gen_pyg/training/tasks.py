@@ -157,11 +157,11 @@ def _square_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
 
 
 def _square_model(cfg: ModelConfig) -> torch.nn.Module:
-    from gen_pyg.nn import GEN, NeuralProcess
+    from gen_pyg.nn import NeuralProcess
 
     if cfg.kind == "neural_process":
         return NeuralProcess(in_channels=[1, 1], out_channels=1, **cfg.np_kwargs())
-    return GEN(in_channels=[1, 1], out_channels=1, **cfg.gen_kwargs())
+    return cfg.build_gen(in_channels=[1, 1], out_channels=1)
 
 
 def _grids(cfg: DataConfig) -> dict[str, Data]:
@@ -183,14 +183,12 @@ def _sphere_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
 
 
 def _sphere_model(cfg: ModelConfig) -> torch.nn.Module:
-    from gen_pyg.nn import GEN, NeuralProcess, SoftNearest
+    from gen_pyg.nn import NeuralProcess, SoftNearest
 
     if cfg.kind == "neural_process":
         return NeuralProcess(in_channels=1, out_channels=1, pos_dim=3, **cfg.np_kwargs())
-    kwargs = cfg.gen_kwargs()
-    kwargs["representation"] = SoftNearest(metric="geodesic", k=cfg.k,
-                                           log_temperature=cfg.log_temperature)
-    return GEN(in_channels=1, out_channels=1, pos_dim=3, **kwargs)
+    return cfg.build_gen(in_channels=1, out_channels=1, pos_dim=3, representation=SoftNearest(
+        metric="geodesic", k=cfg.k, log_temperature=cfg.log_temperature))
 
 
 def _latlong(cfg: DataConfig) -> dict[str, Data]:

@@ -1,10 +1,10 @@
 """The entry point of :class:`~gen_pyg.nn.GEN`: reading a ``Data`` call into tensors, every
-check of the inputs (once, before the layers run), the padded sizes of a dense representation,
-and the state-dict layout of the representation the encoder and decoder share."""
+check of the inputs (once, before the stages run) and the padded sizes of a dense
+representation."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -24,76 +24,49 @@ from gen_pyg.nn._checks import (
     check_nonempty,
     check_samples,
 )
-from gen_pyg.nn.representation import DenseSizes, Representation, dense_sizes
-
-#: where the encoder and decoder hold the representation that GEN shares with them
-_SHARED_REPRESENTATION = ("spatial_encoder.representation.", "spatial_decoder.representation.")
+from gen_pyg.nn.representation import DenseSizes, dense_sizes
 
 
-def _shares_representation(gen: torch.nn.Module) -> bool:
-    rep = getattr(gen, "representation", None)
-    return all(getattr(getattr(gen, owner, None), "representation", None) is rep
-               for owner in ("spatial_encoder", "spatial_decoder"))
+class DataArgs(NamedTuple):
+    """The tensors of a ``Data`` call, in the order of :meth:`GEN.forward`'s first ten
+    arguments (:meth:`GEN.read_data`)."""
 
-
-def _list_shared_representation_once(
-    module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, local_metadata: Any
-) -> None:
-    if _shares_representation(module):
-        for key in [k for k in state_dict
-                    if k.startswith(tuple(prefix + s for s in _SHARED_REPRESENTATION))]:
-            del state_dict[key]
-
-
-def _share_representation_on_load(
-    module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
-) -> None:
-    # the state dict lists the shared tensors once, under "representation."; strict loading
-    # expects them under the encoder and decoder that share the module too
-    if not _shares_representation(module):
-        return
-    own = prefix + "representation."
-    for key in [k for k in state_dict if k.startswith(own)]:
-        for shared in _SHARED_REPRESENTATION:
-            state_dict.setdefault(prefix + shared + key[len(own):], state_dict[key])
-
-
-#: The tensors of a Data call, in the order of :meth:`GEN.forward`'s first ten arguments.
-DataArgs = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]
-
-
-def node_scales(pos: Tensor, edge_index: Tensor) -> Tensor:
-    """Length of the shortest mesh edge that ends at each node, :obj:`[N]`: the scale of
-    the offsets of :obj:`relative_pos` (the grid spacing on a grid; a node without edges
-    gets the mean of the others, or 1 when the mesh has no edges).
-
-    Example:
-        >>> pos = torch.tensor([[0.0, 0.0], [0.5, 0.0], [2.0, 0.0], [5.0, 5.0]])
-        >>> node_scales(pos, torch.tensor([[1, 0, 2, 1], [0, 1, 1, 2]])).tolist()
-        [0.5, 0.5, 1.5, 0.8333333134651184]
-    """
-    src, dst = edge_index
-    length = (pos[src] - pos[dst]).norm(dim=-1)
-    inf = torch.full((pos.size(0),), torch.inf, dtype=pos.dtype, device=pos.device)
-    shortest = inf.scatter_reduce(0, dst, length, reduce="amin")
-    has_edge = torch.isfinite(shortest)
-    # the mean of the nodes with edges, 1 without any: no device sync
-    count = has_edge.sum()
-    mean = torch.where(has_edge, shortest, 0.0).sum() / count.clamp(min=1)
-    fallback = torch.where(count > 0, mean, torch.ones_like(mean))
-    return torch.where(has_edge, shortest, fallback)
+    input_x: Any
+    input_pos: Any
+    pos: Any
+    edge_index: Any
+    query_pos: Any
+    input_fn: Any
+    query_fn: Any
+    input_batch: Any
+    batch: Any
+    query_batch: Any
 
 
 class GENInputs(torch.nn.Module):
     """The input half of :class:`~gen_pyg.nn.GEN` (a base class: it reads the GEN's
-    ``readout``, ``pos_dim``, channels and representation)."""
+    stages for the channels, the dimension and whether there are queries)."""
 
-    readout: str
-    pos_dim: int
-    in_channels: Any
-    out_channels: Any
-    representation: Representation
-    relative_pos: bool
+    encoder: torch.nn.Module
+    processor: torch.nn.Module
+    decoder: torch.nn.Module
+
+    @property
+    def readout(self) -> str:
+        """``"interpolate"`` (answers at query points) or ``"sum"`` (one per example)."""
+        return "interpolate" if getattr(self.decoder, "needs_queries", True) else "sum"
+
+    @property
+    def in_channels(self) -> list[int]:
+        return list(self.encoder.in_channels)  # type: ignore[arg-type]
+
+    @property
+    def out_channels(self) -> list[int]:
+        return list(self.decoder.out_channels)  # type: ignore[arg-type]
+
+    @property
+    def pos_dim(self) -> int:
+        return int(self.encoder.pos_dim)  # type: ignore[arg-type]
 
     def _data_args(self, data: Data) -> DataArgs:
         if not isinstance(data, Data):
@@ -111,9 +84,9 @@ class GENInputs(torch.nn.Module):
         input_batch = batch_vector(data, "input_pos", data.input_pos.size(0))
         query_batch = (batch_vector(data, "query_pos", query_pos.size(0))
                        if isinstance(query_pos, Tensor) else None)
-        return (data.input_x, data.input_pos, data.pos, data.edge_index, query_pos,
-                getattr(data, "input_fn", None), getattr(data, "query_fn", None),
-                input_batch, getattr(data, "batch", None), query_batch)
+        return DataArgs(data.input_x, data.input_pos, data.pos, data.edge_index, query_pos,
+                        getattr(data, "input_fn", None), getattr(data, "query_fn", None),
+                        input_batch, getattr(data, "batch", None), query_batch)
 
     def _check_inputs(self, names: dict[str, str], input_x: object, input_pos: object,
                       pos: object, edge_index: object, query_pos: object, input_fn: object,
@@ -143,16 +116,18 @@ class GENInputs(torch.nn.Module):
         """The padded block sizes of a dense representation for the encoder and the decoder,
         read at the entry point so that no layer reads them back (None for one example, or
         where the representation has no dense form)."""
-        if (all(b is None for b in (input_batch, batch, query_batch))
-                or type(self.representation).dense is Representation.dense
-                or self.relative_pos):
+        encoder = getattr(self.encoder, "takes_dense_sizes", False)
+        decoder = (getattr(self.decoder, "takes_dense_sizes", False) and query_pos is not None
+                   and self.readout == "interpolate")
+        if all(b is None for b in (input_batch, batch, query_batch)) or not (encoder or decoder):
             return None, None
 
         def rows(vec: Tensor | None, n: int) -> Tensor:
             return vec if vec is not None else pos.new_zeros(n, dtype=torch.long)
 
         nodes = rows(batch, pos.size(0))
-        encoder = dense_sizes(rows(input_batch, input_x.size(0)), nodes, batch_size)
-        if query_pos is None or self.readout != "interpolate":
-            return encoder, None
-        return encoder, dense_sizes(rows(query_batch, query_pos.size(0)), nodes, batch_size)
+        return (
+            dense_sizes(rows(input_batch, input_x.size(0)), nodes, batch_size) if encoder
+            else None,
+            dense_sizes(rows(query_batch, query_pos.size(0)), nodes, batch_size)  # type: ignore[union-attr]
+            if decoder else None)

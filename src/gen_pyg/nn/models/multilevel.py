@@ -9,9 +9,13 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from gen_pyg._validation import check_int, run_trusted
-from gen_pyg.nn._checks import DATA_NAMES, num_examples
+from gen_pyg._validation import check_choice, check_int, run_trusted
+from gen_pyg.nn._checks import num_examples
+from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
+from gen_pyg.nn.models._gen_inputs import DataArgs
+from gen_pyg.nn.models.decoders import PointDecoder
 from gen_pyg.nn.models.gen import GEN
+from gen_pyg.nn.models.processors import ElementProcessor
 
 __all__ = ["MultilevelGEN", "grid_levels"]
 
@@ -45,14 +49,15 @@ class MultilevelGEN(torch.nn.Module):
     fixed number of :obj:`rounds`:
 
     .. math::
-        \mathbf{z}_{\ell} = \mathrm{GEN.process}^{R}\big(\mathrm{enc}_{\ell}(\text{inputs}) +
-        P\, r_{\ell - 1}(\mathbf{z}_{\ell - 1})\big), \qquad
-        \hat{g}(x_q) = \mathrm{GEN.decode}(\mathbf{z}_{L}, x_q)
+        \mathbf{z}_{\ell} = \mathrm{processor}^{R}\big(\mathrm{encoder}_{\ell}(\text{inputs})
+        + P\, r_{\ell - 1}(\mathbf{z}_{\ell - 1})\big), \qquad
+        \hat{g}(x_q) = \mathrm{decoder}(\mathbf{z}_{L}, x_q)
 
     so that information crosses the domain on the coarse grid, in a number of rounds that does
     not grow with :math:`k`, and the finer grids only refine. The weights are the wrapped GEN's
-    (one encoder, processor and decoder for every level; build it with ``geometry="local"``
-    so that every level looks the same to the processor) and :math:`P`.
+    (one encoder, processor and decoder for every level; give it an
+    ``ElementProcessor(geometry="local")`` so that every level looks the same to the processor)
+    and :math:`P`; :math:`r` is the decoder's representation.
 
     A batch whose :obj:`diameter` exceeds the grid's :math:`2(k-1)` (as
     :class:`~gen_pyg.training.RandomRounds` makes it in training) runs that many more rounds on
@@ -63,7 +68,8 @@ class MultilevelGEN(torch.nn.Module):
     :class:`~gen_pyg.training.Trainer` makes them) and builds the coarser grids itself.
 
     Args:
-        gen (GEN): the model of every level (its :obj:`num_steps` must be :obj:`None`).
+        gen (GEN): the model of every level: an :class:`~gen_pyg.nn.ElementProcessor` on the
+            mesh's edges with :obj:`num_steps=None`, a decoder at query points.
         rounds (int, optional): rounds on each level after the coarsest. (default: :obj:`4`)
         coarsest (int, optional): the coarsest grid size (see :func:`grid_levels`).
             (default: :obj:`4`)
@@ -74,9 +80,9 @@ class MultilevelGEN(torch.nn.Module):
             whose density falls with the grid spacing. (default: :obj:`"every"`)
         share_processor (bool, optional): run the finer levels with the GEN's own processor
             (and recall). :obj:`False` gives them a processor of their own, of the same
-            shape (:attr:`refiner`, :attr:`refiner_recall`, starting from a copy of the GEN's
-            weights): the coarsest grid solves, the finer ones refine, each with weights for
-            its job. (default: :obj:`True`)
+            shape (:attr:`refiner`, starting from a copy of the GEN's processor): the
+            coarsest grid solves, the finer ones refine, each with weights for its job.
+            (default: :obj:`True`)
         supervise (bool, optional): in training mode, return the list of every level's
             prediction, coarse to fine (each decoded from that level's states), for a loss on
             all of them (:class:`~gen_pyg.training.EveryLevel`): every level is then trained
@@ -85,7 +91,10 @@ class MultilevelGEN(torch.nn.Module):
 
     Example:
         >>> from gen_pyg.mesh import grid
-        >>> model = MultilevelGEN(GEN(representation="bilinear", geometry="local"))
+        >>> from gen_pyg.nn import ElementProcessor, PointDecoder, PointEncoder
+        >>> model = MultilevelGEN(GEN(PointEncoder(representation="bilinear"),
+        ...                           ElementProcessor(geometry="local"),
+        ...                           PointDecoder(representation="bilinear")))
         >>> data = grid(7)
         >>> data.input_pos, data.input_x = torch.rand(5, 2), torch.rand(5, 1)
         >>> data.query_pos = torch.rand(3, 2)
@@ -99,19 +108,21 @@ class MultilevelGEN(torch.nn.Module):
         super().__init__()
         if not isinstance(gen, GEN):
             raise TypeError(f"gen must be a GEN, got {type(gen).__name__}")
-        if gen.processor_radius is not None:
-            raise ValueError("MultilevelGEN needs a GEN without processor_radius: its levels "
-                             "run on the grids' edges")
+        processor = gen.processor
+        if not isinstance(processor, ElementProcessor) or processor.graph is not None:
+            raise ValueError(f"MultilevelGEN needs a GEN whose processor is an ElementProcessor "
+                             f"on the mesh's edges (its levels run on the grids' edges), got "
+                             f"{processor}")
         if gen.num_steps is not None:
             raise ValueError("gen.num_steps must be None: a MultilevelGEN picks the rounds of "
                              "each level")
-        if gen.readout != "interpolate":
-            raise ValueError("MultilevelGEN needs a GEN with readout='interpolate'")
+        if not isinstance(gen.decoder, PointDecoder):
+            raise ValueError(f"MultilevelGEN needs a GEN whose decoder answers at query points "
+                             f"(a PointDecoder or PairDecoder), got {gen.decoder}")
         self.gen = gen
         self.rounds = check_int(rounds, "rounds", 0)
         self.coarsest = check_int(coarsest, "coarsest", 2)
-        if encode not in MULTILEVEL_ENCODES:
-            raise ValueError(f"encode must be one of {MULTILEVEL_ENCODES}, got {encode!r}")
+        check_choice(encode, "encode", MULTILEVEL_ENCODES)
         self.encode = encode
         if not isinstance(share_processor, bool):
             raise TypeError(f"share_processor must be a bool, got {share_processor!r}")
@@ -120,18 +131,18 @@ class MultilevelGEN(torch.nn.Module):
             raise TypeError(f"supervise must be a bool, got {supervise!r}")
         self.supervise = supervise
         # the finer levels' processor: the GEN's, or a copy of its shape with its own weights
-        self.refiner = None if share_processor else copy.deepcopy(gen.conv)
-        self.refiner_recall = (None if share_processor or gen.recall is None
-                               else copy.deepcopy(gen.recall))
-        self.prolong = torch.nn.Linear(gen.latent_channels, gen.latent_channels)
+        self.refiner = None if share_processor else copy.deepcopy(processor)
+        # the states of a level interpolated onto the next level's nodes, with the
+        # decoder's representation (shared with the decoder)
+        self.interpolate = SpatialDecoder(gen.decoder.representation)
+        self.prolong = torch.nn.Linear(processor.channels, processor.channels)
         self._grids: dict[tuple[Any, ...], Data] = {}
 
     def reset_parameters(self) -> None:
         self.gen.reset_parameters()
         self.prolong.reset_parameters()
-        for part in (self.refiner, self.refiner_recall):
-            if part is not None:
-                part.reset_parameters()
+        if self.refiner is not None:
+            self.refiner.reset_parameters()
 
     def _grid_size(self, data: Data) -> int:
         shape = getattr(data, "grid_shape", None)
@@ -164,22 +175,18 @@ class MultilevelGEN(torch.nn.Module):
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data], follow_batch=["input_pos", "query_pos"])
         k = self._grid_size(data)
-        gen = self.gen
         # the inputs are checked once, as GEN.forward_data checks them; the coarser levels
         # are grids built here on the same inputs, so every level then runs trusted
-        args = gen._data_args(data)
-        batch_size = num_examples(data)
-        gen._check_inputs(DATA_NAMES, *args, batch_size)
+        args = self.gen.read_data(data)
         # a diameter above the grid's (RandomRounds in training) adds rounds to every level
         diameter = getattr(data, "diameter", None)
         extra = (max(0, int(diameter.max()) - 2 * (k - 1))
                  if isinstance(diameter, Tensor) and diameter.numel() else 0)
-        return run_trusted(self._run, data, args, k, extra, batch_size)
+        return run_trusted(self._run, data, args, k, extra, num_examples(data))
 
-    def _run(self, data: Data, args: tuple[Any, ...], k: int, extra: int,
+    def _run(self, data: Data, args: DataArgs, k: int, extra: int,
              batch_size: int) -> Tensor | list[Tensor]:
         gen = self.gen
-        input_x, input_pos, _, _, query_pos, input_fn, query_fn, input_batch, _, query_batch = args
         z: Tensor | None = None
         prev: Data | None = None
         every = self.supervise and self.training
@@ -187,29 +194,32 @@ class MultilevelGEN(torch.nn.Module):
         for m in grid_levels(k, self.coarsest):
             level = data if m == k else self._level(data, m)
             if z is None or self.encode == "every":
-                z0 = gen._encode(input_x, input_pos, level.pos, level.edge_index, input_fn,
-                                 input_batch, level.batch, level)
+                z0 = gen.encoder(args.input_x, args.input_pos, level.pos, args.input_batch,
+                                 level.batch, input_fn=args.input_fn,
+                                 edge_index=level.edge_index, mesh=level)
             if z is None:
-                z = gen._process(z0, level.pos, level.edge_index, 2 * (m - 1) + extra)
+                z = gen.processor(z0, level.pos, level.edge_index, level.batch,
+                                  num_steps=2 * (m - 1) + extra)
             else:
                 assert prev is not None
-                moved = self.prolong(gen.spatial_decoder(z, prev.pos, level.pos, prev.batch,
-                                                         level.batch, mesh=prev))
-                conv, recall = ((gen.conv, gen.recall) if self.refiner is None
-                                else (self.refiner, self.refiner_recall))
+                moved = self.prolong(self.interpolate(z, prev.pos, level.pos, prev.batch,
+                                                      level.batch, mesh=prev))
+                processor = gen.processor if self.refiner is None else self.refiner
+                steps = self.rounds + extra
                 if self.encode == "every":
-                    z = gen._process(z0 + moved, level.pos, level.edge_index,
-                                     self.rounds + extra, z0, conv, recall)
+                    z = processor(z0 + moved, level.pos, level.edge_index, level.batch,
+                                  num_steps=steps, z0=z0)
                 else:
-                    z = gen._process(moved, level.pos, level.edge_index, self.rounds + extra,
-                                     None, conv, recall)
+                    z = processor(moved, level.pos, level.edge_index, level.batch,
+                                  num_steps=steps)
             prev = level
             if every and m != k:
-                outs.append(gen._decode(z, level.pos, level.edge_index, query_pos, query_fn,
-                                        level.batch, query_batch, batch_size, level))
+                outs.append(gen.decoder(z, level.pos, args.query_pos, level.batch,
+                                        args.query_batch, query_fn=args.query_fn,
+                                        edge_index=level.edge_index, mesh=level))
         assert z is not None
-        out: Tensor = gen._decode(z, data.pos, data.edge_index, query_pos, query_fn,
-                                  data.batch, query_batch, batch_size, data)
+        out: Tensor = gen.decoder(z, data.pos, args.query_pos, data.batch, args.query_batch,
+                                  query_fn=args.query_fn, edge_index=data.edge_index, mesh=data)
         return [*outs, out] if every else out
 
     def __repr__(self) -> str:

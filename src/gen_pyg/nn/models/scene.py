@@ -11,9 +11,12 @@ from torch_geometric.data import Data
 
 from gen_pyg._validation import check_int
 from gen_pyg.nn._mlp import mlp, reset_mlp
+from gen_pyg.nn.models.decoders import PointDecoder
+from gen_pyg.nn.models.encoders import PointEncoder
 from gen_pyg.nn.models.gen import GEN
 from gen_pyg.nn.models.neural_process import NeuralProcess
-from gen_pyg.nn.representation import Representation
+from gen_pyg.nn.models.processors import ElementProcessor
+from gen_pyg.nn.representation import Representation, get_representation
 
 CORES = ("gen", "np")
 #: Size of a camera pose :math:`(x, y, z, \cos\psi, \sin\psi, \cos\theta, \sin\theta)`.
@@ -297,11 +300,12 @@ class SceneRetrieval(torch.nn.Module):
         self.core: GEN | NeuralProcess
         decoder_in = L + POSE_CHANNELS * copies
         if core == "gen":
-            self.core = GEN(in_channels=L, out_channels=L, latent_channels=L,
-                            message_channels=L, edge_hidden_channels=2 * L,
-                            node_hidden_channels=2 * L, encoder_hidden_channels=L,
-                            decoder_hidden_channels=L, num_steps=num_steps,
-                            representation=representation)
+            rep = get_representation(representation)
+            self.core = GEN(PointEncoder(L, L, rep, hidden_channels=L),
+                            ElementProcessor(L, num_steps=num_steps, message_channels=L,
+                                             edge_hidden_channels=2 * L,
+                                             node_hidden_channels=2 * L),
+                            PointDecoder(L, L, rep, hidden_channels=L))
             self.decoder = mlp([decoder_in, 2 * L, embed_channels])
         else:
             self.core = NeuralProcess(in_channels=L, out_channels=L, latent_channels=L,

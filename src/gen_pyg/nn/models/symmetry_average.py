@@ -62,7 +62,7 @@ class SymmetryAverage(torch.nn.Module):
         >>> from gen_pyg.nn import GEN
         >>> from gen_pyg.testing import make_example
         >>> from gen_pyg.training import square_symmetry
-        >>> model = SymmetryAverage(GEN(in_channels=[1, 1], out_channels=1).eval())
+        >>> model = SymmetryAverage(GEN.paper(in_channels=[1, 1]).eval())
         >>> data = make_example(num_queries=5, in_channels=[1, 1])
         >>> out = model(data)
         >>> torch.allclose(model(square_symmetry(data, 3)), out, atol=1e-5)
