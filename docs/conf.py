@@ -40,6 +40,39 @@ SUBPACKAGES = ["", "nn", "mesh", "ops", "datasets", "solvers", "training", "viz"
                "typing"]
 
 
+#: Sections of a page, in order: a heading and the names under it (names a page exports but
+#: no section lists come last, under "Other").
+SECTIONS: dict[str, list[tuple[str, list[str]]]] = {
+    "nn": [
+        ("The GEN: a composition of stages", ["GEN"]),
+        ("Encoders: samples to node states", ["PointEncoder", "PairEncoder"]),
+        ("Processors: node states to node states",
+         ["ElementProcessor", "RadiusGraph", "ElementConv"]),
+        ("Decoders: node states to answers", ["PointDecoder", "PairDecoder", "SumReadout"]),
+        ("Representation functions: weights of points on nodes",
+         ["Representation", "SoftNearest", "Bilinear", "Barycentric", "GaussianKernel",
+          "get_representation", "register_representation", "representation_names",
+          "unregister_representation", "node_scales"]),
+        ("Spatial layers", ["SpatialEncoder", "SpatialDecoder"]),
+        ("Other models and wrappers",
+         ["NeuralProcess", "MultilevelGEN", "grid_levels", "SymmetryAverage",
+          "InteractionNetwork", "InteractionConv", "SceneRetrieval", "PoseImageEncoder",
+          "ImageEmbedder"]),
+    ],
+}
+
+
+def _entry(modname: str, obj_name: str, obj: object) -> list[str]:
+    if isinstance(obj, type):
+        return [f".. autoclass:: {modname}.{obj_name}", "   :members:", ""]
+    if callable(obj):
+        return [f".. autofunction:: {modname}.{obj_name}", ""]
+    if isinstance(obj, dict):
+        keys = ", ".join(f"``{key}``" for key in sorted(obj))
+        return [f".. py:data:: {modname}.{obj_name}", "", f"   Registry with keys {keys}.", ""]
+    return [f".. py:data:: {modname}.{obj_name}", "", f"   Value: ``{obj!r}``.", ""]
+
+
 def _write_api_pages() -> None:
     """One page per (sub)package, one autodoc entry per name in its ``__all__``."""
     out = HERE / "api" / "generated"
@@ -58,22 +91,16 @@ def _write_api_pages() -> None:
         public = list(getattr(module, "__all__", []))
         if not public:
             lines.append("Nothing public yet.")
-        for obj_name in public:
-            obj = getattr(module, obj_name)
-            if isinstance(obj, type):
-                lines += [f".. autoclass:: {modname}.{obj_name}", "   :members:", ""]
-            elif callable(obj):
-                lines += [f".. autofunction:: {modname}.{obj_name}", ""]
-            elif isinstance(obj, dict):
-                keys = ", ".join(f"``{key}``" for key in sorted(obj))
-                lines += [
-                    f".. py:data:: {modname}.{obj_name}",
-                    "",
-                    f"   Registry with keys {keys}.",
-                    "",
-                ]
-            else:
-                lines += [f".. py:data:: {modname}.{obj_name}", "", f"   Value: ``{obj!r}``.", ""]
+        sections = SECTIONS.get(name, [])
+        listed = {n for _, names in sections for n in names}
+        rest = [n for n in public if n not in listed]
+        for heading, names in [*sections, *([("Other", rest)] if sections and rest else [])]:
+            lines += [heading, "-" * len(heading), ""]
+            for obj_name in names:
+                lines += _entry(modname, obj_name, getattr(module, obj_name))
+        if not sections:
+            for obj_name in public:
+                lines += _entry(modname, obj_name, getattr(module, obj_name))
         text = "\n".join(lines) + "\n"
         page = out / f"{name or 'gen_pyg'}.rst"
         if not page.exists() or page.read_text() != text:

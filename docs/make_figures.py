@@ -4,7 +4,9 @@
 - ``pipeline.png``: one Poisson house through a GEN: input samples, the node states after
   encoding, after the message-passing rounds, and the queries with their targets;
 - ``representation.png``: the weights of one point on the nodes, for each representation;
-- ``meshes.png``: the mesh kinds side by side.
+- ``meshes.png``: the mesh kinds side by side;
+- ``stages.png``: the three stages of a GEN (encoder, processor, decoder) with the pairs and
+  edges the package's own modules compute on one mesh.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def pipeline_figure(path: Path) -> None:
         (example,) = PoissonSquare(root, "all", houses=[3], num_houses=4, num_scenarios=1,
                                    n=41, log=False)
     mesh = grid(5)
-    model = GEN(in_channels=[1, 1], representation=Bilinear()).eval()
+    model = GEN.paper(in_channels=[1, 1], representation=Bilinear()).eval()
     batch = replicate_mesh(collate_group([example], with_mesh=False), mesh)
     with torch.no_grad():
         z0 = model.encode(batch)
@@ -157,8 +159,66 @@ def meshes_figure(path: Path) -> None:
     plt.close(fig)
 
 
+def stages_figure(path: Path) -> None:
+    """Encoder, processor and decoder of a GEN on a 5x5 grid, each panel drawn from what the
+    modules compute: the (sample, node) pairs of the encoder's representation, the edges the
+    processor runs on (the mesh's, and a radius graph's around one node), the (query, node)
+    pairs of the decoder."""
+    from matplotlib.collections import LineCollection
+
+    from gen_pyg.mesh import grid
+    from gen_pyg.nn import Bilinear, GaussianKernel, RadiusGraph
+
+    plt = _pyplot()
+    mesh = grid(5)
+    g = torch.Generator().manual_seed(3)
+    samples, queries = torch.rand(6, 2, generator=g), torch.rand(3, 2, generator=g)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 6.2))
+
+    def pairs(ax: Any, points: torch.Tensor, rep: Any, color: str, marker: str) -> None:
+        with torch.no_grad():
+            point, node, weight = rep(points, mesh.pos, mesh=mesh)
+        segments = [(points[p].tolist(), mesh.pos[n].tolist()) for p, n in
+                    zip(point.tolist(), node.tolist(), strict=True)]
+        ax.add_collection(LineCollection(segments, colors=color, alpha=0.7,
+                                         linewidths=0.4 + 3 * weight.numpy(), zorder=2))
+        ax.scatter(points[:, 0], points[:, 1], marker=marker, s=90, c=color, edgecolors="k",
+                   zorder=4)
+
+    for ax in axes:
+        _draw_edges(ax, mesh, "0.85")
+        ax.scatter(mesh.pos[:, 0], mesh.pos[:, 1], s=25, c="0.3", zorder=3)
+    pairs(axes[0], samples, Bilinear(), "tab:orange", "o")
+    pairs(axes[0], samples[:2] + 0.02, GaussianKernel(0.15), "tab:purple", "o")
+    _square(axes[0], "encoder: samples $\\to$ node states $z^0$\n"
+            "PointEncoder / PairEncoder with a representation\n(orange: Bilinear, purple: "
+            "GaussianKernel(0.15))")
+    radius = RadiusGraph(0.55)(mesh.pos)
+    centre = 12
+    around = radius[:, radius[1] == centre]
+    segments = [(mesh.pos[a].tolist(), mesh.pos[b].tolist()) for a, b in around.t().tolist()]
+    axes[1].add_collection(LineCollection(segments, colors="tab:green", linewidths=2, zorder=2))
+    _draw_edges(axes[1], mesh, "0.45")
+    axes[1].scatter(*mesh.pos[centre].tolist(), s=160, c="tab:green", edgecolors="k", zorder=4)
+    _square(axes[1], "processor: $T$ rounds $z^t \\to z^{t+1}$\n"
+            "ElementProcessor over the mesh's edges (grey)\nor a graph builder "
+            f"(green: RadiusGraph(0.55), {around.size(1)} in-edges)")
+    pairs(axes[2], queries, Bilinear(), "tab:blue", "*")
+    pairs(axes[2], queries[:1] + 0.02, GaussianKernel(0.15, normalize=True), "tab:red", "*")
+    _square(axes[2], "decoder: node states $\\to$ answers\n"
+            "PointDecoder / PairDecoder (or SumReadout)\n(blue: Bilinear, red: "
+            "normalised GaussianKernel(0.15))")
+    for ax in axes:
+        ax.title.set_fontsize(9.5)
+    fig.suptitle("GEN(encoder, processor, decoder): line widths are the weights the modules "
+                 "compute", fontsize=11, y=0.99)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 FIGURES = {"pipeline.png": pipeline_figure, "representation.png": representation_figure,
-           "meshes.png": meshes_figure}
+           "meshes.png": meshes_figure, "stages.png": stages_figure}
 
 
 def make_figures(out: str | Path) -> list[Path]:
