@@ -156,6 +156,8 @@ def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
         (["train", "--out", str(tmp_path / "a"), "--processor-radius", "0.4"],
          "processor_radius needs num_steps"),
         (["train", "--out", str(tmp_path / "a"), "--encoder-kernel", "0"], "--encoder-kernel"),
+        (["train", "--out", str(tmp_path / "a"), "--processor-stencil", "8"],
+         "processor_stencil needs processor_radius"),
         (["train", "--out", str(tmp_path / "a"), "--data-option", "m=3"], "m"),
         (["evaluate", str(tmp_path / "missing")], "missing"),
         (["bench", "no-such-benchmark"], "no-such-benchmark"),

@@ -305,6 +305,14 @@ def test_mesh_independent_options_from_a_config_and_their_limits() -> None:
     assert isinstance(model.processor, ElementProcessor)
     assert isinstance(model.processor.graph, RadiusGraph) and model.processor.graph.r == 0.36
     assert model.num_steps == 6
+    stencil = build_model(ModelConfig(representation="bilinear", processor_radius=0.3,
+                                      processor_stencil=12, num_steps=4))
+    assert isinstance(stencil, GEN) and isinstance(stencil.processor, ElementProcessor)
+    assert repr(stencil.processor.graph) == "StencilGraph(r=0.3, points=12)"
+    with pytest.raises(ValueError, match="processor_stencil needs processor_radius"):
+        ModelConfig(processor_stencil=12)
+    with pytest.raises(ValueError, match="processor_stencil must be an integer"):
+        ModelConfig(processor_stencil=0, processor_radius=0.3, num_steps=4)
     with pytest.raises(ValueError, match="processor_radius needs num_steps"):
         ModelConfig(processor_radius=0.3)
     with pytest.raises(ValueError, match="do not go together"):

@@ -215,3 +215,17 @@ def test_coincident_nodes_are_found_far_from_the_origin(backend: str) -> None:
     nearest = knn(fine, coarse, 1, backend=backend)
     assert torch.equal(nearest, torch.stack([torch.arange(49), expected]))
     assert torch.equal(radius(fine, coarse, 1e-3, backend=backend), nearest)
+
+
+def test_radius_without_sort_gives_the_same_pairs() -> None:
+    g = torch.Generator().manual_seed(5)
+    x, y = torch.rand(60, 2, generator=g), torch.rand(25, 2, generator=g)
+    bx = torch.arange(3).repeat_interleave(20)
+    by = torch.tensor([0] * 10 + [1] * 8 + [2] * 7)
+    for backend in ("torch", "torch_cluster"):
+        if backend == "torch_cluster":
+            pytest.importorskip("torch_cluster")
+        sorted_pairs = radius(x, y, 0.3, bx, by, backend=backend)
+        unsorted = radius(x, y, 0.3, bx, by, backend=backend, sort=False)
+        assert sorted(zip(*unsorted.tolist(), strict=True)) == sorted(
+            zip(*sorted_pairs.tolist(), strict=True))

@@ -148,6 +148,10 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--processor-radius", type=_positive_float, default=None,
                    help="pass messages between every pair of nodes closer than this (GEN "
                         "processor_radius; needs --steps): a round reaches as far on every mesh")
+    g.add_argument("--processor-stencil", type=_positive_int, default=None,
+                   help="with --processor-radius: each node reads this many stencil points "
+                        "within the radius, snapped to the nearest nodes (StencilGraph: a "
+                        "linear number of edges) instead of every node within it")
     g.add_argument("--decoder-kernel", type=_positive_float, default=None,
                    help="decode with a Gaussian kernel of this bandwidth, normalised over the "
                         "nodes (GEN decoder_kernel)")

@@ -196,6 +196,7 @@ def _experiment(args: argparse.Namespace) -> Any:
                         multilevel_supervise_finest=args.multilevel_supervise_finest,
                         encoder_kernel=args.encoder_kernel,
                         processor_radius=args.processor_radius,
+                        processor_stencil=args.processor_stencil,
                         decoder_kernel=args.decoder_kernel)
     train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
                         warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,

@@ -11,7 +11,7 @@ from gen_pyg.nn.conv import (
     SpatialEncoder,
 )
 from gen_pyg.nn.gaussian_kernel import GaussianKernel
-from gen_pyg.nn.graphs import RadiusGraph
+from gen_pyg.nn.graphs import GraphBuilder, RadiusGraph, StencilGraph, ball_stencil
 from gen_pyg.nn.models import (
     GEN,
     ElementProcessor,
@@ -46,6 +46,7 @@ __all__ = [
     "ElementConv",
     "ElementProcessor",
     "GaussianKernel",
+    "GraphBuilder",
     "ImageEmbedder",
     "InteractionConv",
     "InteractionNetwork",
@@ -62,8 +63,10 @@ __all__ = [
     "SoftNearest",
     "SpatialDecoder",
     "SpatialEncoder",
+    "StencilGraph",
     "SumReadout",
     "SymmetryAverage",
+    "ball_stencil",
     "get_representation",
     "grid_levels",
     "node_scales",

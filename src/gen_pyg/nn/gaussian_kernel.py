@@ -79,7 +79,8 @@ class GaussianKernel(Representation):
     ) -> Assignment:
         pb, nb = check_assignment_inputs(point_pos, node_pos, point_batch, node_batch)
         sigma = self.sigma
-        point, node = radius(node_pos, point_pos, self.cutoff * sigma, nb, pb)
+        # the weights are summed over the pairs: no canonical order needed (no sort)
+        point, node = radius(node_pos, point_pos, self.cutoff * sigma, nb, pb, sort=False)
         d2 = (point_pos[point] - node_pos[node]).pow(2).sum(-1)
         weight = torch.exp(-0.5 * d2 / sigma ** 2)
         if self.normalize:  # a point with pairs has a positive total

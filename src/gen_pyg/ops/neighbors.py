@@ -213,6 +213,7 @@ def radius(
     batch_x: Tensor | None = None,
     batch_y: Tensor | None = None,
     backend: str = "auto",
+    sort: bool = True,
 ) -> Tensor:
     r"""For every point of :obj:`y`, all points of :obj:`x` of the same example within distance
     :obj:`r` (inclusive). No neighbour is dropped: unlike :func:`torch_cluster.radius`, there is
@@ -225,10 +226,14 @@ def radius(
         batch_x (Tensor, optional): example index of each candidate. (default: :obj:`None`)
         batch_y (Tensor, optional): example index of each query. (default: :obj:`None`)
         backend (str, optional): as in :func:`knn`. (default: :obj:`"auto"`)
+        sort (bool, optional): order the pairs canonically (by query, then distance, then
+            candidate index); without it the pairs come in the backend's order, a cost linear
+            in the pairs instead of a sort (for sums over the pairs, which need no order).
+            (default: :obj:`True`)
 
     Returns:
         An index tensor :obj:`[2, M]` (query index, candidate index), ordered by query and then by
-        increasing distance.
+        increasing distance (with :obj:`sort`).
 
     Example:
         >>> x = torch.tensor([[0.0], [1.0], [3.0]])
@@ -263,6 +268,8 @@ def radius(
         row, col = torch.cat(rows), torch.cat(cols)
     dist = (y[row] - x[col]).norm(dim=-1)
     keep = dist <= r
+    if not sort:
+        return torch.stack([row[keep], col[keep]])
     return _sort_pairs(row[keep], col[keep], dist[keep])
 
 

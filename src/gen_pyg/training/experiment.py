@@ -90,6 +90,10 @@ class ModelConfig:
         processor_radius (float or None): pass messages between all nodes closer than this
             (:class:`~gen_pyg.nn.GEN`'s ``processor_radius``; needs ``num_steps``);
             :obj:`None`: along the mesh's edges. (default: :obj:`None`)
+        processor_stencil (int or None): with ``processor_radius``, each node reads this many
+            points of a fixed stencil within the radius, snapped to the nearest nodes
+            (:class:`~gen_pyg.nn.StencilGraph`: a linear number of edges), instead of every
+            node within it (:class:`~gen_pyg.nn.RadiusGraph`). (default: :obj:`None`)
         decoder_kernel (float or None): decode with a Gaussian kernel of this bandwidth
             (:class:`~gen_pyg.nn.GEN`'s ``decoder_kernel``); :obj:`None`: with the
             representation. (default: :obj:`None`)
@@ -117,6 +121,7 @@ class ModelConfig:
     multilevel_supervise_finest: float | None = None
     encoder_kernel: float | None = None
     processor_radius: float | None = None
+    processor_stencil: int | None = None
     decoder_kernel: float | None = None
 
     def __post_init__(self) -> None:
@@ -153,6 +158,11 @@ class ModelConfig:
         if self.processor_radius is not None and self.num_steps is None:
             raise ValueError("processor_radius needs num_steps (the rounds no longer follow "
                              "the mesh's diameter)")
+        if self.processor_stencil is not None:
+            _positive_int(self.processor_stencil, "processor_stencil")
+            if self.processor_radius is None:
+                raise ValueError("processor_stencil needs processor_radius (the stencil's "
+                                 "radius)")
         if self.processor_radius is not None and self.multilevel_rounds is not None:
             raise ValueError("processor_radius and multilevel_rounds do not go together (a "
                              "MultilevelGEN runs on the grids' edges)")
@@ -178,6 +188,15 @@ class ModelConfig:
             rep_kwargs = {"k": self.k, "log_temperature": self.log_temperature}
         return get_representation(self.representation, **rep_kwargs)
 
+    def _graph(self) -> Any:
+        from gen_pyg.nn import RadiusGraph, StencilGraph
+
+        if self.processor_radius is None:
+            return None
+        if self.processor_stencil is None:
+            return RadiusGraph(self.processor_radius)
+        return StencilGraph(self.processor_radius, self.processor_stencil)
+
     def build_gen(self, in_channels: int | list[int] = 1, out_channels: int | list[int] = 1,
                   pos_dim: int = 2, readout: str = "interpolate",
                   representation: Any = None) -> GEN:
@@ -195,7 +214,6 @@ class ModelConfig:
             PairEncoder,
             PointDecoder,
             PointEncoder,
-            RadiusGraph,
             SumReadout,
         )
 
@@ -209,7 +227,7 @@ class ModelConfig:
             hidden_channels=self.encoder_hidden_channels, aggr=self.encoder_aggr)
         processor = ElementProcessor(
             latent, pos_dim, self.num_steps, recall=self.recall, geometry=self.geometry,
-            graph=None if self.processor_radius is None else RadiusGraph(self.processor_radius),
+            graph=self._graph(),
             aggr=self.aggr, norm=self.norm)
         if readout == "sum":
             if self.decoder_kernel is not None:
