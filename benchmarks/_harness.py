@@ -44,6 +44,9 @@ What each piece guarantees:
 * :func:`mean_std` and :func:`summarise_mse`: the sample mean and std over seeds.
 * :func:`run_seeds_in_processes`: every seed in its own process (``--jobs`` at a time), one
   merged record.
+* :func:`run_script`: another script run in a process of its own. A script imports the
+  shared helpers (the underscore modules: ``_harness``, ``_poisson``, ``_recipes``,
+  ``_authors``) and never another script.
 
 To join the suite, a script is added to ``run_all.SCRIPTS`` and to the quick-record checks of
 ``tests/test_benchmarks.py``; its quick mode must take seconds, and work when its ``main`` is
@@ -304,6 +307,17 @@ def without(argv: Sequence[str], option: str) -> list[str]:
         if not skip:
             out.append(arg)
     return out
+
+
+def run_script(script: str, argv: Sequence[str], threads: int | None = None) -> None:
+    """Run the benchmark :obj:`script` of this folder (``"poisson_square.py"``) with
+    :obj:`argv` in a process of its own, as a user would, and raise when it fails: a script
+    that needs another one's record (a quick run that evaluates a quick training) runs it
+    rather than importing it (:obj:`threads`: its ``--threads``; default, its own)."""
+    cmd = [sys.executable, str(HERE / script), *argv]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    subprocess.run(cmd, check=True)
 
 
 def run_seeds_in_processes(script: Path, argv: Sequence[str], seeds: Sequence[int], jobs: int,

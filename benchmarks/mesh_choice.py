@@ -33,12 +33,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
-import poisson_square
-from _poisson import data_config, model_config
+from _poisson import data_config, gen_timing, model_config
 from gen_pyg.datasets import sample_poisson_house, solve_poisson_house
 from gen_pyg.solvers import FDPoissonSolver
 from gen_pyg.training import build_datasets, build_model, load_checkpoint
-from solver_speed import gen_timing
 
 #: the default weight sets: RECORD:RECIPE pairs of poisson_square records
 PAIRS = ["size_screen:bilinear_relative", "size_screen:bilinear_relative_recall_local",
@@ -154,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     h.set_threads(args.threads)
     header = h.header("mesh_choice.py", argv, quick=args.quick)
     if args.quick:
-        poisson_square.main(["--quick", "--out", str(h.out_dir(args))])
+        h.run_script("poisson_square.py", ["--quick", "--out", str(h.out_dir(args))],
+                     args.threads)
         args.pairs, args.sizes = ["poisson_square_quick:demo"], [2, 3, 4]
         args.solver_n, args.solver_houses, args.repeats = [5, 9], 1, 1
     records = []

@@ -25,7 +25,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
-import poisson_square
 from _poisson import data_config, model_config, summarise
 from gen_pyg.mesh import grid
 from gen_pyg.nn import SymmetryAverage
@@ -128,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     h.set_threads(args.threads)
     record = h.header("size_generalization.py", argv, quick=args.quick)
     if args.quick:
-        poisson_square.main(["--quick", "--out", str(h.out_dir(args))])
+        h.run_script("poisson_square.py", ["--quick", "--out", str(h.out_dir(args))],
+                     args.threads)
         args.pairs, args.sizes = ["poisson_square_quick:demo"], [2, 3, 4, 5]
     rows = []
     for pair in args.pairs:

@@ -3,7 +3,7 @@ error, the authors-style baseline and the package's recipes side by side in one 
 
 Both train on the same generated houses and split (250 houses, 200 train / 50 test by house,
 solver grid 101). The baseline is :class:`AuthorsTrainingGEN`: the structure of
-``throughput.AuthorsStyleGEN`` (the authors' GEN.py: dense soft nearest over all nodes,
+``_authors.AuthorsStyleGEN`` (the authors' GEN.py: dense soft nearest over all nodes,
 ``GCNConv`` + LayerNorm, a ``Batch`` rebuilt on every forward pass) with the encoder, decoder
 and learnt soft-nearest strength of the authors' Poisson experiment, trained their way: uniform
 4-neighbour grids 2x2..7x7 with T = 2k - 1 rounds; an epoch passes over all training houses
@@ -42,13 +42,13 @@ from torch_geometric.data import Data
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as harness
 import _recipes
+from _authors import AuthorsStyleGEN
 from gen_pyg.mesh import grid
 from gen_pyg.training import DataConfig, Trainer, build_datasets, build_meshes, build_model
-from throughput import AuthorsStyleGEN
 
 
 class AuthorsTrainingGEN(AuthorsStyleGEN):
-    """:class:`throughput.AuthorsStyleGEN` with the parts of the authors' Poisson experiment
+    """:class:`_authors.AuthorsStyleGEN` with the parts of the authors' Poisson experiment
     that matter for accuracy rather than speed: one encoder on ``[position, value, one-hot
     function]`` (5 inputs), encoder and decoder with two hidden layers of 32, and soft nearest
     weights ``softmax(-exp(s) * squared distance)`` with a learnt log-strength ``s`` (0 at

@@ -5,6 +5,7 @@ nothing under ``benchmarks/results/``. Also the harness, the recipes file and th
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib.util
 import json
@@ -326,10 +327,31 @@ def test_every_script_uses_the_harness_and_keeps_no_copy_of_it() -> None:
         assert "import _harness as " in text, stem
         assert ".header(" in text and ".write_record(" in text, stem
         found = [c for c in own_copies if c in text]
-        # these quick modes train poisson_square's quick run first
-        if stem in ("size_generalization", "mesh_choice"):
-            found = [c for c in found if c != "import poisson_square"]
         assert not found, (stem, found)
+
+
+def _imported_modules(source: str) -> set[str]:
+    """The top-level names of every module a source imports, function-local imports too."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_no_benchmark_imports_another_script() -> None:
+    """A script imports the shared helpers (``_harness``, ``_poisson``, ``_recipes``, ...)
+    only: what two scripts share lives in an underscore module, and a script that needs
+    another one's record runs it (``_harness.run_script``)."""
+    scripts = {p.stem for p in BENCHMARKS.glob("*.py") if not p.stem.startswith("_")}
+    offenders = {p.name: sorted(_imported_modules(p.read_text()) & scripts)
+                 for p in sorted(BENCHMARKS.glob("*.py"))}
+    assert not {k: v for k, v in offenders.items() if v}, offenders
+    # the scanner sees plain, from- and function-local imports, and leaves the helpers alone
+    assert _imported_modules("import a.b\nfrom c.d import e\ndef f():\n    from g import h\n"
+                             "from . import x\n") == {"a", "c", "g"}
 
 
 def test_harness_summaries_worked_by_hand() -> None:
