@@ -13,6 +13,16 @@ record's recipe always means what it meant)::
 Each recipe's ``model`` and ``train`` tables override ``[defaults.model]`` and
 ``[defaults.train]`` of ``recipes.toml`` (the demo's recipe), field by field; the fields are
 those of :class:`gen_pyg.training.ModelConfig` and :class:`gen_pyg.training.TrainConfig`.
+A recipe with ``extends = "other"`` starts from recipe ``other``'s overrides instead (its own
+``what`` stays its own), so a variant lists only what it changes::
+
+    [recipes.my_recipe_long]
+    extends = "my_recipe"
+    what = "my_recipe trained twice as long"
+    train = { epochs = 120 }
+
+A recipe of a ``--recipes-file`` may extend a built-in one; an unknown parent or a cycle is an
+error that names the chain.
 ``[baseline]`` is the Neural Process every Poisson record compares with (its ``model`` starts
 from :class:`~gen_pyg.training.ModelConfig`'s defaults, its training from
 ``[defaults.train]``). TOML has no null: a field whose default is ``None`` (``k``,
@@ -35,7 +45,7 @@ from gen_pyg.training import ModelConfig, TrainConfig
 #: the built-in recipes
 RECIPES_FILE = Path(__file__).resolve().parent / "recipes.toml"
 _TOP_KEYS = {"defaults", "baseline", "recipes"}
-_RECIPE_KEYS = {"what", "model", "train"}
+_RECIPE_KEYS = {"what", "extends", "model", "train"}
 
 
 @dataclass(frozen=True)
@@ -84,9 +94,49 @@ def _build(cls: type, base: Any, values: dict[str, Any], where: str) -> Any:
         raise ValueError(f"{where}: {err}") from err
 
 
-def parse(data: Mapping[str, Any], source: str) -> tuple[Recipe, dict[str, Recipe]]:
+def _overrides(tables: Mapping[str, tuple[Any, str]]) -> dict[str, tuple[dict[str, Any],
+                                                                         dict[str, Any]]]:
+    """The ``model`` and ``train`` overrides of every recipe of :obj:`tables` (name -> (its
+    table, where it is written)), each recipe's own on top of those of the recipe it
+    ``extends``."""
+    done: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+        if name in done:
+            return done[name]
+        table, where = tables[name]
+        if not isinstance(table, Mapping):
+            raise ValueError(f"{where} must be a table")
+        extra = sorted(set(table) - _RECIPE_KEYS)
+        if extra:
+            raise ValueError(f"{where}.{extra[0]}: unknown recipe key (known: "
+                             f"{', '.join(sorted(_RECIPE_KEYS))})")
+        model = _check_fields(table.get("model", {}), ModelConfig, f"{where}.model")
+        train = _check_fields(table.get("train", {}), TrainConfig, f"{where}.train")
+        parent = table.get("extends")
+        if parent is not None:
+            if not isinstance(parent, str) or parent not in tables:
+                raise ValueError(f"{where}.extends: unknown recipe {parent!r} (a recipe "
+                                 "extends another recipe by its name)")
+            path = (*chain, name)
+            if parent in path:
+                cycle = " -> ".join([*path[path.index(parent):], parent])
+                raise ValueError(f"{where}.extends: the recipes extend each other in a "
+                                 f"cycle ({cycle})")
+            parent_model, parent_train = resolve(parent, path)
+            model, train = {**parent_model, **model}, {**parent_train, **train}
+        done[name] = (model, train)
+        return done[name]
+
+    return {name: resolve(name, ()) for name in tables}
+
+
+def parse(data: Mapping[str, Any], source: str,
+          parents: Mapping[str, Any] | None = None) -> tuple[Recipe, dict[str, Recipe]]:
     """The baseline and the recipes of a parsed recipes file (:obj:`source` names it in
-    errors). A file without ``[defaults]`` or ``[baseline]`` takes the built-in ones."""
+    errors). A file without ``[defaults]`` or ``[baseline]`` takes the built-in ones;
+    :obj:`parents` (name -> recipe table, of :data:`RECIPES_FILE`) are recipes it may extend
+    without defining them."""
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise ValueError(f"{source}: unknown top-level key(s) {', '.join(unknown)} (known: "
@@ -99,30 +149,31 @@ def parse(data: Mapping[str, Any], source: str) -> tuple[Recipe, dict[str, Recip
     base_train = _build(TrainConfig, TrainConfig(), _check_fields(
         defaults.get("train", {}), TrainConfig, f"{source}: defaults.train"), source)
 
-    def recipe(name: str, table: Any, where: str, model_base: ModelConfig) -> Recipe:
-        if not isinstance(table, Mapping):
-            raise ValueError(f"{where} must be a table")
-        extra = sorted(set(table) - _RECIPE_KEYS)
-        if extra:
-            raise ValueError(f"{where}.{extra[0]}: unknown recipe key (known: "
-                             f"{', '.join(sorted(_RECIPE_KEYS))})")
+    def recipe(name: str, table: Mapping[str, Any], where: str, model_base: ModelConfig,
+               overrides: tuple[dict[str, Any], dict[str, Any]]) -> Recipe:
         what = table.get("what")
         if not isinstance(what, str) or not what.strip():
             raise ValueError(f"{where}.what: a recipe needs a one-line description")
-        model = _build(ModelConfig, model_base, _check_fields(
-            table.get("model", {}), ModelConfig, f"{where}.model"), where)
-        train = _build(TrainConfig, base_train, _check_fields(
-            table.get("train", {}), TrainConfig, f"{where}.train"), where)
+        model = _build(ModelConfig, model_base, overrides[0], where)
+        train = _build(TrainConfig, base_train, overrides[1], where)
         return Recipe(name, what, model, train)
 
-    baseline = recipe("neural_process", data.get(
-        "baseline", {"what": "the Neural Process", "model": {"kind": "neural_process"}}),
-        f"{source}: baseline", ModelConfig())
+    base_table = data.get(
+        "baseline", {"what": "the Neural Process", "model": {"kind": "neural_process"}})
+    if isinstance(base_table, Mapping) and "extends" in base_table:
+        raise ValueError(f"{source}: baseline.extends: the baseline extends no recipe")
+    where = f"{source}: baseline"
+    baseline = recipe("neural_process", base_table, where, ModelConfig(),
+                      _overrides({"neural_process": (base_table, where)})["neural_process"])
     tables = data.get("recipes", {})
     if not isinstance(tables, Mapping):
         raise ValueError(f"{source}: recipes must be a table of tables")
-    recipes = {name: recipe(name, table, f"{source}: recipes.{name}", base_model)
-               for name, table in tables.items()}
+    ours = {name: (table, f"{source}: recipes.{name}") for name, table in tables.items()}
+    inherited = {name: (table, f"{RECIPES_FILE.name}: recipes.{name}")
+                 for name, table in (parents or {}).items() if name not in ours}
+    overrides = _overrides({**inherited, **ours})
+    recipes = {name: recipe(name, table, where, base_model, overrides[name])
+               for name, (table, where) in ours.items()}
     return baseline, recipes
 
 
@@ -151,7 +202,7 @@ def recipes(extra: Path | str | None = None) -> dict[str, Recipe]:
     merged = {"defaults": data.get("defaults", builtin_data["defaults"]),
               "recipes": data.get("recipes", {}),
               **{k: v for k, v in data.items() if k not in ("defaults", "recipes")}}
-    added = parse(merged, path.name)[1]
+    added = parse(merged, path.name, builtin_data.get("recipes", {}))[1]
     clash = sorted(set(added) & set(built_in))
     if clash:
         raise ValueError(f"recipes_file {path.name}: recipes.{clash[0]} exists already in "

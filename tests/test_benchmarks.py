@@ -402,7 +402,8 @@ _ADDED_MODEL = {"encoder_aggr": "sum", "relative_pos": False, "encoder_hidden_ch
                 "geometry": "absolute", "multilevel_rounds": None, "multilevel_coarsest": 4,
                 "multilevel_encode": "every", "multilevel_share_processor": True,
                 "multilevel_supervise": False, "multilevel_supervise_finest": None,
-                "encoder_kernel": None, "processor_radius": None, "decoder_kernel": None}
+                "encoder_kernel": None, "processor_radius": None, "decoder_kernel": None,
+                "processor_stencil": None}
 #: recipes whose records stay as history though the recipe left the table, and why
 _RETIRED = {"bilinear_offset": "InputOffset (predicting relative to the wall temperature) lost "
                                "and left the package"}
@@ -461,6 +462,54 @@ def test_recipes_file_adds_recipes_and_names_bad_keys(tmp_path: Path) -> None:
         '[recipes.demo]\nwhat = "another demo"\n': r"recipes\.demo exists already",
         '[recipe.x]\nwhat = "x"\n': "recipe",
         'not toml = = 1\n': "not valid TOML",
+    }
+    for text, match in bad.items():
+        mine.write_text(text)
+        with pytest.raises(ValueError, match=match):
+            r.recipes(mine)
+
+
+def test_recipes_resolve_as_before_they_could_extend() -> None:
+    """``extends`` removed the repeated lines of recipes.toml, not a setting: every recipe,
+    and the baseline, resolves to what the file resolved to before recipes could extend
+    (``tests/data/recipes_before_extends.json``: that file's tables, every field written out),
+    the same what, model and training settings."""
+    r = _load_benchmark("_recipes")
+    before = json.loads((ROOT / "tests" / "data" / "recipes_before_extends.json").read_text())
+    assert not any("extends" in table for table in before["recipes"].values())
+    old_baseline, old = r.parse(before, "recipes_before_extends.json")
+    new_baseline, new = r.load(r.RECIPES_FILE)
+    assert list(new) == list(old)
+    for name in old:
+        assert new[name] == old[name], name
+    assert new_baseline == old_baseline
+    # the point of it: most recipes now say only what they change
+    assert sum(line.startswith("extends = ") for line in
+               r.RECIPES_FILE.read_text().splitlines()) >= 30
+
+
+def test_recipes_extend_and_refuse_cycles_and_unknown_parents(tmp_path: Path) -> None:
+    r = _load_benchmark("_recipes")
+    mine = tmp_path / "mine.toml"
+    # a user's recipe extends a built-in one and its own; the child's fields win
+    mine.write_text('[recipes.rel_narrow]\nextends = "bilinear_relative_long"\n'
+                    'what = "narrow"\nmodel = { latent_channels = 16 }\n'
+                    '[recipes.rel_narrow_short]\nextends = "rel_narrow"\nwhat = "short"\n'
+                    'train = { epochs = 5 }\n')
+    table = r.recipes(mine)
+    parent, child = table["bilinear_relative_long"], table["rel_narrow_short"]
+    assert child.model == dataclasses.replace(parent.model, latent_channels=16)
+    assert child.train == dataclasses.replace(parent.train, epochs=5)
+    assert child.what == "short"
+    bad = {
+        '[recipes.x]\nextends = "nope"\nwhat = "x"\n': r"recipes\.x\.extends: unknown recipe 'no",
+        '[recipes.x]\nextends = 3\nwhat = "x"\n': r"recipes\.x\.extends: unknown recipe 3",
+        '[recipes.x]\nextends = "x"\nwhat = "x"\n': r"cycle \(x -> x\)",
+        '[recipes.a]\nextends = "b"\nwhat = "a"\n[recipes.b]\nextends = "c"\nwhat = "b"\n'
+        '[recipes.c]\nextends = "b"\nwhat = "c"\n': r"cycle \(b -> c -> b\)",
+        '[baseline]\nextends = "demo"\nwhat = "np"\n': r"baseline\.extends",
+        '[recipes.x]\nextends = "demo"\nwhat = "x"\nmodel = { latent_chanels = 16 }\n':
+            r"recipes\.x\.model\.latent_chanels",
     }
     for text, match in bad.items():
         mine.write_text(text)
