@@ -51,10 +51,8 @@ What each piece guarantees:
 To join the suite, a script is added to ``run_all.SCRIPTS`` and to the quick-record checks of
 ``tests/test_benchmarks.py``; its quick mode must take seconds, and work when its ``main`` is
 called in a process that ran the other scripts before (``run_all.py --in-process``, what the
-tests run). A record that feeds a "the paper vs gen_pyg" table of ``docs/benchmarks.rst`` is
-read by ``benchmarks/tables.py``: ``pushing.json`` needs ``summary.gen`` and
-``summary.neural_process``, each with ``mse_mean`` and ``mse_std``; ``scenes.json`` is only
-named there so far.
+tests run). A record shown on the results page (``docs/benchmarks.rst``) is named by a row of
+``RESULTS`` in ``benchmarks/tables.py``, whose experiment's reader says what it reads there.
 """
 
 from __future__ import annotations

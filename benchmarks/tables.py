@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
+RESULTS_DIR = HERE / "results"
 DOCS = HERE.parent / "docs" / "tables"
 
 
@@ -295,13 +296,14 @@ TABLES = {
 
 
 # --------------------------------------------------------------------------------------------
-# "The paper vs gen_pyg": one table per experiment of the paper, the first thing the results
-# page shows. The paper's numbers are those its text states; where it gives only a plot, the
-# cell says so. An experiment without a committed record says "not yet measured" and names
-# the command that will measure it.
+# The results page: one table per experiment of the paper, the first thing docs/benchmarks.rst
+# shows. A table's rows are data (RESULTS below): each names the record it reads and what to
+# read there, beside the paper's number or, where the paper gives only a plot, its words. A
+# row whose record is not committed says "not yet measured"; every table names the commands
+# that wrote its records.
 # --------------------------------------------------------------------------------------------
 NOT_YET = "not yet measured"
-#: experiment -> the command that measures it (shown with every paper table)
+#: experiment -> the command that measures it (shown while no record of the table exists)
 COMMANDS = {
     "poisson_square": "python benchmarks/poisson_square.py --recipes bilinear_relative_long",
     "poisson_sphere": "python benchmarks/poisson_sphere.py",
@@ -311,19 +313,289 @@ COMMANDS = {
     "scenes": "python benchmarks/scenes.py",
     "speed": "python benchmarks/solver_speed.py",
 }
-#: the training sizes of the paper's Poisson experiments (200 training, 50 test houses)
-PAPER_HOUSES = 250
-PAPER_MESHES = [2, 3, 4, 5, 6, 7]
+#: the most rows a results-page table shows
+MAX_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a results-page table: gen_pyg's numbers for one model, read from
+    ``benchmarks/results/RECORD.json`` (:obj:`record`; ``None``: not reproduced), what
+    :obj:`pick` names in it (a recipe, ``"neural_process"``, a summary key...; each
+    experiment's reader says), beside :obj:`paper`, the paper's number or words.
+    :obj:`symmetrized`: the errors averaged over the square's 8 symmetries."""
+
+    label: str
+    record: str | None
+    pick: str
+    paper: str = "–"
+    symmetrized: bool = False
+
+
+#: experiment -> its table's rows, in order (at most MAX_ROWS). To show another model, add
+#: one Row naming its committed record and what to read there; the table, its commands and
+#: the stale-table check follow.
+RESULTS: dict[str, list[Row]] = {
+    "poisson_square": [
+        Row("Neural Process", "poisson_square_relative_xlong", "neural_process",
+            "plot only: above the GEN from 4x4"),
+        Row("GEN, bilinear, 80 epochs", "poisson_square", "bilinear_long",
+            "plot only: falls with every finer mesh"),
+        Row("GEN, bilinear + relative positions, 120 epochs (best single pass)",
+            "poisson_square_relative_xlong", "bilinear_relative_xlong", "plot only"),
+        Row("GEN, bilinear + relative positions, 80 epochs, 8 symmetries averaged",
+            "poisson_square_relative", "bilinear_relative_long", "plot only",
+            symmetrized=True),
+    ],
+    "poisson_sphere": [
+        Row("Neural Process", "poisson_sphere_kernel_radius", "neural_process",
+            "plot only: above the GEN from order 4"),
+        Row("GEN, as in the paper", "poisson_sphere", "gen",
+            "plot only: falls with the order"),
+        Row("GEN, as in the paper, trained on orders 5..7", "poisson_sphere_orders567", "gen"),
+        Row("mesh-independent GEN (kernel encoder, radius processor)",
+            "poisson_sphere_kernel_radius", "gen"),
+    ],
+    "node_optimization": [
+        Row("3x3 mesh (9 nodes)", "node_optimization", "3", "plot only"),
+        Row("4x4 mesh (16 nodes)", "node_optimization", "4", "plot only"),
+        Row("5x5 mesh (25 nodes)", "node_optimization", "5", "plot only"),
+    ],
+    "size_generalization": [
+        Row("Neural Process", "size_kernel_full", "neural_process", "–"),
+        Row("GEN, bilinear + relative positions (the paper's GEN)",
+            "size_generalization_relative", "bilinear_relative_long",
+            "plot only: error grows beyond the trained meshes"),
+        Row("mesh-independent GEN (kernels, radius processor)",
+            "size_generalization_kernel_full", "bilinear_relative_kernel_all"),
+        Row("mesh-independent GEN, 8 symmetries averaged",
+            "size_generalization_kernel_full_sym", "bilinear_relative_kernel_all",
+            symmetrized=True),
+    ],
+    "pushing": [
+        Row("GEN (2x2 grid)", "pushing", "gen", "0.045 ± 0.002 (0.58 of the NP)"),
+        Row("Neural Process", "pushing", "neural_process", "0.078 ± 0.006"),
+        Row("GEN (3x3 grid)", "pushing_grids", "gen_3x3", "no significant gain (no number)"),
+        Row("modular meta-learning", None, "", "0.062"),
+    ],
+    "scenes": [
+        Row("GEN", "scenes", "gen", "plot only: about constant as mazes grow"),
+        Row("Neural Process", "scenes", "neural_process", "plot only: falls as mazes grow"),
+        Row("chance (1 / candidates)", "scenes", "chance"),
+    ],
+    "speed": [
+        Row("reference solver (finite differences, n = 250)", "solver_speed", "solver",
+            "FEniCS finite elements, 250x250"),
+        Row("GEN 7x7, bilinear", "solver_speed", "gen", "more than 250x faster than its solver"),
+        Row("Neural Process", "mesh_choice_kernel", "neural_process"),
+        Row("mesh-independent GEN, 7x7", "mesh_choice_kernel", "bilinear_relative_kernel_all:7x7"),
+    ],
+}
 
 
 def _load(name: str) -> dict[str, Any] | None:
-    path = RESULTS / f"{name}.json"
+    path = RESULTS_DIR / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _records(prefix: str) -> dict[str, dict[str, Any]]:
-    return {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{prefix}*.json"))
-            if not p.stem.endswith("_quick")}
+def _mesh_cells(summary: dict[str, dict[str, float]], meshes: list[str]) -> list[str]:
+    return [_pm(summary[m], "mse") if m in summary else "–" for m in meshes]
+
+
+def _np_cells(summary: dict[str, dict[str, float]], n: int) -> list[str]:
+    """The Neural Process's error (it sees no mesh: one value) in each of :obj:`n` columns."""
+    return [_pm(next(iter(summary.values())), "mse")] * n
+
+
+SQUARE_MESHES = ["2x2", "4x4", "7x7"]
+
+
+def _square(row: Row, rec: dict[str, Any]) -> list[str]:
+    key = "summary_symmetrized" if row.symmetrized else "summary"
+    if row.pick == "neural_process":
+        return _np_cells(rec["neural_process"][key], len(SQUARE_MESHES))
+    return _mesh_cells(rec["recipes"][row.pick][key], SQUARE_MESHES)
+
+
+SPHERE_MESHES = ["latlong 7", "icosphere 1", "icosphere 2", "icosphere 3"]
+
+
+def _sphere(row: Row, rec: dict[str, Any]) -> list[str]:
+    if row.pick == "neural_process":
+        return ["–", *_np_cells(rec["neural_process"]["summary"], len(SPHERE_MESHES))]
+    orders = rec.get("orders", [2, 3, 4, 5, 6, 7])
+    return [f"latlong {orders[0]}..{orders[-1]}",
+            *_mesh_cells(rec["gen"]["summary"], SPHERE_MESHES)]
+
+
+def _node_optimization(row: Row, rec: dict[str, Any]) -> list[str]:
+    s = rec["summary"][row.pick]
+    return [_pm(s, "before"), _pm(s, "after"),
+            f"{100 * s['reduction_mean']:.0f} %", f"{s['houses_improved']} / {s['houses']}"]
+
+
+SIZE_MESHES = ["7x7", "10x10", "14x14", "20x20"]
+
+
+def _size_row(row: Row, rec: dict[str, Any]) -> dict[str, Any]:
+    return next(r for r in rec["rows"] if r["recipe"] == row.pick)
+
+
+def _size(row: Row, rec: dict[str, Any]) -> list[str]:
+    if row.pick == "neural_process":  # a training record: the NP sees no mesh
+        return ["no mesh", *_np_cells(rec["neural_process"]["summary"], len(SIZE_MESHES))]
+    r = _size_row(row, rec)
+    key = "summary_symmetrized" if row.symmetrized else "summary"
+    meshes = r["trained_on"]
+    return [f"{meshes[0]}..{meshes[-1]}", *_mesh_cells(r[key], SIZE_MESHES)]
+
+
+def _pushing(row: Row, rec: dict[str, Any]) -> list[str]:
+    s = rec["summary"]
+    v = s[row.pick]
+    return [f"{v['mse_mean']:.3f} ± {v['mse_std']:.3f}",
+            f"{v['mse_mean'] / s['neural_process']['mse_mean']:.2f}"]
+
+
+SCENE_SIZES = ["1", "2", "3", "4", "5"]
+
+
+def _scenes(row: Row, rec: dict[str, Any]) -> list[str]:
+    if row.pick == "chance":
+        return [f"{100 * rec['chance'][m]:.2f} %" for m in SCENE_SIZES]
+    seeds = len(rec["seeds"])
+    return [_acc(rec["summary"][row.pick][m], seeds) for m in SCENE_SIZES]
+
+
+def _speed(row: Row, rec: dict[str, Any]) -> list[str]:
+    if "speedup" in rec:  # solver_speed.json: one GEN and the solver, timed in one run
+        v = rec[row.pick]
+        mse = v.get("test_mse", v.get("mse_vs_reference"))
+        what = "test MSE" if "test_mse" in v else f"MSE against n = {v.get('reference_n')}"
+        return [f"{1e3 * v['seconds_per_scenario']:.3f}", f"{mse:#.2g} ({what})"]
+    if row.pick == "neural_process":  # mesh_choice.json
+        v = rec["neural_process"]
+    elif row.pick.startswith("solver:"):
+        v = next(s for s in rec["solver"] if s["n"] == int(row.pick.split(":")[1]))
+        v = {**v, "test_mse_mean": v["test_mse"]}
+    else:
+        recipe, mesh = row.pick.split(":")
+        v = next(g for g in rec["gen"] if g["recipe"] == recipe)["meshes"][mesh]
+    return [f"{1e3 * v['seconds_per_scenario']:.3f}", f"{v['test_mse_mean']:#.2g} (test MSE)"]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """How an experiment's table reads its rows: the columns after "model" and "the paper",
+    a one-paragraph caption, and the reader of one row's cells from its record."""
+
+    caption: str
+    columns: list[str]
+    cells: Callable[[Row, dict[str, Any]], list[str]]
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    "poisson_square": Experiment(
+        "Poisson on a square (figure 2): test MSE, mean ± std over 3 seeds, of one weight set "
+        "on every grid mesh 2x2..7x7, 250 houses (200 training, 50 test) as in the paper. The "
+        "paper gives figure 2 as a plot only.",
+        SQUARE_MESHES, _square),
+    "poisson_sphere": Experiment(
+        "Poisson on the sphere (figure 4): test MSE, mean ± std over 3 seeds, 100 houses and "
+        "20 epochs (not the paper's 250 houses); trained on latitude-longitude meshes, tested "
+        "on the largest of them and on icospheres never seen (level 1: 42 nodes, 2: 162, "
+        "3: 642). The paper gives figure 4 as a plot only.",
+        ["trained on", *SPHERE_MESHES], _sphere),
+    "node_optimization": Experiment(
+        "Optimising node positions per unseen house (figures 3 and 8): test MSE, mean ± std "
+        "over 3 seeds of the weights, on each test house's held-out scenarios, before and "
+        "after fitting the positions on 16 of its scenarios (100 houses, weights frozen). "
+        "There is no Neural Process here (it has no nodes); the paper shows the errors as a "
+        "plot only (figure 2).",
+        ["fixed grid", "fitted positions", "lower by", "house fits improved"],
+        _node_optimization),
+    "size_generalization": Experiment(
+        "Size generalisation (figure 7): test MSE, mean ± std over 3 seeds, of weights trained "
+        "on small meshes (250 houses, 80 epochs) on meshes up to 20x20 they never saw. The "
+        "paper trains on 2x2..5x5 and shows the error growing on bigger meshes, as a plot "
+        "only.",
+        ["trained on", *SIZE_MESHES], _size),
+    "pushing": Experiment(
+        "Pushing objects (section 4.2): MSE of the object's final position on held-out "
+        "pushes, mean ± std over 3 seeds. The paper's data are Omnipush's; gen_pyg's a "
+        "physics-made stand-in (:doc:`pushing`) in cm², so compare the ratio to the Neural "
+        "Process, not the values.",
+        ["gen_pyg", "of the NP"], _pushing),
+    "scenes": Experiment(
+        "Scene representation (section 4.3): test accuracy of choosing the image a query pose "
+        "sees among all the test batch's candidates, trained on 1x1 and 2x2 supermazes and "
+        "tested on 1x1 to 5x5 (mean ± std over 3 seeds). The paper gives plots only.",
+        [f"{m}x{m}" for m in SCENE_SIZES], _scenes),
+    "speed": Experiment(
+        "Speed against the solver (section 4.1): milliseconds per scenario on the 50 test "
+        "houses (the models batched by house, 256 queries), and each row's error. Rows of one "
+        "record were timed in one run; the paper's solver is a different one on a different "
+        "machine.",
+        ["ms per scenario", "error"], _speed),
+}
+
+
+def _commands(rows: list[Row], records: Mapping[str, dict[str, Any] | None]) -> list[str]:
+    """One line per record behind the table, in the order to run them: the command that wrote
+    it and the rows it gives (a record that evaluates trained runs comes after the record of
+    their training, which says whose weights it trained)."""
+    uses: dict[str, list[str]] = {}
+    for row in rows:
+        rec = records.get(row.record) if row.record is not None else None
+        if rec is None or row.record is None:
+            continue
+        for trained in dict.fromkeys(r["record"].removesuffix(".json")
+                                     for r in rec.get("rows", []) if r["recipe"] == row.pick):
+            uses.setdefault(trained, []).append(f"trains {row.label}")
+        uses.setdefault(row.record, []).append(row.label)
+    lines = []
+    for name, labels in uses.items():
+        rec = records.get(name) or _load(name)
+        if rec is not None:
+            lines.append(f"* {_from(rec, name)}: {'; '.join(labels)}")
+    return lines
+
+
+def paper_table(experiment: str, records: Mapping[str, dict[str, Any] | None]) -> str:
+    """The results-page table of :obj:`experiment` from :obj:`records` (record name -> record,
+    or ``None`` where it is not committed)."""
+    rows, spec = RESULTS[experiment], EXPERIMENTS[experiment]
+    if len(rows) > MAX_ROWS:
+        raise ValueError(f"{experiment}: {len(rows)} rows, at most {MAX_ROWS}")
+    body = []
+    for row in rows:
+        rec = records.get(row.record) if row.record is not None else None
+        if row.record is None:
+            cells = ["not reproduced", *["–"] * (len(spec.columns) - 1)]
+        elif rec is None:
+            cells = [NOT_YET] * len(spec.columns)
+        else:
+            cells = spec.cells(row, rec)
+        body.append([row.label, row.paper, *cells])
+    commands = _commands(rows, records)
+    return "\n".join([
+        spec.caption, "",
+        _table(["model", "the paper", *spec.columns], body),
+        "Reproduce:" if commands else
+        f"gen_pyg: {NOT_YET}; ``{COMMANDS[experiment]}`` will measure it.",
+        *(["", *commands] if commands else []),
+    ])
+
+
+def render_paper() -> dict[str, str]:
+    """The results-page tables, file name -> text."""
+    out = {}
+    for experiment, rows in RESULTS.items():
+        records = {r.record: _load(r.record) for r in rows if r.record is not None}
+        out[f"paper_{experiment}.rst"] = (
+            ".. Generated by benchmarks/tables.py from benchmarks/results/; do not edit.\n\n"
+            f"{paper_table(experiment, records).rstrip()}\n")
+    return out
 
 
 def _from(record: dict[str, Any], name: str) -> str:
@@ -332,287 +604,15 @@ def _from(record: dict[str, Any], name: str) -> str:
                                                   else "") + f"; record ``{name}.json``")
 
 
-def _first_below(gen: dict[str, dict[str, float]], np_mse: float) -> str:
-    below = [m for m, v in gen.items() if v["mse_mean"] < np_mse]
-    return below[0] if below else "never"
-
-
-def paper_poisson_square(results: dict[str, dict[str, Any]]) -> str:
-    """Figure 2: one weight set on 2x2..7x7 against the Neural Process, at the paper's data
-    size; gen_pyg's best recipe (the lowest 7x7 error) of the committed records."""
-    best: tuple[float, str, str] | None = None
-    for name, rec in results.items():
-        if (_houses(rec) != PAPER_HOUSES
-                or rec["data"]["mesh_sizes"] != PAPER_MESHES):
-            continue
-        for recipe, r in rec["recipes"].items():
-            score = r["summary"]["7x7"]["mse_mean"]
-            if best is None or score < best[0]:
-                best = (score, name, recipe)
-    if best is None:
-        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['poisson_square']}`` will measure it.\n"
-    _, name, recipe = best
-    rec = results[name]
-    r = rec["recipes"][recipe]
-    np_mse = statistics.fmean(v["mse_mean"] for v in rec["neural_process"]["summary"].values())
-    np_cell = _pm(next(iter(rec["neural_process"]["summary"].values())), "mse")
-    sym = r.get("summary_symmetrized")
-    plot = "plot only"
-    rows = [[m, plot, _pm(v, "mse"), *([_pm(sym[m], "mse")] if sym else []), np_cell]
-            for m, v in r["summary"].items()]
-    rows.append(["GEN below the NP from", "4x4", _first_below(r["summary"], np_mse),
-                 *([_first_below(sym, np_mse)] if sym else []), "–"])
-    rows.append(["error falls with every finer mesh", "yes (plot)",
-                 "yes" if r["targets"]["monotone"] else "no",
-                 *([""] if sym else []), "–"])
-    one_mesh = [(n, x) for n, x in results.items() if _houses(x) == PAPER_HOUSES
-                and len(x["data"]["mesh_sizes"]) == 1]
-    out = [
-        f"gen_pyg: recipe ``{recipe}`` ({r['what']}), {len(rec['seeds'])} seeds, "
-        f"{_houses(rec)} houses ({rec['train_scenarios']} training and "
-        f"{rec['test_scenarios']} test scenarios); {_from(rec, name)}. Test MSE, mean ± std "
-        "over seeds; one weight set for every mesh, as in the paper. The paper gives figure 2 "
-        "as a plot only, with no numbers.",
-        "",
-        _table(["mesh", "the paper", "gen_pyg GEN",
-                *(["gen_pyg GEN, 8 symmetries averaged"] if sym else []),
-                "gen_pyg Neural Process"], rows),
-    ]
-    if one_mesh:
-        lines = []
-        for n, x in one_mesh:
-            for recipe_name, rr in x["recipes"].items():
-                m = next(iter(rr["summary"]))
-                s = rr.get("summary_symmetrized")
-                lines.append([f"{m} only", recipe_name, _pm(rr["summary"][m], "mse"),
-                              _pm(s[m], "mse") if s else "–", f"``{n}.json``"])
-        out += ["Weights trained on one mesh alone (no counterpart in the paper), test MSE:",
-                "", _table(["trained on", "recipe", "GEN", "8 symmetries averaged", "record"],
-                           lines)]
-    return "\n".join(out)
-
-
-def paper_poisson_sphere(record: dict[str, Any] | None) -> str:
-    """Figure 4: GEN on the sphere's lat-long meshes against the Neural Process."""
-    if record is None:
-        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['poisson_sphere']}`` will measure it.\n"
-    gen = record["gen"]["summary"]
-    np_v = record["neural_process"]["summary"]["no mesh"]
-    rows = [[m, str(record["mesh_nodes"][m]), "plot only", _pm(v, "mse"), _pm(np_v, "mse")]
-            for m, v in gen.items()]
-    lat = {m: v for m, v in gen.items() if m.startswith("latlong")}
-    rows.append(["GEN below the NP from", "", "plot only",
-                 _first_below(lat, np_v["mse_mean"]), "–"])
-    return "\n".join([
-        f"gen_pyg: {len(record['seeds'])} seeds, {_houses(record)} houses, "
-        f"{record['train']['epochs']} epochs; {_from(record, 'poisson_sphere')}. Test MSE, mean "
-        "± std over seeds; the GEN is trained on the latitude-longitude meshes and never sees "
-        "an icosphere"
-        + (f" (a row 'icosphere L, {record['max_rounds']} rounds' runs that mesh with "
-           f"{record['max_rounds']} rounds, the largest trained diameter, instead of its own)"
-           if record.get("max_rounds") else "")
-        + ". The paper gives figure 4 as a plot only.",
-        "",
-        _table(["mesh", "nodes", "the paper", "gen_pyg GEN", "gen_pyg Neural Process"], rows),
-    ])
-
-
-def paper_node_optimization(record: dict[str, Any] | None) -> str:
-    """Figures 3 and 8: node positions fitted per unseen house, weights frozen."""
-    if record is None:
-        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['node_optimization']}`` will measure it.\n"
-    rows = [[f"{k}x{k}", "plot only", _pm(v, "before"), _pm(v, "after"),
-             f"{100 * v['reduction_mean']:.0f} %"] for k, v in record["summary"].items()]
-    return "\n".join([
-        f"gen_pyg: {len(record['seeds'])} seeds of the weights, {_houses(record)} "
-        f"houses, positions fitted on {record['protocol']['fit_scenarios']} scenarios of each "
-        f"unseen house and tested on its others; {_from(record, 'node_optimization')}. The "
-        "paper shows the fitted meshes (figures 3 and 8) and their errors only as a plot "
-        "(figure 2).",
-        "",
-        _table(["mesh", "the paper", "gen_pyg fixed grid", "gen_pyg fitted positions",
-                "lower by"], rows),
-    ])
-
-
-def paper_size_generalization(results: dict[str, dict[str, Any]]) -> str:
-    """Figure 7: weights trained on small meshes tested on bigger ones; every committed row
-    whose weights were trained at the paper's data size with the diameter's rounds."""
-    rows = []
-    for name, rec in results.items():
-        for row in rec["rows"]:
-            trained = _load(row["record"].removesuffix(".json"))
-            if (row.get("num_steps") is not None or trained is None
-                    or _houses(trained) != PAPER_HOUSES):
-                continue
-            for label, key in (("", "summary"), (", 8 symmetries averaged",
-                                                 "summary_symmetrized")):
-                if key in row and {"7x7", "14x14"} <= set(row[key]):
-                    s = row[key]
-                    meshes = row.get("trained_on") or ["2x2", "7x7"]
-                    rows.append([f"{row['recipe']}{label}", "degrades (plot only)",
-                                 f"{meshes[0]}..{meshes[-1]}",
-                                 *(_pm(s[m], "mse") for m in ("7x7", "10x10", "14x14")),
-                                 f"{s['14x14']['mse_mean'] / s['7x7']['mse_mean']:.1f}x",
-                                 f"``{name}.json``"])
-    if not rows:
-        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['size_generalization']}`` will measure it.\n"
-    return "\n".join([
-        "Weights trained on meshes up to 7x7 at the paper's data size, tested on meshes they "
-        "never saw (the rounds the model was trained with: T = 2(k-1) on each, or its fixed "
-        "num_steps). The paper trains on 2x2..5x5 and shows only a plot (figure 7), in which "
-        "the error grows on bigger meshes. Test MSE, mean ± std over seeds:",
-        "",
-        _table(["weights", "the paper", "trained on", "7x7 (trained)", "10x10", "14x14",
-                "14x14 / 7x7", "record"], rows),
-    ])
-
-
-def paper_pushing(record: dict[str, Any] | None,
-                  grids: dict[str, Any] | None = None) -> str:
-    """Section 4.2 (Omnipush): the paper's numbers; gen_pyg's from ``pushing.json`` with
-    ``summary.gen`` and ``summary.neural_process`` holding ``mse_mean`` and ``mse_std`` (the
-    final position's MSE), and the GEN on bigger grids from :obj:`grids` (``pushing_grids.json``)
-    when given."""
-    ours: dict[str, str] = {}
-    ratio = "not yet measured"
-    if record is not None:
-        summary = record["summary"]
-        for key in ("gen", "neural_process"):
-            ours[key] = f"{summary[key]['mse_mean']:.3f} ± {summary[key]['mse_std']:.3f}"
-        ratio = f"{summary['gen']['mse_mean'] / summary['neural_process']['mse_mean']:.2f}"
-    cell = ours.get
-    rows = [
-        ["GEN (2x2 grid)", "0.045 ± 0.002", cell("gen", NOT_YET)],
-        ["Neural Process", "0.078 ± 0.006", cell("neural_process", NOT_YET)],
-        ["GEN / Neural Process", "0.58", ratio],
-        ["modular meta-learning", "0.062", "not reproduced"],
-    ]
-    notes = []
-    if record is not None:
-        data = record.get("data", {})
-        opts = data.get("options", {})
-        if "num_instances" in data:
-            notes.append(
-                f"gen_pyg: {len(record['seeds'])} seeds, {data['num_instances']} objects "
-                f"({data['num_test_instances']} held out) x {opts.get('pushes_per_object')} "
-                f"pushes, noise {opts.get('noise')}, {record['train']['epochs']} epochs for "
-                "both models; targets in cm and rad, so gen_pyg's MSE is in cm² while the "
-                "paper's Omnipush units are not stated: compare the ratio, not the values.")
-    if grids is not None:
-        gs = grids["summary"]
-        for key in (k for k in gs if k.startswith("gen_")):
-            v = gs[key]
-            rows.insert(-1, [f"GEN ({key[4:]} grid)", "no significant gain (no number)",
-                             f"{v['mse_mean']:.3f} ± {v['mse_std']:.3f} "
-                             f"({v['mse_mean'] / gs['neural_process']['mse_mean']:.2f} of "
-                             "the NP)"])
-        notes.append(f"Bigger grids ({len(grids['seeds'])} seeds, each grid trained on its "
-                     f"own): {_from(grids, 'pushing_grids')}.")
-    return "\n".join([
-        "Mean squared error of the object's final position on held-out pushes (Omnipush; "
-        "gen_pyg: a physics-made stand-in, :doc:`pushing`). "
-        + (f"gen_pyg: {_from(record, 'pushing')}." if record is not None
-           else f"gen_pyg: {NOT_YET}; ``{COMMANDS['pushing']}`` will measure it."),
-        *(["", *notes] if notes else []),
-        "",
-        _table(["model", "the paper", "gen_pyg"], rows),
-    ])
-
-
 def _acc(v: dict[str, float], seeds: int) -> str:
     mean = f"{100 * v['accuracy_mean']:.1f} %"
     return mean if seeds < 2 else f"{mean} ± {100 * v['accuracy_std']:.1f}"
 
 
-def paper_scenes(record: dict[str, Any] | None) -> str:
-    """Section 4.3 (scene representation): the paper gives plots only; gen_pyg's numbers from
-    ``scenes.json`` (``summary`` per model and m, the measured values of ``summary.targets``,
-    ``chance``, ``test_batch``; whether the issue's targets are met is said in
-    ``docs/scenes.rst``, not here)."""
-    intro = ("Choosing the image a query pose sees among candidates, trained on 1x1 and 2x2 "
-             "supermazes and tested on 1x1 to 5x5. ")
-    if record is None:
-        return "\n".join([
-            intro + f"gen_pyg: {NOT_YET}; ``{COMMANDS['scenes']}`` will measure it.", "",
-            _table(["question", "the paper", "gen_pyg"], [
-                ["accuracy as supermazes grow", "GEN roughly constant, NP falls (plot only)",
-                 NOT_YET],
-                ["epochs to the NP's accuracy", "about half (plot only)", NOT_YET]])])
-    summary, t = record["summary"], record["summary"]["targets"]
-    seeds = len(record["seeds"])
-    gen, np_ = summary["gen"], summary["neural_process"]
-    steps = record["gen"]["runs"][0]["steps"]
-    ratios = t["gen_steps_to_np_final_over_np_steps"]
-    ratio = ", ".join("never" if r is None else f"{r:.2f}x" for r in ratios)
-
-    grow = (f"GEN {_acc(gen['1'], 1)} → {_acc(gen['5'], 1)} from 1x1 to 5x5 "
-            f"({-t['gen_drop_m1_to_m5_points']:+.1f} points); NP {_acc(np_['1'], 1)} → "
-            f"{_acc(np_['5'], 1)} ({-t['np_drop_m1_to_m5_points']:+.1f} points)")
-    speed = (f"the GEN's curve passes the NP's final 1x1 point at {ratio} of the NP's {steps} "
-             f"steps; after {steps} steps GEN − NP = {t['m1_gen_minus_np_points']:+.1f} points "
-             "at 1x1")
-    rows = [[f"{m}x{m}", str(record["test_batch"]["supermazes"][m]),
-             str(record["test_batch"]["candidates"][m]), f"{100 * record['chance'][m]:.2f} %",
-             _acc(gen[m], seeds), _acc(np_[m], seeds)] for m in gen]
-    return "\n".join([
-        intro + f"gen_pyg: {_from(record, 'scenes')}; {seeds} seed(s), {steps} steps of "
-        f"{record['train_batch']['supermazes']} supermazes. The paper gives plots only.", "",
-        _table(["question", "the paper", "gen_pyg"], [
-            ["accuracy as supermazes grow", "GEN roughly constant, NP falls (plot only)", grow],
-            ["steps to the NP's final 1x1 accuracy", "about half the epochs (plot only)",
-             speed]]),
-        "Test accuracy per supermaze size (a test batch holds about 16 mazes: K candidates, "
-        "chance 1/K):", "",
-        _table(["supermaze", "supermazes per batch", "K", "chance", "GEN", "Neural Process"],
-               rows)])
-
-
-def paper_speed(record: dict[str, Any] | None) -> str:
-    """Section 4.1: a trained GEN against the high-resolution solver."""
-    if record is None:
-        return f"gen_pyg: {NOT_YET}; ``{COMMANDS['speed']}`` will measure it.\n"
-    gen, solver = record["gen"], record["solver"]
-    return "\n".join([
-        f"gen_pyg: {_from(record, 'solver_speed')}. Seconds per scenario of the trained GEN "
-        "(7x7, batched) and of the reference solver on the same houses. The paper's solver is "
-        "a FEniCS finite-element solve on a 250x250 mesh; gen_pyg's is its own finite-"
-        f"difference solver (DST, n = {solver['n']}), a different solver on a different machine, "
-        "so the two ratios do not compare.",
-        "",
-        _table(["", "the paper", "gen_pyg"], [
-            ["GEN speed-up over the solver", "more than 250x", f"{record['speedup']:.1f}x"],
-            ["GEN ms per scenario", "not stated", f"{1e3 * gen['seconds_per_scenario']:.3f}"],
-            ["solver ms per scenario", "not stated",
-             f"{1e3 * solver['seconds_per_scenario']:.3f}"],
-        ]),
-    ])
-
-
-def render_paper() -> dict[str, str]:
-    """The "the paper vs gen_pyg" tables, file name -> text."""
-    square = {n: r for n, r in _records("poisson_square").items() if "recipes" in r}
-    tables = {
-        "paper_poisson_square.rst": paper_poisson_square(square),
-        "paper_poisson_sphere.rst": paper_poisson_sphere(_load("poisson_sphere")),
-        "paper_node_optimization.rst": paper_node_optimization(_load("node_optimization")),
-        "paper_size_generalization.rst": paper_size_generalization(
-            _records("size_generalization")),
-        "paper_pushing.rst": paper_pushing(_load("pushing"), _load("pushing_grids")),
-        "paper_scenes.rst": paper_scenes(_load("scenes")),
-        "paper_speed.rst": paper_speed(_load("solver_speed")),
-    }
-    out = {}
-    for name, text in tables.items():
-        out[name] = (".. Generated by benchmarks/tables.py from benchmarks/results/; do not "
-                     f"edit.\n\n{text.rstrip()}\n")
-    return out
-
-
 def render() -> dict[str, str]:
     out = render_paper()
     for name, (record, fn) in TABLES.items():
-        path = RESULTS / record
+        path = RESULTS_DIR / record
         if path.exists():
             out[name] = (f".. Generated by benchmarks/tables.py from benchmarks/results/{record};"
                          " do not edit.\n\n" + fn(json.loads(path.read_text())))

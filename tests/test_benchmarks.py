@@ -527,32 +527,59 @@ def test_poisson_square_refuses_an_unknown_recipe_by_name(
 
 def test_paper_tables_say_not_yet_measured_with_the_command() -> None:
     tables = _load_benchmark("tables")
-    for fn, script in ((tables.paper_pushing, "pushing.py"), (tables.paper_scenes, "scenes.py"),
-                       (tables.paper_poisson_sphere, "poisson_sphere.py"),
-                       (tables.paper_speed, "solver_speed.py")):
-        text = fn(None)
-        assert "not yet measured" in text and f"python benchmarks/{script}" in text
+    for experiment, command in tables.COMMANDS.items():
+        text = tables.paper_table(experiment, {})
+        assert "not yet measured" in text and command in text, experiment
     # the paper's own numbers stay next to gen_pyg's once a record exists
     record = {"command": "python benchmarks/pushing.py", "git_commit": "0123456789abcdef",
               "summary": {"gen": {"mse_mean": 0.05, "mse_std": 0.001},
                           "neural_process": {"mse_mean": 0.08, "mse_std": 0.004}}}
-    text = tables.paper_pushing(record)
+    text = tables.paper_table("pushing", {"pushing": record})
     assert "0.045 ± 0.002" in text and "0.078 ± 0.006" in text
-    assert "0.050 ± 0.001" in text and "0.080 ± 0.004" in text
-    assert "``0123456789``" in text and "not yet measured" not in text
+    assert "0.050 ± 0.001" in text and "0.080 ± 0.004" in text and "0.62" in text
+    assert "``0123456789``" in text and "python benchmarks/pushing.py" in text
+
+
+def test_results_tables_hold_at_most_five_rows_each_from_a_committed_record(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tables = _load_benchmark("tables")
+    assert list(tables.RESULTS) == list(tables.EXPERIMENTS) == list(tables.COMMANDS)
+    for experiment, rows in tables.RESULTS.items():
+        assert 0 < len(rows) <= tables.MAX_ROWS, experiment
+        for row in rows:
+            assert row.record is None or (COMMITTED / f"{row.record}.json").exists(), row
+        text = (ROOT / "docs" / "tables" / f"paper_{experiment}.rst").read_text()
+        body = text.split("\n\n")[2].splitlines()  # caption, then the table
+        assert len(body) - 4 == len(rows), experiment  # rules and header
+        assert "not yet measured" not in text and "Reproduce:" in text, experiment
+    monkeypatch.setitem(tables.RESULTS, "scenes", [tables.RESULTS["scenes"][0]] * 6)
+    with pytest.raises(ValueError, match="at most 5"):
+        tables.paper_table("scenes", {})
 
 
 def test_results_page_starts_with_the_paper_tables_and_names_no_issue_targets() -> None:
     page = (ROOT / "docs" / "benchmarks.rst").read_text()
-    includes = [line.split("tables/")[1] for line in page.splitlines()
+    lines = page.splitlines()
+    includes = [line.split("tables/")[1] for line in lines
                 if line.startswith(".. include:: tables/")]
     paper = sorted(p.name for p in (ROOT / "docs" / "tables").glob("paper_*.rst"))
-    assert len(paper) == 7 and includes[:7] == [
+    assert len(paper) == 7 and includes == [
         "paper_poisson_square.rst", "paper_poisson_sphere.rst", "paper_node_optimization.rst",
         "paper_size_generalization.rst", "paper_pushing.rst", "paper_scenes.rst",
         "paper_speed.rst"]
+    # the page opens with them: each table under its heading, a figure and a paragraph after
+    first_section = next(i for i, line in enumerate(lines) if set(line) == {"-"}) - 1
+    assert lines[first_section] == "Poisson on a square (figure 2)"
+    for name in includes:
+        i = lines.index(f".. include:: tables/{name}")
+        after = [line for line in lines[i + 1:i + 8] if line.strip()]
+        assert after[0].startswith(".. image:: ") and not after[2].startswith(".."), name
+    # the history and the internal measurements are not in the user's table of contents
+    index = (ROOT / "docs" / "index.rst").read_text()
+    assert "benchmark_history" not in index and "measurements" not in index
+    assert (ROOT / "docs" / "development.rst").read_text().startswith(":orphan:")
     for path in (ROOT / "docs" / "benchmarks.rst", ROOT / "docs" / "benchmark_history.rst",
-                 *(ROOT / "docs" / "tables").glob("*.rst")):
+                 ROOT / "docs" / "measurements.rst", *(ROOT / "docs" / "tables").glob("*.rst")):
         text = path.read_text().lower()
         assert "not met" not in text and "target met" not in text, path.name
 
