@@ -102,7 +102,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.axvspan(last + 0.5, max(int(m.split("x")[0]) for m in rows[0]["summary"]) + 0.5,
                color="grey", alpha=0.15, label="never trained on")
     ax.set(xlabel="mesh k (k x k nodes)", ylabel="test MSE", yscale="log",
-           title="Trained on 2x2..7x7, tested on bigger meshes")
+           title=f"Trained on {rows[0]['trained_on'][0]}..{rows[0]['trained_on'][-1]}, tested "
+                 "on bigger meshes")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
