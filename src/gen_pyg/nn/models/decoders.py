@@ -14,11 +14,11 @@ from gen_pyg._validation import check_int
 from gen_pyg.nn._function_heads import FunctionHeads, as_channel_list
 from gen_pyg.nn._mlp import mlp, reset_mlp
 from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
-from gen_pyg.nn.models.encoders import _check_flag
+from gen_pyg.nn.models._stage import SpatialStage, check_flag
 from gen_pyg.nn.representation import DenseSizes, Representation, get_representation
 
 
-class PointDecoder(torch.nn.Module):
+class PointDecoder(SpatialStage):
     r"""The decoder of the `"Graph Element Networks" <https://arxiv.org/abs/1904.09019>`_ paper
     (§3.3): the node states are interpolated to each query with the weights of a representation
     function :math:`r` and decoded by the MLP :math:`d_j` of the query's output function,
@@ -67,7 +67,7 @@ class PointDecoder(torch.nn.Module):
         self.out_channels = as_channel_list(out_channels, "out_channels")
         self.pos_dim = check_int(pos_dim, "pos_dim")
         check_int(hidden_channels, "hidden_channels")
-        self.decode_pos = _check_flag(decode_pos, "decode_pos")
+        self.decode_pos = check_flag(decode_pos, "decode_pos")
         self.spatial = SpatialDecoder(get_representation(representation))
         self.heads = FunctionHeads([self._decoded_channels()] * len(self.out_channels),
                                    self.out_channels, hidden_channels,
@@ -76,17 +76,6 @@ class PointDecoder(torch.nn.Module):
 
     def _decoded_channels(self) -> int:
         return self.latent_channels
-
-    @property
-    def representation(self) -> Representation:
-        """The representation function (held by :attr:`spatial`)."""
-        rep: Representation = self.spatial.representation
-        return rep
-
-    @property
-    def takes_dense_sizes(self) -> bool:
-        """Whether :meth:`forward` uses :obj:`sizes` (a representation with a dense form)."""
-        return type(self.representation).dense is not Representation.dense
 
     def reset_parameters(self) -> None:
         self.spatial.reset_parameters()

@@ -11,19 +11,14 @@ from torch_geometric.data import Data
 from gen_pyg._validation import check_choice, check_int
 from gen_pyg.nn._function_heads import FunctionHeads, as_channel_list
 from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
+from gen_pyg.nn.models._stage import SpatialStage, check_flag
 from gen_pyg.nn.representation import DenseSizes, Representation, get_representation
 
 #: Aggregations of the weighted samples onto the nodes.
 ENCODER_AGGRS = ("sum", "mean", "max", "min")
 
 
-def _check_flag(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return value
-
-
-class PointEncoder(torch.nn.Module):
+class PointEncoder(SpatialStage):
     r"""The encoder of the `"Graph Element Networks" <https://arxiv.org/abs/1904.09019>`_ paper
     (§3.3): each sample is encoded by the MLP :math:`e_i` of its input function and scattered
     onto the mesh nodes with the weights of a representation function :math:`r`,
@@ -76,7 +71,7 @@ class PointEncoder(torch.nn.Module):
         self.latent_channels = check_int(latent_channels, "latent_channels")
         self.pos_dim = check_int(pos_dim, "pos_dim")
         check_int(hidden_channels, "hidden_channels")
-        self.encode_pos = _check_flag(encode_pos, "encode_pos")
+        self.encode_pos = check_flag(encode_pos, "encode_pos")
         check_choice(aggr, "aggr", ENCODER_AGGRS)
         self.heads = FunctionHeads(self.in_channels, [latent_channels] * len(self.in_channels),
                                    hidden_channels, extra_channels=self._extra_channels())
@@ -85,17 +80,6 @@ class PointEncoder(torch.nn.Module):
 
     def _extra_channels(self) -> int:
         return self.pos_dim * int(self.encode_pos)
-
-    @property
-    def representation(self) -> Representation:
-        """The representation function (held by :attr:`spatial`)."""
-        rep: Representation = self.spatial.representation
-        return rep
-
-    @property
-    def takes_dense_sizes(self) -> bool:
-        """Whether :meth:`forward` uses :obj:`sizes` (a representation with a dense form)."""
-        return type(self.representation).dense is not Representation.dense
 
     def reset_parameters(self) -> None:
         self.heads.reset_parameters()

@@ -11,7 +11,7 @@ from torch_geometric.utils import degree
 from gen_pyg._validation import check_choice, check_int
 from gen_pyg.nn._checks import check_num_steps
 from gen_pyg.nn.conv.element_conv import ElementConv
-from gen_pyg.nn.models.encoders import _check_flag
+from gen_pyg.nn.models._stage import check_flag
 from gen_pyg.nn.representation import node_scales
 
 #: Edge geometries the message passing may see.
@@ -89,7 +89,7 @@ class ElementProcessor(torch.nn.Module):
         self.conv = ElementConv(channels, pos_dim=pos_dim, **conv_kwargs)
         # the encoded states, projected, added before every round
         self.recall = (torch.nn.Linear(channels, channels, bias=False)
-                       if _check_flag(recall, "recall") else None)
+                       if check_flag(recall, "recall") else None)
         # pre-norm leaves the states of the last round un-normalised: one norm after it
         self.final_norm = (torch.nn.LayerNorm(channels) if self.conv.norm_position == "pre"
                            else None)
