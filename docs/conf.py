@@ -56,8 +56,8 @@ SECTIONS: dict[str, list[tuple[str, list[str]]]] = {
           "unregister_representation", "node_scales"]),
         ("Spatial layers", ["SpatialEncoder", "SpatialDecoder"]),
         ("Other models and wrappers",
-         ["NeuralProcess", "MultilevelGEN", "grid_levels", "SymmetryAverage",
-          "InteractionNetwork", "InteractionConv", "SceneRetrieval", "PoseImageEncoder",
+         ["NeuralProcess", "GlobalNeuralProcess", "MultilevelGEN", "grid_levels",
+          "SymmetryAverage", "InteractionNetwork", "InteractionConv", "SceneRetrieval", "PoseImageEncoder",
           "ImageEmbedder"]),
     ],
 }

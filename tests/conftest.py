@@ -15,6 +15,8 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
+import gen_pyg.tasks  # noqa: F401  (the built-in tasks registered, as the command line does)
+
 #: Examples per fuzz target in each profile (``tests/test_fuzz.py`` reports how many ran).
 FUZZ_EXAMPLES = {"ci": 60, "long": 2000}
 

@@ -11,7 +11,7 @@ import torch
 
 from gen_pyg import pretrained
 from gen_pyg.cli import main
-from gen_pyg.training import ExperimentConfig, load_model_weights
+from gen_pyg.training import ExperimentConfig, build_model, load_model_weights
 
 TINY = ["--instances", "3", "--test-instances", "1", "--data-option", "n=21", "--mesh-sizes",
         "2", "3", "--latent", "8", "--quiet", "--epochs", "1"]
@@ -29,7 +29,8 @@ def test_export_then_load_gives_the_trained_model(tmp_path: Path,
     model, exp = pretrained.load("tiny", with_config=True, folder=tmp_path / "models")
     assert not model.training and exp.data.root == "data/poisson_square"
     trained = load_model_weights(
-        ExperimentConfig.from_run(run).task.build_model(ExperimentConfig.from_run(run).model), run)
+        build_model(ExperimentConfig.from_run(run).model, ExperimentConfig.from_run(run).task),
+        run)
     for k, v in trained.state_dict().items():
         assert torch.equal(model.state_dict()[k], v), k
     # the recorded error is what the CLI measures on the data the config generates

@@ -13,9 +13,9 @@ from torch_geometric.data import Batch, Data
 
 from gen_pyg.cli import main
 from gen_pyg.mesh import AttachMesh, grid
-from gen_pyg.nn import NeuralProcess
-from gen_pyg.training import DataConfig, ModelConfig, get_objective, get_task
-from gen_pyg.training._pushing_task import AngleMSE, GlobalNeuralProcess, PositionMSE
+from gen_pyg.nn import GlobalNeuralProcess, NeuralProcess
+from gen_pyg.tasks.pushing import AngleMSE, PositionMSE
+from gen_pyg.training import DataConfig, ModelConfig, build_model, get_objective, get_task
 
 PRED = torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 0.0]])
 TRUE = Data(y=torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]), num_graphs=2)
@@ -28,7 +28,7 @@ def test_position_and_angle_mse_by_hand() -> None:
     total, terms = AngleMSE()(PRED, TRUE)
     assert (float(total), terms) == (1.25, 2) and AngleMSE().terms(TRUE) == 2
     # the registered names, and the three parts add up to the MSE over all entries
-    pos, ang, full = (get_objective(n) for n in ("position_mse", "angle_mse", "mse"))
+    pos, ang, full = PositionMSE(), AngleMSE(), get_objective("mse")
     assert isinstance(pos, PositionMSE) and isinstance(ang, AngleMSE)
     assert float(pos(PRED, TRUE)[0] + ang(PRED, TRUE)[0]) == float(full(PRED, TRUE)[0]) == 11.25
 
@@ -68,15 +68,15 @@ def test_pushing_task_builds_a_sum_readout_gen_per_example() -> None:
     task = get_task("pushing")
     assert (task.group_by, task.instance, task.num_instances, task.num_test_instances,
             task.mesh_sizes) == ("object", "object", 250, 50, (2,))
-    assert task.metrics[:2] == ("mse", "position_mse")
-    gen = task.build_model(ModelConfig(representation="bilinear", latent_channels=8))
+    assert task.metric_names()[:2] == ["mse", "position_mse"]
+    gen = build_model(ModelConfig(representation="bilinear", latent_channels=8), task)
     assert gen.readout == "sum"
     attach = AttachMesh(grid(2))
     batch = Batch.from_data_list([attach(e) for e in _examples()])
     out = gen(batch)
     assert out.shape == (3, 3)
     torch.testing.assert_close(gen(Batch.from_data_list([attach(_examples()[2])])), out[2:])
-    np_ = task.build_model(ModelConfig(kind="neural_process", latent_channels=8))
+    np_ = build_model(ModelConfig(kind="neural_process", latent_channels=8), task)
     assert isinstance(np_, GlobalNeuralProcess) and np_(batch).shape == (3, 3)
     cfg = DataConfig(task="pushing", options={"pushes_per_object": 7})
     assert cfg.options == {"pushes_per_object": 7, "noise": 0.0, "num_samples": 64}

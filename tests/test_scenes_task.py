@@ -12,23 +12,25 @@ import pytest
 import torch
 
 from gen_pyg.cli import main
-from gen_pyg.training import (
-    DataConfig,
-    ExperimentConfig,
-    ModelConfig,
-    RetrievalCrossEntropy,
-    TrainConfig,
-    build_datasets,
-    build_trainer,
-    get_task,
-)
-from gen_pyg.training.batching import collate_group
-from gen_pyg.training.tasks import (
+from gen_pyg.mesh.batching import collate_group
+from gen_pyg.tasks.scenes import (
     candidates_per_batch,
     evaluate_scenes,
     scenes_test_split,
     supermazes_per_batch,
 )
+from gen_pyg.training import (
+    DataConfig,
+    ExperimentConfig,
+    ModelConfig,
+    TrainConfig,
+    build_datasets,
+    build_meshes,
+    build_model,
+    build_trainer,
+    get_task,
+)
+from gen_pyg.training.objectives import RetrievalCrossEntropy
 
 SMALL_OPTIONS = {"views": 10, "draws": 2}
 SMALL_MODEL = {"latent_channels": 8, "encoder_hidden_channels": 4,
@@ -46,7 +48,7 @@ def test_registry_entry() -> None:
     task = get_task("scenes")
     assert (task.loss, task.metrics) == ("retrieval_cross_entropy",
                                          ("retrieval_accuracy", "retrieval_cross_entropy"))
-    assert task.group_by is None and task.build_meshes(DataConfig(task="scenes")) is None
+    assert task.group_by is None and build_meshes(DataConfig(task="scenes")) is None
     assert DataConfig(task="scenes").options["m"] == [1, 2]
     # the trainer groups scenes in plain chunks of group_size supermazes
     assert ExperimentConfig(data=DataConfig(task="scenes")).train.group_by is None
@@ -62,7 +64,7 @@ def test_draws_and_one_term_per_logit_row(tmp_path: Path) -> None:
     assert torch.equal(first.pos, again.pos)
     assert not torch.equal(first.query_pose, again.query_pose)
     torch.manual_seed(0)
-    model = exp.task.build_model(exp.model).eval()
+    model = build_model(exp.model, exp.task).eval()
     for m in (1, 2, 3):
         ds = scenes_test_split(exp.data, m, 2)
         batch = collate_group([ds[0], ds[1]], True)
@@ -85,7 +87,7 @@ def test_evaluation_at_other_sizes_matches_a_hand_count(tmp_path: Path) -> None:
     exp = _exp(tmp_path, group_size=3)
     splits = build_datasets(exp.data, log=False)
     torch.manual_seed(1)
-    model = exp.task.build_model(exp.model)
+    model = build_model(exp.model, exp.task)
     trainer = build_trainer(exp, model, splits)
     trainer.fit()
     ds = scenes_test_split(exp.data, 2, 3)
@@ -116,9 +118,9 @@ def test_bad_settings_are_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="options"):
         DataConfig(task="scenes", options={"image_size": 64})
     with pytest.raises(ValueError, match="aggr"):
-        get_task("scenes").build_model(ModelConfig(aggr="max"))
+        build_model(ModelConfig(aggr="max"), "scenes")
     with pytest.raises(ValueError, match="representation"):
-        get_task("scenes").build_model(ModelConfig(representation="barycentric"))
+        build_model(ModelConfig(representation="barycentric"), "scenes")
 
 
 def test_cli_trains_and_evaluates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

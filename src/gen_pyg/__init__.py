@@ -8,8 +8,7 @@ any query point and decoded.
 
 from gen_pyg._env import environment_report
 from gen_pyg._validation import set_value_checks, value_checks, value_checks_enabled
-
-__version__ = "0.1.0"
+from gen_pyg._version import __version__
 
 __all__ = [
     "__version__",

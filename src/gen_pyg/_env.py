@@ -26,7 +26,7 @@ def environment_report() -> dict[str, str]:
     """
     import torch
 
-    from gen_pyg import __version__
+    from gen_pyg._version import __version__
 
     cuda = (
         f"{torch.cuda.device_count()} device(s), CUDA {torch.version.cuda}"

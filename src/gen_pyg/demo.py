@@ -19,6 +19,9 @@ from typing import Any
 
 import torch
 
+from gen_pyg.tasks import POISSON_SQUARE
+from gen_pyg.training import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
+
 
 @dataclass
 class DemoConfig:
@@ -40,13 +43,12 @@ class DemoConfig:
 
 def experiments(config: DemoConfig, out: Path) -> dict[str, Any]:
     """The two experiments of the demo (GEN and Neural Process) on the same data."""
-    from gen_pyg.training import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
-
-    data = DataConfig("poisson_square", root=str(out / "data"), num_instances=config.houses,
+    data = DataConfig(POISSON_SQUARE.name, root=str(out / "data"), num_instances=config.houses,
                       num_test_instances=config.test_houses, seed=config.seed,
                       mesh_sizes=list(config.mesh_sizes), options={"n": config.solver_n})
     train = TrainConfig(epochs=config.epochs, lr=config.lr, schedule=config.schedule,
-                        augment=config.augment, seed=config.seed)
+                        augment=config.augment, seed=config.seed,
+                        **POISSON_SQUARE.train_settings())  # grouped by house
     return {
         "GEN": ExperimentConfig(ModelConfig("gen", representation=config.representation,
                                             log_temperature=config.log_temperature),
@@ -75,7 +77,7 @@ def run_demo(config: DemoConfig, out: Path, progress: bool = True) -> dict[str, 
     trainers: dict[str, Trainer] = {}
     for name, exp in exps.items():
         torch.manual_seed(config.seed)
-        model = build_model(exp.model)
+        model = build_model(exp.model, exp.task)
         # The Neural Process has no mesh: one mesh keeps its steps identical in number.
         exp_meshes = meshes if exp.model.kind == "gen" else smallest
         trainer = Trainer(model, splits["train"], meshes=exp_meshes,

@@ -16,7 +16,7 @@ from torch_geometric.loader import DataLoader
 from gen_pyg.datasets import Mazes
 from gen_pyg.mesh import grid
 from gen_pyg.nn import ImageEmbedder, PoseImageEncoder, SceneRetrieval
-from gen_pyg.training import RetrievalAccuracy, RetrievalCrossEntropy
+from gen_pyg.training.objectives import RetrievalAccuracy, RetrievalCrossEntropy
 from gen_pyg.viz import plot_scene_retrieval
 
 FOLLOW = ["input_pos", "query_pos"]

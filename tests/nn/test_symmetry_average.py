@@ -15,16 +15,9 @@ from torch_geometric.data import Batch, Data
 import gen_pyg
 from gen_pyg.mesh import AttachMesh
 from gen_pyg.nn import GEN, SymmetryAverage
-from gen_pyg.ops.symmetry import square_symmetry_points
+from gen_pyg.ops.symmetry import square_symmetry, square_symmetry_points
 from gen_pyg.testing import make_example
-from gen_pyg.training import (
-    DataConfig,
-    TrainConfig,
-    Trainer,
-    build_datasets,
-    build_meshes,
-    square_symmetry,
-)
+from gen_pyg.training import DataConfig, TrainConfig, Trainer, build_datasets, build_meshes
 
 
 class QueryX(torch.nn.Module):

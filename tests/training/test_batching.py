@@ -11,9 +11,9 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from gen_pyg.mesh import AttachMesh, LearnableMesh, grid
+from gen_pyg.mesh.batching import FOLLOW_BATCH, collate_group, group_examples, replicate_mesh
+from gen_pyg.ops.symmetry import square_symmetry
 from gen_pyg.solvers import FDPoissonSolver
-from gen_pyg.training import collate_group, replicate_mesh, square_symmetry
-from gen_pyg.training.batching import FOLLOW_BATCH, group_examples
 
 
 def _examples(n: int = 3) -> list[Data]:

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from gen_pyg.training import atomic_save, load_checkpoint
-from gen_pyg.training.checkpoint import rng_state, set_rng_state
+from gen_pyg.training import load_checkpoint
+from gen_pyg.training.checkpoint import atomic_save, rng_state, set_rng_state
 
 WRITER = textwrap.dedent("""
     import sys, torch

@@ -12,7 +12,8 @@ from torch_geometric.loader import DataLoader
 
 from gen_pyg.datasets import SpringMass
 from gen_pyg.nn import InteractionNetwork
-from gen_pyg.training import TrainConfig, Trainer, evaluate_spring_model
+from gen_pyg.tasks.spring_mass import evaluate_spring_model
+from gen_pyg.training import TrainConfig, Trainer
 
 
 class OnBatch(torch.nn.Module):

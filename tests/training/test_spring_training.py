@@ -15,7 +15,11 @@ from torch_geometric.loader import DataLoader
 from gen_pyg.datasets import SpringMass, spring_chain_graph
 from gen_pyg.nn import InteractionNetwork
 from gen_pyg.solvers import chain_euler_rollout
-from gen_pyg.training import evaluate_spring_model, rollout_spring_model, train_spring_model
+from gen_pyg.tasks.spring_mass import (
+    evaluate_spring_model,
+    rollout_spring_model,
+    train_spring_model,
+)
 
 
 class Hooke(torch.nn.Module):
@@ -179,7 +183,7 @@ def test_bad_input_is_rejected(tmp_path: Path) -> None:
     loader = DataLoader(data, batch_size=4)
     with pytest.raises(ValueError, match="targets 'y'"):
         train_spring_model(model, loader, epochs=1, progress=False)
-    with pytest.raises(ValueError, match="'epochs'"):
+    with pytest.raises(ValueError, match="epochs must be at least 0"):
         train_spring_model(model, loader, epochs=-1, progress=False)
     with pytest.raises(ValueError, match="'lr'"):
         train_spring_model(model, loader, epochs=1, lr=0.0, progress=False)

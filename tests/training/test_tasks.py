@@ -22,19 +22,21 @@ from gen_pyg.nn import (
     SumReadout,
 )
 from gen_pyg.training import (
-    Accuracy,
-    CrossEntropy,
     ExperimentConfig,
-    MeanSquaredError,
     Objective,
-    RetrievalAccuracy,
-    RetrievalCrossEntropy,
-    RootMeanSquaredError,
     SquareSymmetry,
     TrainConfig,
     Trainer,
     get_objective,
     load_checkpoint,
+)
+from gen_pyg.training.objectives import (
+    Accuracy,
+    CrossEntropy,
+    MeanSquaredError,
+    RetrievalAccuracy,
+    RetrievalCrossEntropy,
+    RootMeanSquaredError,
 )
 
 
@@ -113,7 +115,7 @@ def test_one_answer_per_example_with_several_outputs() -> None:
 def test_group_by_none_makes_plain_mini_batches_even_with_a_house_attribute() -> None:
     data = [Data(**d.to_dict(), house=torch.tensor([i % 2])) for i, d in enumerate(centroid(10))]
     by_house = Trainer(small_gen(out_channels=3, readout="sum"), data, meshes=grid(2),
-                       config=quiet(epochs=1))
+                       config=quiet(epochs=1, group_by="house"))
     assert sorted(g.num_graphs for g in by_house._train_groups) == [5, 5]
     plain = Trainer(small_gen(out_channels=3, readout="sum"), data, meshes=grid(2),
                     config=quiet(epochs=1, group_by=None, group_size=4))
@@ -277,7 +279,9 @@ def test_experiment_configs_take_their_tasks_defaults() -> None:
     with pytest.raises(ValueError, match=r"task must be one of"):
         DataConfig("heat")
     with pytest.raises(ValueError, match=r"no data option\(s\) m"):
-        DataConfig(options={"m": 3})
+        DataConfig("poisson_square", options={"m": 3})
+    with pytest.raises(TypeError, match=r"task must be a task's name"):
+        DataConfig()  # the engine names no task: the data config names it
 
 
 def test_bf16_mixed_precision_trains_and_stays_finite(tmp_path: Path) -> None:
@@ -299,7 +303,8 @@ def test_bf16_mixed_precision_trains_and_stays_finite(tmp_path: Path) -> None:
 
 
 def test_random_rounds_raise_the_diameter_by_zero_to_max_and_leave_the_batch_alone() -> None:
-    from gen_pyg.training import Compose, RandomRounds
+    from gen_pyg.training import RandomRounds
+    from gen_pyg.training.augment import Compose
 
     b = Data(diameter=torch.tensor([4]), input_pos=torch.tensor([[0.25, 0.125]]),
              query_pos=torch.tensor([[0.5, 0.0]]))
@@ -346,7 +351,7 @@ def test_extra_rounds_reach_the_model_with_the_augmentation_and_resume_exactly(
                     Spy(8, message_channels=8, edge_hidden_channels=16, node_hidden_channels=16),
                     PointDecoder(8, 1, rep, hidden_channels=16))
         t = Trainer(model, data, meshes={"3x3": grid(3)}, run_dir=folder,
-                    config=quiet(epochs=epochs, lr=1e-2, **kw))
+                    config=quiet(epochs=epochs, lr=1e-2, group_by="house", **kw))
         t.fit()
         return t
 
@@ -369,10 +374,11 @@ def test_extra_rounds_reach_the_model_with_the_augmentation_and_resume_exactly(
 def test_model_config_recall_and_geometry_build_the_gen_and_are_refused_elsewhere() -> None:
     from gen_pyg.training import ModelConfig, build_model
 
-    model = build_model(ModelConfig(representation="bilinear", recall=True, geometry="local"))
+    model = build_model(ModelConfig(representation="bilinear", recall=True, geometry="local"),
+                        "poisson_square")
     assert isinstance(model, GEN) and isinstance(model.processor, ElementProcessor)
     assert model.processor.recall is not None and model.processor.geometry == "local"
-    plain = build_model(ModelConfig())
+    plain = build_model(ModelConfig(), "poisson_square")
     assert isinstance(plain, GEN) and plain.processor.recall is None
     with pytest.raises(ValueError, match=r"recall=True needs kind='gen'"):
         ModelConfig(kind="neural_process", recall=True)
@@ -380,7 +386,7 @@ def test_model_config_recall_and_geometry_build_the_gen_and_are_refused_elsewher
         ModelConfig(kind="neural_process", geometry="local")
     with pytest.raises(ValueError, match=r"geometry must be one of"):
         ModelConfig(geometry="flat")
-    with pytest.raises(ValueError, match=r"recall must be a bool"):
+    with pytest.raises(TypeError, match=r"recall must be a bool"):
         ModelConfig(recall="yes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"multilevel_encode must be one of"):
         ModelConfig(multilevel_rounds=2, multilevel_encode="finest")
@@ -390,7 +396,7 @@ def test_model_config_choices_are_the_layers_choices() -> None:
     from gen_pyg.nn.conv.element_conv import NORMS
     from gen_pyg.nn.models.multilevel import MULTILEVEL_ENCODES
     from gen_pyg.nn.models.processors import GEOMETRIES
-    from gen_pyg.training import experiment
+    from gen_pyg.training import config
 
-    assert experiment.NORMS == NORMS and experiment.GEOMETRIES == GEOMETRIES
-    assert experiment.MULTILEVEL_ENCODES == MULTILEVEL_ENCODES
+    assert config.NORMS == NORMS and config.GEOMETRIES == GEOMETRIES
+    assert config.MULTILEVEL_ENCODES == MULTILEVEL_ENCODES

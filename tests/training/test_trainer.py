@@ -17,14 +17,9 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from gen_pyg.mesh import LearnableMesh, grid
+from gen_pyg.mesh.batching import replicate_mesh
 from gen_pyg.nn import GEN, NeuralProcess
-from gen_pyg.training import (
-    TrainConfig,
-    Trainer,
-    TrainingInterrupted,
-    load_checkpoint,
-    replicate_mesh,
-)
+from gen_pyg.training import TrainConfig, Trainer, TrainingInterrupted, load_checkpoint
 
 Toy = Callable[..., list[Data]]
 
@@ -35,7 +30,7 @@ def small_gen(seed: int = 0) -> GEN:
 
 
 def quiet(**kw: Any) -> TrainConfig:
-    return TrainConfig(progress=False, **kw)
+    return TrainConfig(progress=False, **{"group_by": "house", **kw})
 
 
 def params(model: torch.nn.Module) -> dict[str, torch.Tensor]:

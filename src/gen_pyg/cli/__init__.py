@@ -17,16 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import gen_pyg.tasks  # noqa: F401  (registers the built-in tasks: --task names them)
 from gen_pyg.cli._args import (
     UsageError,
     _device,
-    _finite_float,
     _mesh_size,
     _nonneg_int,
-    _num_steps,
-    _positive_float,
     _positive_int,
     _run_folder,
+    add_options,
+    flag_of,
 )
 from gen_pyg.cli._commands import (
     _cmd_bench,
@@ -60,21 +60,14 @@ EXAMPLES = """examples:
 
 # ----------------------------------------------------------------------------- parser
 def _add_data_options(p: argparse.ArgumentParser) -> None:
-    from gen_pyg.training import TASKS
+    from gen_pyg.training import TASKS, DataConfig
 
-    g = p.add_argument_group("data (defaults: the task's; a folder made by gen-pyg generate "
-                             "gives its own)")
+    title = "data (defaults: the task's; a folder made by gen-pyg generate gives its own)"
+    g = p.add_argument_group(title)
     g.add_argument("--task", choices=sorted(TASKS), default="poisson_square",
-                   help="the task: " + "; ".join(f"{t.name}: {t.description}"
-                                                 for t in TASKS.values()))
-    g.add_argument("--instances", type=_positive_int, default=None,
-                   help="instances in all (houses, objects, mazes; poisson_square: 250)")
-    g.add_argument("--test-instances", type=_positive_int, default=None,
-                   help="test instances, never trained on (poisson_square: 50)")
-    g.add_argument("--val-instances", type=_nonneg_int, default=None,
-                   help="validation instances, for early stopping (default 0)")
-    g.add_argument("--data-seed", type=_nonneg_int, default=None,
-                   help="seed of the data generator (default 0)")
+                   help="the task (default: poisson_square): " + "; ".join(
+                       f"{t.name}: {t.description}" for t in TASKS.values()))
+    add_options(p, DataConfig, "data", {"data": g})
     g.add_argument("--data-option", action="append", metavar="KEY=VALUE",
                    help="a task's own data setting, VALUE in JSON (n=51, noise=[0.1,0.01], "
                         "m=[1,2]); repeat for several. The options and their defaults: "
@@ -83,100 +76,17 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                             for k, v in t.options.items()) for t in TASKS.values()
                             if t.options)
                         + " (gen-pyg tasks says what each sets)")
-    g.add_argument("--mesh-sizes", type=_mesh_size, nargs="+", default=None,
-                   help="meshes trained on, one set of weights: grid sizes k (k x k nodes) or "
-                        "latitude-longitude orders on the sphere (default: the task's, "
-                        "2 3 4 5 6 7 for the Poisson tasks)")
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
     from gen_pyg.training import ModelConfig, TrainConfig
 
-    m, t = ModelConfig(), TrainConfig()
-    g = p.add_argument_group("model")
-    g.add_argument("--model", choices=("gen", "neural_process"), default=m.kind)
-    g.add_argument("--representation", choices=("soft_nearest", "bilinear", "barycentric"),
-                   default=m.representation)
-    g.add_argument("--k", type=_positive_int, default=None,
-                   help="sparse soft nearest neighbours over the k nearest nodes")
-    g.add_argument("--log-temperature", type=_finite_float, default=m.log_temperature)
-    g.add_argument("--latent", type=_positive_int, default=m.latent_channels,
-                   help="node state size")
-    g.add_argument("--steps", type=_num_steps, default=None,
-                   help="message-passing rounds (default: the mesh diameter, 2(k-1))")
-    g.add_argument("--aggr", choices=("sum", "mean", "max"), default=m.aggr)
-    g.add_argument("--encoder-aggr", choices=("sum", "mean", "max", "min"),
-                   default=m.encoder_aggr, help="aggregation of the samples onto the nodes")
-    g.add_argument("--relative-pos", action="store_true",
-                   help="encode and decode every (point, node) pair with the point's offset "
-                        "from the node (GEN relative_pos=True)")
-    g.add_argument("--encoder-hidden", type=_positive_int, default=m.encoder_hidden_channels,
-                   help="hidden width of the encoders")
-    g.add_argument("--decoder-hidden", type=_positive_int, default=m.decoder_hidden_channels,
-                   help="hidden width of the decoders")
-    g.add_argument("--norm", choices=("post", "pre", "none"), default=m.norm,
-                   help="layer normalisation of the message passing: post (the paper's), pre "
-                        "(keeps training on fine meshes, which need many rounds) or none")
-    g.add_argument("--recall", action="store_true",
-                   help="feed the encoded inputs back at every message-passing round (GEN "
-                        "recall=True)")
-    g.add_argument("--multilevel-rounds", type=_positive_int, default=None,
-                   help="solve coarse to fine over grids k -> ceil(k/2) (MultilevelGEN), this "
-                        "many rounds on each grid finer than the coarsest (grid meshes only)")
-    g.add_argument("--multilevel-coarsest", type=_positive_int, default=m.multilevel_coarsest,
-                   help="the coarsest grid of --multilevel-rounds")
-    g.add_argument("--multilevel-encode", choices=("every", "coarsest"),
-                   default=m.multilevel_encode,
-                   help="encode the inputs on every grid of --multilevel-rounds, or on the "
-                        "coarsest only")
-    g.add_argument("--multilevel-refiner", action="store_true",
-                   help="give the grids finer than the coarsest a processor of their own "
-                        "(MultilevelGEN share_processor=False)")
-    g.add_argument("--multilevel-supervise", action="store_true",
-                   help="train every grid of --multilevel-rounds to predict (a loss on each "
-                        "level's prediction, MultilevelGEN supervise=True)")
-    g.add_argument("--multilevel-supervise-finest", type=float, default=None,
-                   help="with --multilevel-supervise, the weight of the finest grid in the "
-                        "loss (the coarser ones share the rest; default: all equal)")
-    g.add_argument("--geometry", choices=("absolute", "local"), default=m.geometry,
-                   help="edge geometry of the message passing: absolute (the paper's) or local "
-                        "(divided by the node's shortest edge: the same on every grid size)")
-    g.add_argument("--encoder-kernel", type=_positive_float, default=None,
-                   help="encode the samples onto the nodes with a Gaussian kernel of this "
-                        "bandwidth (GEN encoder_kernel: a node's encoding does not depend on "
-                        "the mesh's other nodes)")
-    g.add_argument("--processor-radius", type=_positive_float, default=None,
-                   help="pass messages between every pair of nodes closer than this (GEN "
-                        "processor_radius; needs --steps): a round reaches as far on every mesh")
-    g.add_argument("--processor-stencil", type=_positive_int, default=None,
-                   help="with --processor-radius: each node reads this many stencil points "
-                        "within the radius, snapped to the nearest nodes (StencilGraph: a "
-                        "linear number of edges) instead of every node within it")
-    g.add_argument("--decoder-kernel", type=_positive_float, default=None,
-                   help="decode with a Gaussian kernel of this bandwidth, normalised over the "
-                        "nodes (GEN decoder_kernel)")
-    g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=_positive_int, default=t.epochs)
-    g.add_argument("--lr", type=_positive_float, default=t.lr)
-    g.add_argument("--schedule", choices=("constant", "cosine", "plateau"), default=t.schedule)
-    g.add_argument("--warmup-steps", type=_nonneg_int, default=0)
-    g.add_argument("--grad-clip", type=_positive_float, default=None)
-    g.add_argument("--groups-per-step", type=_positive_int, default=1,
-                   help="groups (houses, objects, ...) per optimiser step and process")
-    g.add_argument("--augment", choices=("none", "square"), default=t.augment,
-                   help="'square': random symmetry of the square per group and step (tasks on "
-                        "the square)")
-    g.add_argument("--extra-rounds", type=_nonneg_int, default=t.extra_rounds,
-                   help="train with 0..N random message-passing rounds more than the mesh "
-                        "diameter per group and step")
-    g.add_argument("--patience", type=_positive_int, default=None,
-                   help="early stopping patience in epochs (needs --val-instances)")
-    g.add_argument("--seed", type=_nonneg_int, default=t.seed)
-    g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default=t.precision,
-                   help="mixed precision under torch.autocast (bf16 on CPU or GPU, fp16 on GPU)")
-    g.add_argument("--tensorboard", action="store_true", help="also log to TensorBoard")
-    g.add_argument("--backend", choices=("gloo", "nccl"), default=None,
-                   help="torch.distributed backend under torchrun (default: nccl on CUDA)")
+    add_options(p, ModelConfig, "model")
+    groups: dict[str, Any] = {}
+    add_options(p, TrainConfig, "train", groups, skip=("progress",))
+    groups["train"].add_argument(
+        "--backend", choices=("gloo", "nccl"), default=None,
+        help="torch.distributed backend under torchrun (default: nccl on CUDA)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -272,21 +182,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: the command-line flag of each library setting whose name a library error starts with
-FLAGS = {"num_steps": "--steps", "k": "--k", "log_temperature": "--log-temperature",
-         "aggr": "--aggr", "encoder_aggr": "--encoder-aggr", "norm": "--norm",
-         "relative_pos": "--relative-pos", "decoder_hidden_channels": "--decoder-hidden",
-         "encoder_hidden_channels": "--encoder-hidden", "latent_channels": "--latent",
-         "representation": "--representation", "mesh_sizes": "--mesh-sizes",
-         "options": "--data-option", "augment": "--augment", "recall": "--recall",
-         "geometry": "--geometry"}
+def _flags() -> dict[str, str]:
+    """The command-line flag of each library setting (from the options' declarations)."""
+    from dataclasses import fields
+
+    from gen_pyg.training import DataConfig, ModelConfig, TrainConfig
+
+    out = {"options": "--data-option"}
+    for cls in (DataConfig, TrainConfig, ModelConfig):
+        out.update({f.name: flag_of(f) for f in fields(cls) if f.metadata.get("cli")})
+    return out
 
 
 def _name_flag(message: str) -> str:
     """:obj:`message` led by the flag of the setting it starts with (``num_steps=4 ...`` ->
     ``--steps: num_steps=4 ...``), so that a library check names what the user typed."""
     found = re.match(r"(\w+)(=|\[)", message)
-    flag = FLAGS.get(found.group(1)) if found else None
+    flag = _flags().get(found.group(1)) if found else None
     return f"{flag}: {message}" if flag is not None else message
 
 

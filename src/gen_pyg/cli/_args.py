@@ -5,9 +5,113 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import Field
 from pathlib import Path
 from typing import Any
+
+from gen_pyg._options import choices_of, defaults, option_fields
+
+# ----------------------------------------------------------------------------- derived flags
+#: argument-group titles of the config sections and the model's stages
+STAGES = {"model": "model", "representation": "model: representation (encoder and decoder)",
+          "encoder": "model: encoder", "processor": "model: processor",
+          "decoder": "model: decoder"}
+
+
+def flag_of(f: Field[Any]) -> str:
+    """The command-line flag of the option :obj:`f` (declared, or its name with dashes)."""
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def _base_type(f: Field[Any]) -> tuple[type, bool]:
+    """The scalar type of an option's annotation and whether it is a list."""
+    text = str(f.type).replace(" | None", "").replace("Optional[", "").strip()
+    is_list = text.startswith("list[")
+    name = text[5:-1] if is_list else text
+    kinds: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool}
+    if name not in kinds:
+        raise TypeError(f"option {f.name} has a type the command line cannot parse: {f.type}")
+    return kinds[name], is_list
+
+
+def _parser(f: Field[Any], kind: type, is_list: bool) -> Callable[[str], Any]:
+    """Text -> value of :obj:`f`'s type, checked by its declaration (argparse reports it)."""
+    check = f.metadata.get("check")
+    optional = "None" in str(f.type)
+
+    def parse(text: str) -> Any:
+        if optional and text.lower() == "none":
+            value: Any = None
+        else:
+            try:
+                value = kind(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"expected {'an integer' if kind is int else 'a number'}, got "
+                    f"{text!r}") from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if check is not None:
+            try:
+                check([value] if is_list else value, f.name)
+            except (TypeError, ValueError) as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    return "none" if value is None else str(value)
+
+
+def add_options(parser: argparse.ArgumentParser, cls: type, section: str,
+                groups: dict[str, Any] | None = None, skip: Sequence[str] = ()) -> None:
+    """Add a flag for every option of the config dataclass :obj:`cls` (its declaration's
+    flag, type, check, choices, help and default), under the argument group of its stage
+    (or :obj:`section`'s). Values land in ``args`` as ``SECTION.FIELD`` and stay :obj:`None`
+    when not given (:func:`given_options`), so the config's own defaults apply."""
+    groups = groups if groups is not None else {}
+    for f in option_fields(cls):
+        if f.name in skip:
+            continue
+        meta = f.metadata
+        title = STAGES.get(meta.get("stage") or "", section)
+        if title not in groups:
+            groups[title] = parser.add_argument_group(title)
+        group = groups[title]
+        default = defaults(cls).get(f.name)
+        kind, is_list = _base_type(f)
+        dest = f"{section}.{f.name}"
+        helptext = meta["help"]
+        if kind is bool:
+            if meta.get("negate"):
+                group.add_argument(flag_of(f), dest=dest, action="store_const", const=False,
+                                   default=None, help=f"{helptext} (default: on; the flag "
+                                   "turns it off)")
+            else:
+                group.add_argument(flag_of(f), dest=dest, action="store_const", const=True,
+                                   default=None, help=f"{helptext} (default: off)")
+            continue
+        shown = "the task's" if "the task's" in helptext else _shown(default)
+        if "(default:" not in helptext:
+            helptext = f"{helptext} (default: {shown})"
+        group.add_argument(flag_of(f), dest=dest, type=_parser(f, kind, is_list),
+                           choices=choices_of(f), nargs="+" if is_list else None,
+                           default=None, metavar=None if choices_of(f) else kind.__name__.upper(),
+                           help=helptext.replace("%", "%%"))
+
+
+def given_options(args: argparse.Namespace, section: str) -> dict[str, Any]:
+    """The options of :obj:`section` given on the command line (``{field: value}``)."""
+    prefix = f"{section}."
+    return {k[len(prefix):]: v for k, v in vars(args).items()
+            if k.startswith(prefix) and v is not None}
 
 
 class UsageError(ValueError):
@@ -82,7 +186,7 @@ def _mesh_size(text: str) -> int:
 
 
 def _run_folder(text: str) -> Path:
-    from gen_pyg.training import read_run_config
+    from gen_pyg.training.run_folder import read_run_config
 
     try:
         read_run_config(text)
@@ -104,20 +208,15 @@ def _options(pairs: Sequence[str] | None) -> dict[str, Any]:
     return out
 
 
-#: data flags and the DataConfig field each sets (None: not given on the command line)
-_DATA_FLAGS = {"instances": "num_instances", "test_instances": "num_test_instances",
-               "val_instances": "num_val_instances", "data_seed": "seed",
-               "mesh_sizes": "mesh_sizes"}
-
-
 def _data_config(args: argparse.Namespace, root: Path) -> Any:
     """The data settings of the command line; a dataset folder made by ``gen-pyg generate``
     (its ``data_config.json``) gives every setting not named on the command line, and a named
     one that differs from the folder's is refused."""
     from gen_pyg.training import DataConfig
 
-    given = {field: getattr(args, flag) for flag, field in _DATA_FLAGS.items()
-             if getattr(args, flag, None) is not None}
+    given = given_options(args, "data")
+    if "mesh_sizes" in given:
+        given["mesh_sizes"] = list(given["mesh_sizes"])
     options = _options(getattr(args, "data_option", None))
     if options:
         given["options"] = options
@@ -175,47 +274,31 @@ def _folder_arg(path: Path | None, flag: str) -> None:
 
 
 def _experiment(args: argparse.Namespace) -> Any:
-    from gen_pyg.training import ExperimentConfig, ModelConfig, TrainConfig
+    from gen_pyg.training import ExperimentConfig, ModelConfig, TrainConfig, get_task
 
     _folder_arg(args.out, "--out")
     _folder_arg(args.data, "--data")
     _check_extras(args)
     root = args.data if args.data is not None else args.out / "data"
-    model = ModelConfig(kind=args.model, representation=args.representation, k=args.k,
-                        log_temperature=args.log_temperature, latent_channels=args.latent,
-                        num_steps=args.steps, aggr=args.aggr, encoder_aggr=args.encoder_aggr,
-                        relative_pos=args.relative_pos,
-                        encoder_hidden_channels=args.encoder_hidden,
-                        decoder_hidden_channels=args.decoder_hidden, norm=args.norm,
-                        recall=args.recall, geometry=args.geometry,
-                        multilevel_rounds=args.multilevel_rounds,
-                        multilevel_coarsest=args.multilevel_coarsest,
-                        multilevel_encode=args.multilevel_encode,
-                        multilevel_share_processor=not args.multilevel_refiner,
-                        multilevel_supervise=args.multilevel_supervise,
-                        multilevel_supervise_finest=args.multilevel_supervise_finest,
-                        encoder_kernel=args.encoder_kernel,
-                        processor_radius=args.processor_radius,
-                        processor_stencil=args.processor_stencil,
-                        decoder_kernel=args.decoder_kernel)
-    train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule=args.schedule,
-                        warmup_steps=args.warmup_steps, grad_clip=args.grad_clip,
-                        groups_per_step=args.groups_per_step, augment=args.augment,
-                        extra_rounds=args.extra_rounds,
-                        early_stopping_patience=args.patience, seed=args.seed,
-                        precision=args.precision, progress=not args.quiet,
-                        tensorboard=args.tensorboard)
+    model = ModelConfig(**given_options(args, "model"))
+    train_given = given_options(args, "train")
+    train_given["progress"] = not args.quiet
+    # the task's grouping unless --group-by names one (none: plain mini-batches)
+    train_given.setdefault("group_by", get_task(args.task).group_by)
+    if isinstance(train_given["group_by"], str) and train_given["group_by"].lower() == "none":
+        train_given["group_by"] = None
+    train = TrainConfig(**train_given)
     data = _data_config(args, root)
     if data.num_val_instances == 0:
-        for flag, on in (("--patience", args.patience is not None),
-                         ("--schedule plateau", args.schedule == "plateau")):
+        for flag, on in (("--patience", train.early_stopping_patience is not None),
+                         ("--schedule plateau", train.schedule == "plateau")):
             if on:
                 raise UsageError(f"{flag} watches the validation instances: pass "
                                  "--val-instances")
-    if args.schedule == "plateau" and args.warmup_steps:
+    if train.schedule == "plateau" and train.warmup_steps:
         raise UsageError("--warmup-steps is not supported with --schedule plateau")
     exp = ExperimentConfig(model, data, train)
-    exp.task.build_model(exp.model)  # the model's own checks, before any work
+    from gen_pyg.training import build_model
+
+    build_model(exp.model, exp.task)  # the model's own checks, before any work
     return exp
-
-

@@ -40,7 +40,8 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
         print(f"{task.name}: {task.description}")
         print(f"  instances: {task.num_instances} {task.instance}s, "
               f"{task.num_test_instances} of them for testing; --mesh-sizes: {meshes}")
-        print(f"  loss {task.loss}; metrics {', '.join(task.metrics)}; a step's group: "
+        loss = task.loss if isinstance(task.loss, str) else task.loss.name
+        print(f"  loss {loss}; metrics {', '.join(task.metric_names())}; a step's group: "
               f"{grouping}")
         if task.options:
             print("  data options (--data-option KEY=VALUE, VALUE in JSON), with defaults:")
@@ -64,7 +65,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_spring(args: argparse.Namespace) -> int:
-    from gen_pyg.training import run_spring_experiment
+    from gen_pyg.tasks.spring_mass import run_spring_experiment
 
     m = run_spring_experiment(
         args.out, epochs=args.epochs, batch_size=args.batch_size, num_train=args.num_train,
@@ -81,16 +82,12 @@ def _cmd_spring(args: argparse.Namespace) -> int:
 
 
 def _evaluate_table(trainer: Any, dataset: Any, meshes: dict[str, Any] | None,
-                    symmetrize: str = "none", task: str = "") -> list[dict[str, Any]]:
+                    symmetrize: str = "none", task: Any = None) -> list[dict[str, Any]]:
     from gen_pyg.nn import SymmetryAverage
 
-    if task == "scenes":  # one row per supermaze side, each with its own meshes
-        from gen_pyg.training._scenes_task import evaluate_by_side
-
-        return [{"mesh": f"{m}x{m} mazes", "nodes": side["nodes"], "steps": side["steps"],
-                 "supermazes": side["supermazes"],
-                 **{f"test_{k}": v for k, v in side["metrics"].items()}}
-                for m, side in evaluate_by_side(trainer, dataset).items()]
+    if task is not None and task.evaluate is not None:  # the task's own rows
+        rows: list[dict[str, Any]] = task.evaluate(trainer, dataset)
+        return rows
     model = trainer.model
     evaluated = SymmetryAverage(model, group=symmetrize) if symmetrize != "none" else None
     values = trainer.evaluate_all(dataset, meshes, model=evaluated)
@@ -128,6 +125,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from gen_pyg.training import (
         build_datasets,
         build_meshes,
+        build_model,
         build_trainer,
         cleanup_distributed,
         init_distributed,
@@ -148,7 +146,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     torch.manual_seed(exp.train.seed)
-    model = exp.task.build_model(exp.model)
+    model = build_model(exp.model, exp.task)
     device = args.device
     if device is None and torch.cuda.is_available() and info.enabled:
         device = f"cuda:{info.local_rank}"
@@ -163,7 +161,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             _print_rows(rows)
     else:
         rows = _evaluate_table(trainer, splits["test"], build_meshes(data),
-                               task=exp.task.name)
+                               task=exp.task)
         if info.is_main:
             stored.write_text(json.dumps(rows, indent=2) + "\n")
             _print_rows(rows)
@@ -193,7 +191,13 @@ def _evaluation_data(exp: Any, data_root: Path | None) -> Any:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from gen_pyg.training import build_datasets, build_meshes, build_trainer, load_model_weights
+    from gen_pyg.training import (
+        build_datasets,
+        build_meshes,
+        build_model,
+        build_trainer,
+        load_model_weights,
+    )
 
     if (args.run is None) == (args.pretrained is None):
         raise UsageError("give a run folder or --pretrained NAME (one of them)")
@@ -209,7 +213,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         exp = ExperimentConfig.from_run(args.run)
         if not (args.run / "checkpoint.pt").exists():
             raise UsageError(f"{args.run} has no checkpoint.pt yet (train it first)")
-        model = load_model_weights(exp.task.build_model(exp.model), args.run)
+        model = load_model_weights(build_model(exp.model, exp.task), args.run)
         data = _evaluation_data(exp, args.data)
     if args.mesh_sizes is not None:
         data = replace(data, mesh_sizes=list(args.mesh_sizes))
@@ -222,7 +226,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"split {args.split!r} is not in this run (it has {sorted(splits)})")
     trainer = build_trainer(replace(exp, data=data), model, splits)
     rows = _evaluate_table(trainer, splits[args.split], build_meshes(data), args.symmetrize,
-                           exp.task.name)
+                           exp.task)
     _print_rows(rows)
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
@@ -241,8 +245,7 @@ def _record_data_config(data: Any) -> None:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
 
-    from gen_pyg.training import build_datasets
-    from gen_pyg.training.tasks import get_task
+    from gen_pyg.training import build_datasets, get_task
 
     _folder_arg(args.out, "--out")
     cfg = _data_config(args, args.out)

@@ -15,6 +15,7 @@ from gen_pyg.nn.graphs import GraphBuilder, RadiusGraph, StencilGraph, ball_sten
 from gen_pyg.nn.models import (
     GEN,
     ElementProcessor,
+    GlobalNeuralProcess,
     ImageEmbedder,
     InteractionNetwork,
     MultilevelGEN,
@@ -46,6 +47,7 @@ __all__ = [
     "ElementConv",
     "ElementProcessor",
     "GaussianKernel",
+    "GlobalNeuralProcess",
     "GraphBuilder",
     "ImageEmbedder",
     "InteractionConv",

@@ -23,6 +23,16 @@ from typing import Any, Literal, overload
 
 import torch
 
+import gen_pyg.tasks  # noqa: F401  (registers the built-in tasks the records name)
+from gen_pyg.training import (
+    ExperimentConfig,
+    build_datasets,
+    build_meshes,
+    build_model,
+    build_trainer,
+    load_model_weights,
+)
+
 __all__ = ["available", "export", "info", "load"]
 
 _HERE = Path(__file__).resolve().parent
@@ -58,11 +68,9 @@ def load(name: str, with_config: bool = False, folder: str | Path | None = None)
     """The model :obj:`name` (shipped, or in :obj:`folder`), built from its config with its
     weights loaded, in evaluation mode (with :obj:`with_config=True`, also its
     :class:`~gen_pyg.training.ExperimentConfig`)."""
-    from gen_pyg.training import ExperimentConfig
-
     record = info(name, folder)
     exp = ExperimentConfig.from_dict(record["experiment"])
-    model = exp.task.build_model(exp.model)
+    model = build_model(exp.model, exp.task)
     where = _HERE if folder is None else Path(folder)
     state = torch.load(where / f"{name}.pt", map_location="cpu", weights_only=True)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
@@ -78,18 +86,10 @@ def export(run_dir: str | Path, name: str, folder: str | Path, command: str = ""
     into :obj:`folder`, the form :func:`load` reads. Returns the record."""
     from dataclasses import replace
 
-    from gen_pyg.training import (
-        ExperimentConfig,
-        build_datasets,
-        build_meshes,
-        build_trainer,
-        load_model_weights,
-    )
-
     if not name.isidentifier():
         raise ValueError(f"name must be a plain identifier (a file name), got {name!r}")
     exp = ExperimentConfig.from_run(run_dir)
-    model = load_model_weights(exp.task.build_model(exp.model), run_dir).eval()
+    model = load_model_weights(build_model(exp.model, exp.task), run_dir).eval()
     data = exp.data if mesh_sizes is None else replace(exp.data, mesh_sizes=mesh_sizes)
     splits = build_datasets(data, log=False)
     trainer = build_trainer(replace(exp, data=data), model, splits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -33,3 +34,20 @@ def as_float64(value: Any, name: str) -> Float64Array:
         raise ValueError(f"'{name}' holds NaN or infinite values")
     return array
 
+
+def check_number(name: str, value: object, *, positive: bool = True) -> float:
+    """``value`` as a finite float, positive (or non-negative); a :class:`TypeError` for a
+    non-number, a :class:`ValueError` for a number out of range, naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise TypeError(f"'{name}' must be a number, got {type(value).__name__}")
+    out = float(value)
+    if not math.isfinite(out) or out < 0 or (positive and out == 0):
+        raise ValueError(f"'{name}' must be finite and {'positive' if positive else 'non-negative'}"
+                         f" (got {value!r})")
+    return out
+
+
+def rotate(v: Float64Array, angle: Float64Array) -> Float64Array:
+    """The 2-D vectors ``v`` ``[N, 2]`` rotated by ``angle`` ``[N]`` (radians)."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.stack([cos * v[:, 0] - sin * v[:, 1], sin * v[:, 0] + cos * v[:, 1]], axis=1)

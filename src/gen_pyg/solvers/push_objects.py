@@ -11,13 +11,8 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from gen_pyg.solvers._arrays import as_float64
-from gen_pyg.solvers.pushing import (
-    PushingPhysics,
-    _check_number,
-    _rotate,
-    polygon_signed_distance,
-)
+from gen_pyg.solvers._arrays import as_float64, check_number, rotate
+from gen_pyg.solvers.pushing import PushingPhysics, polygon_signed_distance
 
 __all__ = ["PICTURE_CLASSES", "SIDE_KINDS", "PushObject", "sample_push_object", "sample_pushes"]
 
@@ -201,13 +196,13 @@ def sample_push_object(
         ((200, 200), 2)
     """
     physics = PushingPhysics() if physics is None else physics
-    a = _check_number("core_half_width", core_half_width)
+    a = check_number("core_half_width", core_half_width)
     kinds = sides if sides is not None else tuple(
         SIDE_KINDS[i] for i in rng.integers(0, len(SIDE_KINDS), 4))
     outline = []
     for k, kind in enumerate(kinds):
         chain = np.concatenate([np.array([[a, -a]]), _side_chain(kind, a)])
-        outline.append(_rotate(chain, np.full(len(chain), k * math.pi / 2)))
+        outline.append(rotate(chain, np.full(len(chain), k * math.pi / 2)))
     polygon = np.concatenate(outline)
     num_weights = int(rng.integers(0, 3))
     slots = rng.permutation(4)[:num_weights]

@@ -55,17 +55,13 @@ frame at the start of a push (its *reference point*, the core centre, at the ori
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gen_pyg.solvers._arrays import as_float64
-
-if TYPE_CHECKING:
-    from gen_pyg.solvers.push_objects import PushObject
+from gen_pyg.solvers._arrays import as_float64, check_number, rotate
 
 __all__ = [
     "PushResult",
@@ -76,16 +72,6 @@ __all__ = [
 ]
 
 Float64Array = NDArray[np.float64]
-
-def _check_number(name: str, value: object, *, positive: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise TypeError(f"'{name}' must be a number, got {type(value).__name__}")
-    out = float(value)
-    if not math.isfinite(out) or out < 0 or (positive and out == 0):
-        raise ValueError(f"'{name}' must be finite and {'positive' if positive else 'non-negative'}"
-                         f" (got {value!r})")
-    return out
-
 
 @dataclass(frozen=True)
 class PushingPhysics:
@@ -143,14 +129,14 @@ class PushingPhysics:
     def __post_init__(self) -> None:
         for name in ("mu_s", "density", "light_mass", "heavy_mass", "push_length", "step",
                      "box_half_width"):
-            _check_number(name, getattr(self, name))
+            check_number(name, getattr(self, name))
         for name in ("mu_c", "weight_radius", "pusher_radius", "max_gap"):
-            _check_number(name, getattr(self, name), positive=False)
+            check_number(name, getattr(self, name), positive=False)
         for name, low in (("resolution", 2), ("max_corrections", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"'{name}' must be an int >= {low} (got {value!r})")
-        _check_number("tolerance", self.tolerance)
+        check_number("tolerance", self.tolerance)
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as a JSON-serialisable dict."""
@@ -269,11 +255,6 @@ def quasi_static_twist(
     return twist, np.einsum("ij,ij->i", n, v_contact), sticking
 
 
-def _rotate(v: Float64Array, angle: Float64Array) -> Float64Array:
-    cos, sin = np.cos(angle), np.sin(angle)
-    return np.stack([cos * v[:, 0] - sin * v[:, 1], sin * v[:, 0] + cos * v[:, 1]], axis=1)
-
-
 def _two_contact_moves(
     move: Float64Array,
     previous: list[Float64Array],
@@ -343,8 +324,23 @@ class PushResult:
     poses: Float64Array | None = None
 
 
+class Pushable(Protocol):
+    """What :func:`simulate_pushes` reads of an object (a
+    :class:`~gen_pyg.solvers.PushObject`): its outline, its physics, its centre of friction and
+    the length scale of its limit surface."""
+
+    @property
+    def polygon(self) -> Float64Array: ...
+    @property
+    def physics(self) -> PushingPhysics: ...
+    @property
+    def center_of_friction(self) -> Float64Array: ...
+    @property
+    def limit_surface_length(self) -> float: ...
+
+
 def simulate_pushes(
-    obj: PushObject,
+    obj: Pushable,
     start: Float64Array,
     displacement: Float64Array,
     *,
@@ -410,7 +406,7 @@ def simulate_pushes(
     poses = np.zeros((batch, num_steps + 1, 3)) if return_trajectory else None
 
     def reference() -> Float64Array:
-        return np.concatenate([pos + _rotate(np.tile(-cof, (batch, 1)), theta),
+        return np.concatenate([pos + rotate(np.tile(-cof, (batch, 1)), theta),
                                theta[:, None]], axis=1)
 
     if poses is not None:
@@ -422,14 +418,14 @@ def simulate_pushes(
         # unit normal push, in the object frame), for a pusher wedged between two faces
         previous: tuple[Float64Array, Float64Array, Float64Array] | None = None
         for _ in range(1 + physics.max_corrections):
-            local = _rotate(pusher[active] - pos[active], -theta[active])
+            local = rotate(pusher[active] - pos[active], -theta[active])
             sd, closest, outward = polygon_signed_distance(local, poly)
             depth = r_p - sd
             inner = depth > physics.tolerance
             hit = active[inner]
             if not hit.size:
                 break
-            d_obj = _rotate(ds[hit], -theta[hit])
+            d_obj = rotate(ds[hit], -theta[hit])
             twist, vn, sticking = quasi_static_twist(closest[inner], -outward[inner], d_obj,
                                                      c, mu_c)
             scale = np.minimum(depth[inner] / np.maximum(vn, 1e-9), cap[hit] / np.maximum(
@@ -441,14 +437,14 @@ def simulate_pushes(
                                    outward[inner], unit, local[inner], depth[inner], r_p, cap[hit])
             previous = (closest[inner], outward[inner], unit)
             dtheta = move[:, 2]
-            pos[hit] += _rotate(move[:, :2], theta[hit] + 0.5 * dtheta)
+            pos[hit] += rotate(move[:, :2], theta[hit] + 0.5 * dtheta)
             theta[hit] += dtheta
             if active.size == batch:  # statistics of the step's first contact only
                 stuck[hit] += sticking
                 touched[hit] += 1
             active = hit
         if clearance is not None and poses is not None:
-            local = _rotate(pusher - pos, -theta)
+            local = rotate(pusher - pos, -theta)
             clearance[:, k] = polygon_signed_distance(local, poly)[0] - r_p
             poses[:, k + 1] = reference()
     return PushResult(

@@ -9,9 +9,9 @@ from typing import Any
 import torch
 from torch_geometric.data import Batch, Data
 
+from gen_pyg.mesh.batching import collate_group, group_examples, replicate_mesh
 from gen_pyg.mesh.learnable import LearnableMesh
 from gen_pyg.mesh.protocol import fit_and_evaluate
-from gen_pyg.training.batching import collate_group, group_examples, replicate_mesh
 
 
 def mse_on_mesh(model: torch.nn.Module, mesh: Data, batch: Batch) -> torch.Tensor:

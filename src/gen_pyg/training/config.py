@@ -1,124 +1,166 @@
-"""Typed configuration of a training run, round-tripping to JSON and stored in checkpoints."""
+"""Typed configuration of a training run and of the model it trains, round-tripping to JSON
+and stored in checkpoints: every option declared once (:func:`~gen_pyg._options.option`: type,
+default, check, help, flag, stage), from which the ``gen-pyg`` command line is derived."""
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from gen_pyg._options import (
+    at_least,
+    boolean,
+    check_options,
+    defaults,
+    finite_float,
+    length,
+    non_negative_float,
+    non_negative_int,
+    option,
+    optional,
+    positive_float,
+    positive_int,
+)
+from gen_pyg.nn import (
+    GEN,
+    ElementProcessor,
+    GaussianKernel,
+    GraphBuilder,
+    PairDecoder,
+    PairEncoder,
+    PointDecoder,
+    PointEncoder,
+    RadiusGraph,
+    Representation,
+    StencilGraph,
+    SumReadout,
+    get_representation,
+)
+from gen_pyg.nn._checks import MAX_STEPS
+from gen_pyg.training.augment import AUGMENTATIONS
+from gen_pyg.training.objectives import check_level_weight
+
+#: :attr:`TrainConfig.schedule` values
 SCHEDULES = ("constant", "cosine", "plateau")
+#: :attr:`TrainConfig.precision` values
 PRECISIONS = ("fp32", "bf16", "fp16")
+#: :attr:`ModelConfig.kind` values
+MODELS = ("gen", "neural_process")
+#: :attr:`ModelConfig.representation` values (the registry's built-in names)
+REPRESENTATIONS = ("soft_nearest", "bilinear", "barycentric")
+#: :attr:`ModelConfig.aggr` values (the message passing's aggregation)
+AGGRS = ("sum", "mean", "max")
+#: :attr:`ModelConfig.encoder_aggr` values (the samples' aggregation onto the nodes)
+ENCODER_AGGRS = ("sum", "mean", "max", "min")
+#: :attr:`ModelConfig.norm` values (:class:`~gen_pyg.nn.GEN`'s ``norm``)
+NORMS = ("post", "pre", "none")
+#: :attr:`ModelConfig.geometry` values (:class:`~gen_pyg.nn.GEN`'s ``geometry``)
+GEOMETRIES = ("absolute", "local")
+#: :attr:`ModelConfig.multilevel_encode` values (:class:`~gen_pyg.nn.MultilevelGEN`'s ``encode``)
+MULTILEVEL_ENCODES = ("every", "coarsest")
 #: Fields a resumed run may change: they do not alter the steps already taken.
 RESUMABLE_FIELDS = ("epochs", "progress", "tensorboard", "early_stopping_patience")
 
 
+def _ratio(value: Any, name: str) -> float:
+    if non_negative_float(value, name) > 1:
+        raise ValueError(f"{name} must be at most 1, got {value!r}")
+    return float(value)
+
+
+def _beta(value: Any, name: str) -> float:
+    if non_negative_float(value, name) >= 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _group_by(value: Any, name: str) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"{name} must be an attribute name or None, got {value!r}")
+    return value
+
+
+def _steps(value: Any, name: str) -> int | None:
+    if value is not None and at_least(0)(value, name) > MAX_STEPS:
+        raise ValueError(f"{name} must be at most {MAX_STEPS}, got {value}")
+    return value  # type: ignore[no-any-return]
+
+
 @dataclass
 class TrainConfig:
-    """Settings of :class:`~gen_pyg.training.Trainer`.
+    """Settings of :class:`~gen_pyg.training.Trainer`, each declared once (its help line is
+    ``gen-pyg train --help``'s).
 
-    Every field is checked at construction (a :class:`ValueError` names the field). A run
-    folder holds them as ``config.json`` and every checkpoint stores them; resuming with
-    different values is refused, except for the fields in :data:`RESUMABLE_FIELDS`
-    (``epochs`` may grow to train longer).
+    Every field is checked at construction (a :class:`TypeError` for a wrong type, a
+    :class:`ValueError` for a bad value, naming the field). A run folder holds them as
+    ``config.json`` and every checkpoint stores them; resuming with different values is
+    refused, except for the fields in :data:`RESUMABLE_FIELDS` (``epochs`` may grow to train
+    longer).
 
-    Args:
-        epochs (int): passes over the training groups. (default: :obj:`60`)
-        lr (float): learning rate of the weights (Adam). (default: :obj:`3e-3`)
-        mesh_lr (float): learning rate of learnable node positions (the paper's 3e-4).
-            (default: :obj:`3e-4`)
-        weight_decay (float): Adam's weight decay. (default: :obj:`0.0`)
-        groups_per_step (int): groups (houses) per optimiser step on each process; the
-            global batch is ``groups_per_step * world_size``. (default: :obj:`1`)
-        group_by (str or None): example attribute whose value groups examples into one
-            pre-collated batch (all scenarios of a house, all pushes of an object); with
-            :obj:`None`, or when the examples lack the attribute, examples are grouped in
-            consecutive chunks of ``group_size`` (plain mini-batches). (default: :obj:`"house"`)
-        group_size (int): chunk size of plain mini-batches. (default: :obj:`32`)
-        schedule (str): learning-rate schedule: ``"constant"``, ``"cosine"`` (to
-            ``lr * min_lr_ratio`` over the run, per step) or ``"plateau"`` (halve on a
-            validation plateau). (default: :obj:`"constant"`)
-        warmup_steps (int): linear warm-up steps before the schedule. (default: :obj:`0`)
-        min_lr_ratio (float): final learning rate of ``"cosine"`` relative to ``lr``.
-            (default: :obj:`0.01`)
-        grad_clip (float or None): clip the global gradient norm to this value.
-            (default: :obj:`None`)
-        early_stopping_patience (int or None): stop after this many epochs without a better
-            validation MSE, and restore the best weights. (default: :obj:`None`)
-        augment (str): an augmentation by name (:data:`~gen_pyg.training.AUGMENTATIONS`):
-            ``"square"`` applies a random symmetry of the unit square (one of 8
-            rotations/reflections, :class:`~gen_pyg.training.SquareSymmetry`) to the points of
-            every group at every step; the mesh is kept, so use it with meshes that share the
-            symmetry (grids). Other augmentations are passed to the
-            :class:`~gen_pyg.training.Trainer` as callables. (default: :obj:`"none"`)
-        extra_rounds (int): run 0..``extra_rounds`` message-passing rounds more than the
-            batch's mesh diameter, drawn per group and step with the augmentation's generator
-            (:class:`~gen_pyg.training.RandomRounds`), so that a GEN learns rounds that converge
-            rather than a fixed count; models with a fixed ``num_steps`` ignore it.
-            (default: :obj:`0`)
-        precision (str): ``"fp32"``, or mixed precision under :func:`torch.autocast`:
-            ``"bf16"`` (CPU and GPU) or ``"fp16"`` (GPU, with a gradient scaler).
-            (default: :obj:`"fp32"`)
-        seed (int): seed of the order of groups, the mesh drawn per step and augmentation.
-            (default: :obj:`0`)
-        eval_every (int): epochs between validation evaluations. (default: :obj:`1`)
-        progress (bool): report progress: tqdm bars and a line per epoch when stdout is a
-            terminal, the line per epoch alone otherwise (a log file, a pipe).
-            (default: :obj:`True`)
-        tensorboard (bool): also log to TensorBoard (needs the ``tensorboard`` extra).
-            (default: :obj:`False`)
+    Grouping: with ``group_by`` the examples sharing the value of that attribute form one
+    pre-collated batch (all scenarios of a house, all pushes of an object; examples that lack
+    the attribute are an error); with :obj:`None` (the default), consecutive chunks of
+    ``group_size`` examples (plain mini-batches). A task's own grouping is its
+    :attr:`Task.group_by <gen_pyg.training.Task.group_by>`.
+
+    Example:
+        >>> TrainConfig(epochs=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: epochs must be at least 1, got 0
     """
 
-    epochs: int = 60
-    lr: float = 3e-3
-    mesh_lr: float = 3e-4
-    weight_decay: float = 0.0
-    groups_per_step: int = 1
-    group_by: str | None = "house"
-    group_size: int = 32
-    schedule: str = "constant"
-    warmup_steps: int = 0
-    min_lr_ratio: float = 0.01
-    grad_clip: float | None = None
-    early_stopping_patience: int | None = None
-    augment: str = "none"
-    extra_rounds: int = 0
-    precision: str = "fp32"
-    seed: int = 0
-    eval_every: int = 1
-    progress: bool = True
-    tensorboard: bool = False
+    epochs: int = option(60, "passes over the training groups", check=positive_int)
+    lr: float = option(3e-3, "learning rate of the weights (Adam)", check=positive_float)
+    mesh_lr: float = option(3e-4, "learning rate of learnable node positions (the paper's)",
+                            check=positive_float)
+    weight_decay: float = option(0.0, "Adam's weight decay", check=non_negative_float)
+    beta2: float = option(0.999, "Adam's decay rate of the squared gradients' average",
+                          check=_beta)
+    groups_per_step: int = option(
+        1, "groups per optimiser step and process (the global batch is groups_per_step x "
+        "world size)", check=positive_int)
+    group_by: str | None = option(
+        None, "the example attribute whose value groups examples into one batch (house, "
+        "object); none: plain mini-batches of group_size examples (gen-pyg train: the task's "
+        "grouping)", check=_group_by)
+    group_size: int = option(32, "examples per plain mini-batch (without group_by)",
+                             check=positive_int)
+    schedule: str = option("constant", "learning-rate schedule: constant, cosine (to lr x "
+                           "min_lr_ratio over the run, per step) or plateau (halve on a "
+                           "validation plateau)", choices=SCHEDULES)
+    warmup_steps: int = option(0, "linear warm-up steps before the schedule",
+                               check=non_negative_int)
+    min_lr_ratio: float = option(0.01, "final learning rate of the cosine schedule relative "
+                                 "to lr", check=_ratio)
+    grad_clip: float | None = option(None, "clip the global gradient norm to this value",
+                                     check=optional(positive_float))
+    early_stopping_patience: int | None = option(
+        None, "stop after this many epochs without a better validation metric and restore "
+        "the best weights (needs validation instances)", check=optional(positive_int),
+        flag="--patience")
+    augment: str = option(
+        "none", "an augmentation by name: square applies a random symmetry of the unit "
+        "square to the points of every group and step (tasks on the square, grid meshes)",
+        choices=lambda: tuple(AUGMENTATIONS))
+    extra_rounds: int = option(
+        0, "train with 0..N random message-passing rounds more than the mesh diameter per "
+        "group and step (models with a fixed num_steps ignore it)", check=non_negative_int)
+    precision: str = option("fp32", "fp32, or mixed precision under torch.autocast: bf16 "
+                            "(CPU or GPU) or fp16 (GPU, with a gradient scaler)",
+                            choices=PRECISIONS)
+    seed: int = option(0, "seed of the order of groups, the mesh drawn per step and the "
+                       "augmentation", check=non_negative_int)
+    eval_every: int = option(1, "epochs between validation evaluations", check=positive_int)
+    progress: bool = option(True, "report progress (tqdm bars in a terminal, a line per "
+                            "epoch)", check=boolean, flag="--quiet", negate=True)
+    tensorboard: bool = option(False, "also log to TensorBoard (the tensorboard extra)",
+                               check=boolean)
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "groups_per_step", "group_size", "eval_every"):
-            _check_int(getattr(self, name), name, 1)
-        _check_int(self.warmup_steps, "warmup_steps", 0)
-        _check_int(self.extra_rounds, "extra_rounds", 0)
-        _check_int(self.seed, "seed", 0)
-        for name in ("lr", "mesh_lr"):
-            _check_float(getattr(self, name), name, positive=True)
-        _check_float(self.weight_decay, "weight_decay", positive=False)
-        _check_float(self.min_lr_ratio, "min_lr_ratio", positive=True)
-        if self.min_lr_ratio > 1:
-            raise ValueError(f"min_lr_ratio must be at most 1, got {self.min_lr_ratio!r}")
-        if self.grad_clip is not None:
-            _check_float(self.grad_clip, "grad_clip", positive=True)
-        if self.early_stopping_patience is not None:
-            _check_int(self.early_stopping_patience, "early_stopping_patience", 1)
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        from gen_pyg.training.augment import AUGMENTATIONS
-
-        if self.augment not in AUGMENTATIONS:
-            raise ValueError(f"augment must be one of {tuple(AUGMENTATIONS)}, got "
-                             f"{self.augment!r}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.group_by is not None and (not isinstance(self.group_by, str)
-                                          or not self.group_by):
-            raise ValueError(f"group_by must be an attribute name or None, got "
-                             f"{self.group_by!r}")
+        check_options(self)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,6 +180,179 @@ class TrainConfig:
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+@dataclass
+class ModelConfig:
+    """Which model to build, each option declared once with its stage: ``"model"`` (the kind
+    and the node state), ``"representation"`` (shared by the encoder and the decoder, as in
+    the paper), ``"encoder"``, ``"processor"`` and ``"decoder"``, the stages
+    :meth:`build_gen` composes into ``GEN(encoder, processor, decoder)``. ``gen-pyg train
+    --help`` lists them by stage; a task builds its model from them
+    (:meth:`~gen_pyg.training.Task.model`).
+
+    Example:
+        >>> ModelConfig(processor_stencil=8)
+        Traceback (most recent call last):
+        ...
+        ValueError: processor_stencil needs processor_radius (the stencil's radius)
+    """
+
+    kind: str = option("gen", "the model: a GEN, or the Neural Process baseline (no mesh)",
+                       choices=MODELS, flag="--model", stage="model")
+    representation: str = option(
+        "soft_nearest", "representation function of a GEN, the weights of points on nodes",
+        choices=REPRESENTATIONS, stage="representation")
+    k: int | None = option(None, "sparse soft nearest neighbours over the k nearest nodes; "
+                           "none: dense, the paper's", check=optional(positive_int),
+                           stage="representation")
+    log_temperature: float = option(2.0, "initial log-temperature of soft nearest neighbours",
+                                    check=finite_float, stage="representation")
+    relative_pos: bool = option(
+        False, "encode and decode every (point, node) pair with the point's offset from the "
+        "node (a pair encoder and decoder)", check=boolean, stage="representation")
+    latent_channels: int = option(32, "node state size", check=positive_int, flag="--latent",
+                                  stage="model")
+    encoder_hidden_channels: int = option(48, "hidden width of the encoders",
+                                          check=positive_int, flag="--encoder-hidden",
+                                          stage="encoder")
+    encoder_aggr: str = option("sum", "aggregation of the samples onto the nodes (sum: the "
+                               "paper's)", choices=ENCODER_AGGRS, stage="encoder")
+    encoder_kernel: float | None = option(
+        None, "encode the samples onto the nodes with a Gaussian kernel of this bandwidth (a "
+        "node's encoding does not depend on the mesh's other nodes); none: with the "
+        "representation", check=length, stage="encoder")
+    num_steps: int | None = option(
+        None, "message-passing rounds; none: the mesh diameter, 2(k-1) on a k x k grid",
+        check=_steps, flag="--steps", stage="processor")
+    aggr: str = option("sum", "aggregation of the message passing", choices=AGGRS,
+                       stage="processor")
+    norm: str = option("post", "layer normalisation of the message passing: post (the "
+                       "paper's), pre (keeps training on fine meshes, which need many rounds) "
+                       "or none", choices=NORMS, stage="processor")
+    recall: bool = option(False, "feed the encoded inputs back at every message-passing round",
+                          check=boolean, stage="processor")
+    geometry: str = option("absolute", "edge geometry of the message passing: absolute (the "
+                           "paper's) or local (divided by the node's shortest edge: the same "
+                           "on every grid size)", choices=GEOMETRIES, stage="processor")
+    processor_radius: float | None = option(
+        None, "pass messages between every pair of nodes closer than this (needs --steps): a "
+        "round reaches as far on every mesh; none: along the mesh's edges", check=length,
+        stage="processor")
+    processor_stencil: int | None = option(
+        None, "with --processor-radius: each node reads this many stencil points within the "
+        "radius, snapped to the nearest nodes (StencilGraph: a linear number of edges) "
+        "instead of every node within it (RadiusGraph)", check=optional(positive_int),
+        stage="processor")
+    multilevel_rounds: int | None = option(
+        None, "solve coarse to fine over grids k -> ceil(k/2) (MultilevelGEN), this many "
+        "rounds on each grid finer than the coarsest (grid meshes only); none: a plain GEN",
+        check=optional(positive_int), stage="processor")
+    multilevel_coarsest: int = option(4, "the coarsest grid of --multilevel-rounds",
+                                      check=at_least(2), stage="processor")
+    multilevel_encode: str = option("every", "encode the inputs on every grid of "
+                                    "--multilevel-rounds, or on the coarsest only",
+                                    choices=MULTILEVEL_ENCODES, stage="processor")
+    multilevel_share_processor: bool = option(
+        True, "the grids finer than the coarsest run the GEN's own processor; the flag gives "
+        "them one of their own", check=boolean, flag="--multilevel-refiner", negate=True,
+        stage="processor")
+    multilevel_supervise: bool = option(
+        False, "train every grid of --multilevel-rounds to predict (a loss on each level's "
+        "prediction)", check=boolean, stage="processor")
+    multilevel_supervise_finest: float | None = option(
+        None, "with --multilevel-supervise, the weight in (0, 1] of the finest grid in the "
+        "loss (the coarser ones share the rest); none: all equal", check=check_level_weight,
+        stage="processor")
+    decoder_hidden_channels: int = option(32, "hidden width of the decoders",
+                                          check=positive_int, flag="--decoder-hidden",
+                                          stage="decoder")
+    decoder_kernel: float | None = option(
+        None, "decode with a Gaussian kernel of this bandwidth, normalised over the nodes; "
+        "none: with the representation", check=length, stage="decoder")
+
+    def __post_init__(self) -> None:
+        check_options(self)
+        if self.processor_radius is not None and self.num_steps is None:
+            raise ValueError("processor_radius needs num_steps (the rounds no longer follow "
+                             "the mesh's diameter)")
+        if self.processor_stencil is not None and self.processor_radius is None:
+            raise ValueError("processor_stencil needs processor_radius (the stencil's radius)")
+        if self.processor_radius is not None and self.multilevel_rounds is not None:
+            raise ValueError("processor_radius and multilevel_rounds do not go together (a "
+                             "MultilevelGEN runs on the grids' edges)")
+        if self.kind == "gen":
+            return
+        # the Neural Process has no mesh and no message passing
+        for name in _GEN_ONLY:
+            if getattr(self, name) != _MODEL_DEFAULTS[name]:
+                raise ValueError(f"{name}={getattr(self, name)!r} needs kind='gen': it does "
+                                 "not apply to the Neural Process (it has no mesh and no "
+                                 f"message passing); leave it at {_MODEL_DEFAULTS[name]!r}")
+
+    def build_representation(self) -> Representation:
+        """The :class:`~gen_pyg.nn.Representation` named by :attr:`representation` (with
+        :attr:`k` and :attr:`log_temperature` for soft nearest neighbours)."""
+        rep_kwargs: dict[str, Any] = {}
+        if self.representation == "soft_nearest":
+            rep_kwargs = {"k": self.k, "log_temperature": self.log_temperature}
+        return get_representation(self.representation, **rep_kwargs)
+
+    def _graph(self) -> GraphBuilder | None:
+        if self.processor_radius is None:
+            return None
+        if self.processor_stencil is None:
+            return RadiusGraph(self.processor_radius)
+        return StencilGraph(self.processor_radius, self.processor_stencil)
+
+    def build_gen(self, in_channels: int | list[int] = 1, out_channels: int | list[int] = 1,
+                  pos_dim: int = 2, readout: str = "interpolate",
+                  representation: Any = None) -> GEN:
+        """The :class:`~gen_pyg.nn.GEN` of this config, composed of its stages (a task gives
+        its channels, dimension and readout, and :obj:`representation` where the config's
+        name is not enough, e.g. a geodesic metric): a pair encoder and decoder with
+        ``relative_pos``, Gaussian kernels for the ``*_kernel`` bandwidths, a radius graph
+        for ``processor_radius``. The representation is shared by the encoder and the
+        decoder, as in the paper."""
+        if representation is None:
+            representation = self.build_representation()
+        latent = self.latent_channels
+        encoder_rep = (representation if self.encoder_kernel is None
+                       else GaussianKernel(self.encoder_kernel))
+        encoder = (PairEncoder if self.relative_pos else PointEncoder)(
+            in_channels, latent, encoder_rep, pos_dim,
+            hidden_channels=self.encoder_hidden_channels, aggr=self.encoder_aggr)
+        processor = ElementProcessor(
+            latent, pos_dim, self.num_steps, recall=self.recall, geometry=self.geometry,
+            graph=self._graph(),
+            aggr=self.aggr, norm=self.norm)
+        if readout == "sum":
+            if self.decoder_kernel is not None:
+                raise ValueError(f"decoder_kernel={self.decoder_kernel} needs a decoder at "
+                                 "query points; this task reads out one answer per example")
+            if not isinstance(out_channels, int):
+                raise ValueError(f"a readout answers one function, got {out_channels}")
+            return GEN(encoder, processor, SumReadout(latent, out_channels,
+                                                      self.decoder_hidden_channels))
+        decoder_rep = (representation if self.decoder_kernel is None
+                       else GaussianKernel(self.decoder_kernel, normalize=True))
+        decoder = (PairDecoder if self.relative_pos else PointDecoder)(
+            latent, out_channels, decoder_rep, pos_dim,
+            hidden_channels=self.decoder_hidden_channels)
+        return GEN(encoder, processor, decoder)
+
+    def np_kwargs(self) -> dict[str, Any]:
+        """The :class:`~gen_pyg.nn.NeuralProcess` arguments of this config."""
+        return {"latent_channels": self.latent_channels,
+                "encoder_hidden_channels": self.encoder_hidden_channels,
+                "decoder_hidden_channels": self.decoder_hidden_channels}
+
+
+_MODEL_DEFAULTS = defaults(ModelConfig)
+#: options a Neural Process must leave at their defaults
+_GEN_ONLY = ("num_steps", "k", "log_temperature", "aggr", "encoder_aggr", "relative_pos", "norm",
+             "recall", "geometry", "multilevel_rounds", "encoder_kernel", "processor_radius",
+             "decoder_kernel")
 
 
 def config_differences(
@@ -167,23 +382,6 @@ def config_differences(
 
 
 def config_defaults() -> dict[str, Any]:
-    """The default of every field a run folder stores: ``"train"`` (:class:`TrainConfig`)
-    and the experiment's ``"model"`` and ``"data"`` settings, for :func:`config_differences`."""
-    from dataclasses import asdict
-
-    from gen_pyg.training.experiment import DataConfig, ModelConfig
-
-    return {"train": TrainConfig().to_dict(), "model": asdict(ModelConfig()),
-            "data": asdict(DataConfig())}
-
-
-def _check_int(value: object, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_float(value: object, name: str, positive: bool) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or (positive and value <= 0) or (not positive and value < 0):  # type: ignore[operator]
-        what = "a positive finite number" if positive else "a non-negative finite number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+    """The default of every field of a run folder's ``"train"`` (:class:`TrainConfig`) and
+    ``"model"`` (:class:`ModelConfig`) settings, for :func:`config_differences`."""
+    return {"train": defaults(TrainConfig), "model": defaults(ModelConfig)}

@@ -18,10 +18,11 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
+from gen_pyg.mesh.batching import replicate_mesh
 from gen_pyg.mesh.learnable import LearnableMesh
 from gen_pyg.training import distributed as gdist
 from gen_pyg.training.augment import Augmentation, Compose, RandomRounds, get_augmentation
-from gen_pyg.training.batching import prepare_groups, replicate_mesh
+from gen_pyg.training.batching import prepare_groups
 from gen_pyg.training.config import TrainConfig
 from gen_pyg.training.meshes import MeshLike, as_meshes, meshes_on
 from gen_pyg.training.objectives import Objective, get_objective
@@ -172,7 +173,8 @@ class Trainer(Resumable):
         if self._mesh_parameters():
             groups.append({"params": self._mesh_parameters(), "lr": cfg.mesh_lr,
                            "name": "meshes"})
-        self.optimizer = torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.optimizer = torch.optim.Adam(groups, lr=cfg.lr, betas=(0.9, cfg.beta2),
+                                          weight_decay=cfg.weight_decay)
         self.planner = EpochPlanner(
             [self.loss.terms(g) for g in self._train_groups],
             list(self.meshes) if self.meshes is not None else [None], cfg.groups_per_step,

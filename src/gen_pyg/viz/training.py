@@ -157,7 +157,7 @@ def plot_field_comparison(
     everywhere in the unit square with the mesh drawn on top, and the absolute error at the
     queries. :obj:`example` holds the scenario (inputs, ``query_pos``, ``y``) without a mesh.
     """
-    from gen_pyg.training.batching import collate_group, replicate_mesh
+    from gen_pyg.mesh.batching import collate_group, replicate_mesh
     from gen_pyg.viz.mesh import plot_mesh
 
     plt = _pyplot()

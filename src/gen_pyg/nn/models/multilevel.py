@@ -159,7 +159,7 @@ class MultilevelGEN(torch.nn.Module):
     def _level(self, data: Data, k: int) -> Data:
         """``data`` with its mesh replaced by the k x k grid on the same box."""
         from gen_pyg.mesh import grid
-        from gen_pyg.training.batching import replicate_mesh
+        from gen_pyg.mesh.batching import replicate_mesh
 
         lo = tuple(data.grid_lo[0].tolist())
         hi = tuple(data.grid_hi[0].tolist())

@@ -61,7 +61,7 @@ class SymmetryAverage(torch.nn.Module):
     Example:
         >>> from gen_pyg.nn import GEN
         >>> from gen_pyg.testing import make_example
-        >>> from gen_pyg.training import square_symmetry
+        >>> from gen_pyg.ops.symmetry import square_symmetry
         >>> model = SymmetryAverage(GEN.paper(in_channels=[1, 1]).eval())
         >>> data = make_example(num_queries=5, in_channels=[1, 1])
         >>> out = model(data)

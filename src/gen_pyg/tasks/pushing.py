@@ -4,25 +4,27 @@ of the parts of the pose change (:class:`PositionMSE`, :class:`AngleMSE`).
 One example is one push of one object (:class:`~gen_pyg.datasets.Pushing`) and has **one
 answer**, the pose change :math:`(\\Delta x, \\Delta y, \\Delta\\theta)` in cm, cm and rad: the
 GEN reads it out with ``readout="sum"`` (node states summed per example, decoded once) and the
-Neural Process with :class:`GlobalNeuralProcess` (its pooled vector decoded once).
+Neural Process with :class:`~gen_pyg.nn.GlobalNeuralProcess` (its pooled vector decoded
+once).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gen_pyg.nn import NeuralProcess
-from gen_pyg.training.objectives import OBJECTIVES, MeanSquaredError
+from gen_pyg._validation import check_int
+from gen_pyg.datasets import Pushing
+from gen_pyg.mesh import grid
+from gen_pyg.nn import GlobalNeuralProcess
+from gen_pyg.training import DataConfig, ModelConfig, Task
+from gen_pyg.training.objectives import MeanSquaredError
 
-if TYPE_CHECKING:
-    from gen_pyg.training.experiment import DataConfig, ModelConfig
-
-__all__ = ["AngleMSE", "GlobalNeuralProcess", "PositionMSE"]
+__all__ = ["PUSHING", "AngleMSE", "PositionMSE"]
 
 #: the task's data options and their defaults (the paper's Omnipush sizes, no noise)
 PUSHING_OPTIONS: dict[str, Any] = {"pushes_per_object": 250, "noise": 0.0, "num_samples": 64}
@@ -38,9 +40,7 @@ def check_pushing_options(options: dict[str, Any]) -> None:
     """Raise a :class:`ValueError` naming an option of the pushing task whose value does not
     fit (the value shown as given)."""
     for key in ("pushes_per_object", "num_samples"):
-        value = options[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"options[{key!r}] must be an integer >= 1, got {value!r}")
+        check_int(options[key], f"options[{key!r}]", 1)
     noise = options["noise"]
     pair = isinstance(noise, (list, tuple))
     parts = list(noise) if pair else [noise]
@@ -100,42 +100,8 @@ class AngleMSE(_ColumnMSE):
     columns = (2,)
 
 
-OBJECTIVES.setdefault("position_mse", PositionMSE)
-OBJECTIVES.setdefault("angle_mse", AngleMSE)
-
-
-class GlobalNeuralProcess(NeuralProcess):
-    r"""The Neural Process with one answer per example, the counterpart of
-    ``GEN.paper(readout="sum")``: the inputs are encoded and pooled into :math:`\mathbf{r}` as in
-    :class:`~gen_pyg.nn.NeuralProcess`, and :math:`\mathbf{r}` is decoded once per example.
-
-    :class:`~gen_pyg.nn.NeuralProcess` has no readout option (it always decodes at query
-    positions), so this decodes at one fixed query position per example (the origin), which
-    makes the decoder a function of :math:`\mathbf{r}` alone; the data need no ``query_pos``.
-    Arguments as :class:`~gen_pyg.nn.NeuralProcess` (one output function).
-
-    Example:
-        >>> data = Data(input_pos=torch.rand(5, 2), input_x=torch.rand(5, 4))
-        >>> GlobalNeuralProcess(in_channels=4, out_channels=3)(data).shape
-        torch.Size([1, 3])
-    """
-
-    def forward_data(self, data: Data) -> Tensor:
-        if not isinstance(data, Data):
-            raise TypeError(f"GlobalNeuralProcess input must be a torch_geometric Data or "
-                            f"Batch, got {type(data).__name__}")
-        num = int(getattr(data, "num_graphs", None) or 1)
-        ref = data.input_pos
-        queried = data.clone() if "query_pos" in data else data.__copy__()
-        queried.query_pos = torch.zeros(num, self.pos_dim, dtype=ref.dtype, device=ref.device)
-        queried.query_pos_batch = torch.arange(num, device=ref.device)
-        return super().forward_data(queried)
-
-
 def pushing_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
     """The ``train``/``test`` (and ``val``) splits of :class:`~gen_pyg.datasets.Pushing`."""
-    from gen_pyg.datasets import Pushing
-
     opts = cfg.options
     noise = opts["noise"]
     common: dict[str, Any] = {
@@ -151,7 +117,23 @@ def pushing_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
 def pushing_model(cfg: ModelConfig) -> torch.nn.Module:
     """A GEN with a sum readout (:meth:`ModelConfig.build_gen
     <gen_pyg.training.ModelConfig.build_gen>` with ``in_channels=[4, 2], out_channels=3,
-    readout="sum"``), or the :class:`GlobalNeuralProcess` with the same channels."""
+    readout="sum"``), or the :class:`~gen_pyg.nn.GlobalNeuralProcess` with the same
+    channels."""
     if cfg.kind == "neural_process":
         return GlobalNeuralProcess(in_channels=[4, 2], out_channels=3, **cfg.np_kwargs())
     return cfg.build_gen(in_channels=[4, 2], out_channels=3, readout="sum")
+
+
+def _grids(cfg: DataConfig) -> dict[str, Data]:
+    return {f"{k}x{k}": grid(k) for k in cfg.mesh_sizes or ()}
+
+
+#: Pushing objects: 250 objects (50 for testing), a 2x2 grid, the pushes of one object in one
+#: step, the pose change's parts as metrics.
+PUSHING = Task(
+    "pushing", "how a pushed object moves, from its picture (the paper's section 4.2)",
+    pushing_splits, pushing_model, _grids,
+    metrics=("mse", PositionMSE(), AngleMSE()), group_by="object", instance="object",
+    num_instances=250, num_test_instances=50, mesh_sizes=(2,),
+    options=dict(PUSHING_OPTIONS), option_help=dict(PUSHING_OPTION_HELP),
+    check_options=check_pushing_options)

@@ -1,7 +1,7 @@
 """The ``scenes`` task (GEN paper §4.3, appendix A.5): choose the image a query camera pose
 sees among the images of a batch, given 8 views of every maze of a supermaze.
 
-The builders registered in :mod:`gen_pyg.training.tasks`, and what evaluating at other
+The task (:data:`SCENES`), and what evaluating at other
 supermaze sizes needs: :func:`scenes_test_split` (a :class:`~gen_pyg.datasets.Mazes` test split
 of side :math:`m`), :func:`supermazes_per_batch` (the test batch composition: about the same
 number of mazes at every :math:`m`), :func:`candidates_per_batch` (its chance level is one over
@@ -15,14 +15,18 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch_geometric.data import Data
 
-if TYPE_CHECKING:
-    from gen_pyg.datasets import Mazes
-    from gen_pyg.training.experiment import DataConfig, ModelConfig
+from gen_pyg._validation import check_int
+from gen_pyg.datasets import Mazes
+from gen_pyg.nn import SceneRetrieval
+from gen_pyg.training import DataConfig, ModelConfig, Task, Trainer
+
+__all__ = ["SCENES", "candidates_per_batch", "evaluate_scenes", "scenes_test_split",
+           "supermazes_per_batch"]
 
 #: The scenes task's data options and their defaults: ``m`` the supermaze sides trained on
 #: (supermaze :math:`i` has side ``m[i % len(m)]``), ``views`` the rendered views per maze,
@@ -61,9 +65,7 @@ def check_options(options: dict[str, Any]) -> None:
     fit (the value shown as given)."""
     _sizes(options)
     for key, minimum in (("views", 2), ("draws", 1), ("context", 1), ("queries", 1)):
-        value = options[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"options[{key!r}] must be an integer >= {minimum}, got {value!r}")
+        check_int(options[key], f"options[{key!r}]", minimum)
     if options["context"] + options["queries"] > options["views"]:
         raise ValueError(f"options['context'] + options['queries'] ({options['context']} + "
                          f"{options['queries']}) must be at most options['views'] "
@@ -71,8 +73,6 @@ def check_options(options: dict[str, Any]) -> None:
 
 
 def _mazes(cfg: DataConfig, split: str, m: int | list[int], num: int, log: bool) -> Mazes:
-    from gen_pyg.datasets import Mazes
-
     o = cfg.options
     return Mazes(str(cfg.root), split, m=m, num_mazes=num, views_per_maze=o["views"],
                  num_context=o["context"], num_queries=o["queries"], seed=cfg.seed, log=log)
@@ -99,9 +99,7 @@ def scenes_splits(cfg: DataConfig, log: bool) -> dict[str, Any]:
     """``train`` (``draws`` draws of every training supermaze), ``test`` (and ``val``) at the
     trained sides ``options["m"]``."""
     sizes = _sizes(cfg.options)
-    draws = cfg.options["draws"]
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
-        raise ValueError(f"options['draws'] must be an integer >= 1, got {draws!r}")
+    draws = check_int(cfg.options["draws"], "options['draws']", 1)
     assert cfg.num_instances is not None and cfg.num_test_instances is not None
     num_train = cfg.num_instances - cfg.num_test_instances - cfg.num_val_instances
     out: dict[str, Any] = {
@@ -141,7 +139,7 @@ def candidates_per_batch(m: int, supermazes: int, context: int = 8, queries: int
 
 
 @contextmanager
-def _group_size(trainer: Any, size: int) -> Iterator[None]:
+def _group_size(trainer: Trainer, size: int) -> Iterator[None]:
     saved = trainer.config
     trainer.config = replace(saved, group_size=size)
     try:
@@ -150,18 +148,17 @@ def _group_size(trainer: Any, size: int) -> Iterator[None]:
         trainer.config = saved
 
 
-def evaluate_scenes(trainer: Any, dataset: Sequence[Data], supermazes: int
+def evaluate_scenes(trainer: Trainer, dataset: Sequence[Data], supermazes: int
                     ) -> dict[str, float]:
     """Every metric of :obj:`trainer` on :obj:`dataset` in batches of :obj:`supermazes`
     consecutive examples (the candidates of a query are the images of its batch)."""
-    if isinstance(supermazes, bool) or not isinstance(supermazes, int) or supermazes < 1:
-        raise ValueError(f"supermazes must be an integer >= 1, got {supermazes!r}")
+    check_int(supermazes, "supermazes", 1)
     with _group_size(trainer, supermazes):
         values: dict[str, float] = trainer.evaluate_all(dataset)["own mesh"]
     return values
 
 
-def evaluate_by_side(trainer: Any, dataset: Sequence[Data]) -> dict[int, dict[str, Any]]:
+def evaluate_by_side(trainer: Trainer, dataset: Sequence[Data]) -> dict[int, dict[str, Any]]:
     """Every metric of :obj:`trainer` on the side-:math:`m` supermazes of :obj:`dataset`, for
     each side it holds, in test batches of :func:`supermazes_per_batch` supermazes
     (:func:`evaluate_scenes`): ``{m: {"nodes": mesh nodes of one supermaze, "steps":
@@ -186,9 +183,6 @@ def scenes_model(cfg: ModelConfig) -> torch.nn.Module:
     ``latent_channels``, CNN width ``encoder_hidden_channels``, ``num_steps`` rounds (:obj:`None`:
     the mesh diameter) and the GEN's representation; the neural process for
     ``kind="neural_process"``."""
-    from gen_pyg.nn import SceneRetrieval
-    from gen_pyg.training.experiment import ModelConfig
-
     default = ModelConfig(kind=cfg.kind)
     for name in _FIXED:
         if getattr(cfg, name) != getattr(default, name):
@@ -202,3 +196,22 @@ def scenes_model(cfg: ModelConfig) -> torch.nn.Module:
                           embed_channels=cfg.latent_channels,
                           cnn_channels=cfg.encoder_hidden_channels, num_steps=cfg.num_steps,
                           **kwargs)
+
+
+def _rows(trainer: Trainer, dataset: Sequence[Data]) -> list[dict[str, Any]]:
+    """The test table: one row per supermaze side, each with its own meshes."""
+    return [{"mesh": f"{m}x{m} mazes", "nodes": side["nodes"], "steps": side["steps"],
+             "supermazes": side["supermazes"],
+             **{f"test_{k}": v for k, v in side["metrics"].items()}}
+            for m, side in evaluate_by_side(trainer, dataset).items()]
+
+
+#: Scene retrieval among candidates in supermazes of side 1..5, the examples carrying their
+#: own meshes, plain mini-batches.
+SCENES = Task(
+    "scenes", "choose the image a camera pose sees in 3-D supermazes (the paper's section 4.3)",
+    scenes_splits, scenes_model, lambda cfg: None, loss="retrieval_cross_entropy",
+    metrics=("retrieval_accuracy", "retrieval_cross_entropy"), group_by=None,
+    instance="supermaze", num_instances=1000, num_test_instances=100,
+    options=dict(OPTIONS), option_help=dict(OPTION_HELP), check_options=check_options,
+    representations=("bilinear", "soft_nearest"), evaluate=_rows)
