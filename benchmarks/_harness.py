@@ -73,6 +73,8 @@ from typing import Any
 
 import torch
 
+import gen_pyg.tasks  # noqa: F401  (registers the built-in tasks the scripts name)
+
 HERE = Path(__file__).resolve().parent
 #: the repository root (records name paths relative to it)
 ROOT = HERE.parent

@@ -15,18 +15,10 @@ import torch
 
 from _harness import summarise_mse
 from gen_pyg.mesh import grid
+from gen_pyg.mesh.batching import collate_group, group_examples, replicate_mesh
 from gen_pyg.nn import SymmetryAverage
-from gen_pyg.training import (
-    ModelConfig,
-    TrainConfig,
-    Trainer,
-    build_model,
-    collate_group,
-    group_examples,
-    load_checkpoint,
-    replicate_mesh,
-    training_loss,
-)
+from gen_pyg.training import ModelConfig, TrainConfig, Trainer, build_model, load_checkpoint
+from gen_pyg.training.experiment import training_loss
 
 #: each run's test MSE with its predictions averaged over the square's 8 symmetries
 SYMMETRIZED = "test_mse_symmetrized"
@@ -43,7 +35,7 @@ def train_one(model_cfg: ModelConfig, train_cfg: TrainConfig, splits: dict[str, 
     folder left by an earlier call resumes (a finished one only evaluates)."""
     cfg = replace(train_cfg, seed=seed)
     torch.manual_seed(seed)
-    model = build_model(model_cfg)
+    model = build_model(model_cfg, "poisson_square")
     checkpoint = run_dir / "checkpoint.pt"
     resumed_at = int(load_checkpoint(checkpoint)["epoch"]) if checkpoint.exists() else 0
     trainer = Trainer(model, splits["train"], meshes=meshes, config=cfg, run_dir=run_dir,

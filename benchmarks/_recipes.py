@@ -146,7 +146,7 @@ def parse(data: Mapping[str, Any], source: str,
         raise ValueError(f"{source}: defaults holds only the tables model and train")
     base_model = _build(ModelConfig, ModelConfig(), _check_fields(
         defaults.get("model", {}), ModelConfig, f"{source}: defaults.model"), source)
-    base_train = _build(TrainConfig, TrainConfig(), _check_fields(
+    base_train = _build(TrainConfig, TrainConfig(group_by="house"), _check_fields(
         defaults.get("train", {}), TrainConfig, f"{source}: defaults.train"), source)
 
     def recipe(name: str, table: Mapping[str, Any], where: str, model_base: ModelConfig,

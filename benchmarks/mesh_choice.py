@@ -44,7 +44,7 @@ PAIRS = ["size_screen:bilinear_relative", "size_screen:bilinear_relative_recall_
 
 
 def _load(runs: Path, recipe_model: dict[str, Any], folder: str, seed: int) -> torch.nn.Module:
-    model = build_model(model_config(recipe_model))
+    model = build_model(model_config(recipe_model), "poisson_square")
     model.load_state_dict(load_checkpoint(runs / folder / f"seed{seed}" / "checkpoint.pt")
                           ["model"])
     return model.eval()

@@ -43,7 +43,7 @@ def trained_model(splits: dict[str, Any], meshes: dict[str, Any], run_dir: Path,
     recipe = _recipes.recipes()[RECIPE]
     run = train_one(recipe.model, replace(recipe.train, epochs=epochs), splits, meshes, run_dir,
                     seed)
-    model = build_model(recipe.model)
+    model = build_model(recipe.model, "poisson_square")
     state = load_checkpoint(run_dir / "checkpoint.pt")
     model.load_state_dict(state["model"])
     model.eval()

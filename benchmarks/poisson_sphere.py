@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 capped[f"icosphere {lv}, {args.max_rounds} rounds"] = mesh
     test_meshes.update(capped)
     cfg = TrainConfig(epochs=args.epochs, lr=3e-3, schedule="cosine", progress=False,
-                      extra_rounds=args.extra_rounds)
+                      extra_rounds=args.extra_rounds, group_by="house")
     gen_options: dict[str, Any] = {"recall": args.recall, "geometry": args.geometry}
     # options absent from the records written before them are recorded only when set
     for key, value in (("nearest", args.nearest), ("encoder_kernel", args.encoder_kernel),

@@ -41,6 +41,7 @@ from gen_pyg.training import (
     ModelConfig,
     TrainConfig,
     build_datasets,
+    build_model,
     build_trainer,
 )
 
@@ -66,9 +67,9 @@ def train_one(kind: str, k: int, data: DataConfig, train: TrainConfig, represent
                            DataConfig(**{**data.__dict__, "mesh_sizes": [k]}),
                            TrainConfig(**{**train.to_dict(), "seed": seed}))
     torch.manual_seed(seed)
-    model = exp.task.build_model(exp.model)
+    model = build_model(exp.model, exp.task)
     if kind == "neural_process" and np_aggr != "mean":
-        from gen_pyg.training._pushing_task import GlobalNeuralProcess
+        from gen_pyg.nn import GlobalNeuralProcess
 
         model = GlobalNeuralProcess(in_channels=[4, 2], out_channels=3, aggr=np_aggr,
                                     **exp.model.np_kwargs())
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     splits = build_datasets(data, log=False)
     data_seconds = time.perf_counter() - t0
-    train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule="cosine", progress=False)
+    train = TrainConfig(epochs=args.epochs, lr=args.lr, schedule="cosine", progress=False,
+                        group_by="object")
     record.update({
         "data": {**{k: v for k, v in data.__dict__.items() if k not in ("root", "mesh_sizes")},
                  "root": h.relative(runs_root / "data"), "train_pushes": len(splits["train"]),

@@ -54,7 +54,7 @@ def test_table(model: Any, test: Any, sizes: list[int]) -> dict[str, dict[str, f
         for name, steps in (("own", None), ("own_plus_8", 2 * (k - 1) + 8), ("fixed_12", 12)):
             model.processor.num_steps = steps
             trainer = Trainer(model, test, meshes={f"{k}x{k}": grid(k)},
-                              config=TrainConfig(progress=False))
+                              config=TrainConfig(progress=False, group_by="house"))
             row[name] = trainer.evaluate(test)[f"{k}x{k}"]
         model.processor.num_steps = None
         out[f"{k}x{k}"] = row
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         model = pretrained.load("poisson_square").train()
         trainer = Trainer(model, splits["train"], meshes=meshes, augment=JitterRounds(extra),
                           config=TrainConfig(epochs=args.epochs, lr=args.lr, schedule="cosine",
-                                             progress=False))
+                                             progress=False, group_by="house"))
         trainer.fit()
         record[name] = test_table(model.eval(), splits["test"], args.sizes)
         record[f"{name}_train_seconds"] = trainer.train_seconds

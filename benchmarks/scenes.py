@@ -32,19 +32,20 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
+from gen_pyg.tasks.scenes import (
+    candidates_per_batch,
+    evaluate_scenes,
+    scenes_test_split,
+    supermazes_per_batch,
+)
 from gen_pyg.training import (
     DataConfig,
     ExperimentConfig,
     ModelConfig,
     TrainConfig,
     build_datasets,
+    build_model,
     build_trainer,
-)
-from gen_pyg.training.tasks import (
-    candidates_per_batch,
-    evaluate_scenes,
-    scenes_test_split,
-    supermazes_per_batch,
 )
 
 KINDS = ("gen", "neural_process")
@@ -82,7 +83,7 @@ def train_one(args: Any, kind: str, seed: int, root: Path, run_dir: Path,
     exp = experiment(args, kind, root, seed)
     splits = build_datasets(exp.data, log=False)
     torch.manual_seed(seed)
-    model = exp.task.build_model(exp.model)
+    model = build_model(exp.model, exp.task)
     trainer = build_trainer(exp, model, splits, run_dir=run_dir)
     curve_file = run_dir / "curve.json"
     curve: list[dict[str, Any]] = (json.loads(curve_file.read_text())
@@ -180,7 +181,7 @@ def plot_curves(record: dict[str, Any], path: Path) -> None:
 
 
 def plot_queries(trainer: Any, dataset: Any, path: Path) -> None:
-    from gen_pyg.training.batching import collate_group
+    from gen_pyg.mesh.batching import collate_group
     from gen_pyg.viz import plot_scene_retrieval
 
     batch = collate_group([dataset[i] for i in range(supermazes_per_batch(1))], True)

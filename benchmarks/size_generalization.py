@@ -54,7 +54,7 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
     per_seed, per_seed_sym = [], []
     for seed in record["seeds"]:
         state = load_checkpoint(runs_root / recipe / f"seed{seed}" / "checkpoint.pt")
-        model = build_model(model_cfg)
+        model = build_model(model_cfg, "poisson_square")
         model.load_state_dict(state["model"])
         if num_steps is not None:
             model.processor.num_steps = num_steps

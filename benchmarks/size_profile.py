@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pair is not None:
         name, recipe = args.pair.split(":")
         source = json.loads((h.out_dir(args) / f"{name}.json").read_text())
-        model = build_model(model_config(source["recipes"][recipe]["model"]))
+        model = build_model(model_config(source["recipes"][recipe]["model"]), "poisson_square")
         model.load_state_dict(load_checkpoint(h.run_folder(name) / recipe / "seed0"
                                               / "checkpoint.pt")["model"])
         model.eval()
@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick and args.pair is None:
         data = replace(data, num_instances=3, num_test_instances=1, options={"n": 21})
     test = build_datasets(data, log=False)["test"]
-    trainer = Trainer(model, test, meshes=grid(2), config=TrainConfig(progress=False))
+    trainer = Trainer(model, test, meshes=grid(2),
+                      config=TrainConfig(progress=False, group_by="house"))
     groups = trainer._train_groups[: args.houses]
     # one round at a time is the model's own loop: checked on the trained 7x7 (or the first size)
     k0 = 7 if 7 in args.sizes else args.sizes[0]

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                               mesh_sizes=[7])
         model_cfg = ModelConfig(representation="bilinear")
         torch.manual_seed(0)
-        model = build_model(model_cfg)  # untrained: only the timing is meaningful
+        model = build_model(model_cfg, "poisson_square")  # untrained: only the timing is meaningful
         args.n, args.reference_n, args.accuracy_houses = 41, 81, 1
         repeats = 1
     else:
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         data_cfg = data_config(record["data"],
                                root=str(harness.run_folder(args.record) / "data"))
         model_cfg = model_config(record["recipes"][args.recipe]["model"])
-        model = build_model(model_cfg)
+        model = build_model(model_cfg, "poisson_square")
         state = load_checkpoint(harness.run_folder(args.record) / args.recipe / f"seed{args.seed}"
                                 / "checkpoint.pt")
         model.load_state_dict(state["model"])

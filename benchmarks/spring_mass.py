@@ -55,7 +55,11 @@ from gen_pyg import environment_report
 from gen_pyg.datasets import SpringMass
 from gen_pyg.nn import InteractionNetwork
 from gen_pyg.solvers import spring_graph_energy
-from gen_pyg.training import evaluate_spring_model, rollout_spring_model, train_spring_model
+from gen_pyg.tasks.spring_mass import (
+    evaluate_spring_model,
+    rollout_spring_model,
+    train_spring_model,
+)
 from gen_pyg.viz import plot_spring_errors, plot_spring_positions
 
 #: training and test snapshots, and rollout chains per chain length, of the full run

@@ -201,7 +201,7 @@ def train_package(recipe: str, splits: dict[str, Any], meshes: dict[str, Any], e
     cfg = replace(train_cfg, seed=seed, progress=False,
                   epochs=train_cfg.epochs if epochs is None else epochs)
     torch.manual_seed(seed)
-    model = build_model(model_cfg)
+    model = build_model(model_cfg, "poisson_square")
     largest = {name: meshes[name] for name in list(meshes)[-1:]}
     curve: list[dict[str, Any]] = []
 

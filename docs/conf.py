@@ -57,8 +57,8 @@ SECTIONS: dict[str, list[tuple[str, list[str]]]] = {
         ("Spatial layers", ["SpatialEncoder", "SpatialDecoder"]),
         ("Other models and wrappers",
          ["NeuralProcess", "GlobalNeuralProcess", "MultilevelGEN", "grid_levels",
-          "SymmetryAverage", "InteractionNetwork", "InteractionConv", "SceneRetrieval", "PoseImageEncoder",
-          "ImageEmbedder"]),
+          "SymmetryAverage", "InteractionNetwork", "InteractionConv", "SceneRetrieval",
+          "PoseImageEncoder", "ImageEmbedder"]),
     ],
 }
 

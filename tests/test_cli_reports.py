@@ -80,7 +80,7 @@ def test_plot_draws_the_tasks_own_curves_for_one_epoch(
     capsys.readouterr()
     fig = plot_learning_curves({"run": records})
     loss = TASKS[task].loss
-    validated = {m for m in TASKS[task].metrics if f"val_{m}" in records[0]}
+    validated = {m for m in TASKS[task].metric_names() if f"val_{m}" in records[0]}
     labels = [ax.get_ylabel() for ax in fig.axes]  # the loss first, then every metric
     assert labels[0] == loss and set(labels) == {loss} | validated
     assert len(labels) == len(set(labels))
@@ -116,7 +116,7 @@ def test_plot_refuses_records_without_curves() -> None:
 # ------------------------------------------------------------------ 3. ignored settings
 def test_settings_a_task_or_model_ignores_are_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from gen_pyg.training import DataConfig, ExperimentConfig, ModelConfig
+    from gen_pyg.training import DataConfig, ModelConfig
 
     scenes = TASK_RUNS["scenes"]
     for args, flag, why in (
@@ -134,8 +134,8 @@ def test_settings_a_task_or_model_ignores_are_refused(
         assert not (out / "config.json").exists()  # nothing stored
     with pytest.raises(ValueError, match=r"mesh_sizes=\[3\] does not apply"):
         DataConfig("scenes", mesh_sizes=[3])
-    with pytest.raises(ValueError, match="num_steps=4 does not apply to the Neural Process"):
-        ExperimentConfig(ModelConfig("neural_process", num_steps=4))
+    with pytest.raises(ValueError, match="num_steps=4 needs kind='gen': it does not apply"):
+        ModelConfig("neural_process", num_steps=4)
     ModelConfig("neural_process")  # the defaults stand
 
 

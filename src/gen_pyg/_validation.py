@@ -254,7 +254,7 @@ def check_int(value: object, name: str, minimum: int = 1) -> int:
     another type, ``ValueError`` below the minimum, each naming ``name``. The one check of
     integer arguments (sizes, counts, widths) across gen_pyg."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return value

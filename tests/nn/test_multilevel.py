@@ -112,7 +112,8 @@ def test_gradients_reach_every_weight_and_model_config_builds_it() -> None:
     model(on(7, examples())).pow(2).sum().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert missing == []
-    built = build_model(ModelConfig(representation="bilinear", multilevel_rounds=2))
+    built = build_model(ModelConfig(representation="bilinear", multilevel_rounds=2),
+                        "poisson_square")
     assert isinstance(built, MultilevelGEN) and built.rounds == 2
     assert "prolong.weight" in built.state_dict()
     with pytest.raises(ValueError, match="multilevel_rounds=2 needs kind='gen'"):
@@ -185,7 +186,7 @@ def test_encoding_on_the_coarsest_level_only_by_hand() -> None:
     assert not torch.allclose(every(fine), model(fine))
     assert "encode='coarsest'" in repr(model)
     built = build_model(ModelConfig(representation="bilinear", multilevel_rounds=2,
-                                    multilevel_encode="coarsest"))
+                                    multilevel_encode="coarsest"), "poisson_square")
     assert isinstance(built, MultilevelGEN) and built.encode == "coarsest"
     with pytest.raises(ValueError, match="encode must be one of"):
         MultilevelGEN(gen, encode="finest")
@@ -219,7 +220,7 @@ def test_a_refiner_of_its_own_runs_the_finer_levels() -> None:
     assert "refiner.recall.weight" in keys and "refiner.conv.edge_mlp.0.weight" in keys
     assert "share_processor=False" in repr(model)
     built = build_model(ModelConfig(representation="bilinear", multilevel_rounds=2,
-                                    multilevel_share_processor=False))
+                                    multilevel_share_processor=False), "poisson_square")
     assert isinstance(built, MultilevelGEN) and built.refiner is not None
     with pytest.raises(TypeError, match="multilevel_share_processor must be a bool"):
         ModelConfig(multilevel_rounds=2, multilevel_share_processor=1)  # type: ignore[arg-type]
@@ -277,7 +278,7 @@ def test_supervised_levels_each_predict_in_training() -> None:
         EveryLevel("mse", finest=0.0)
     # built from a ModelConfig, the experiment trains on every level
     cfg = ModelConfig(representation="bilinear", multilevel_rounds=2, multilevel_supervise=True)
-    built = build_model(cfg)
+    built = build_model(cfg, "poisson_square")
     assert isinstance(built, MultilevelGEN) and built.supervise
     assert isinstance(training_loss(cfg), EveryLevel) and training_loss(cfg).finest is None
     cfg_fine = ModelConfig(representation="bilinear", multilevel_rounds=2,
@@ -297,7 +298,7 @@ def test_supervised_levels_each_predict_in_training() -> None:
 def test_mesh_independent_options_from_a_config_and_their_limits() -> None:
     cfg = ModelConfig(representation="bilinear", relative_pos=True, encoder_kernel=0.12,
                       processor_radius=0.36, num_steps=6, aggr="mean", decoder_kernel=0.1)
-    model = build_model(cfg)
+    model = build_model(cfg, "poisson_square")
     assert isinstance(model, GEN)
     assert isinstance(model.encoder, PairEncoder) and isinstance(model.decoder, PairDecoder)
     assert isinstance(model.encoder.representation, GaussianKernel)
@@ -308,7 +309,7 @@ def test_mesh_independent_options_from_a_config_and_their_limits() -> None:
     assert isinstance(model.processor.graph, RadiusGraph) and model.processor.graph.r == 0.36
     assert model.num_steps == 6
     stencil = build_model(ModelConfig(representation="bilinear", processor_radius=0.3,
-                                      processor_stencil=12, num_steps=4))
+                                      processor_stencil=12, num_steps=4), "poisson_square")
     assert isinstance(stencil, GEN) and isinstance(stencil.processor, ElementProcessor)
     assert repr(stencil.processor.graph) == "StencilGraph(r=0.3, points=12)"
     with pytest.raises(ValueError, match="processor_stencil needs processor_radius"):

@@ -263,7 +263,7 @@ def _stored_root(root: Path, out: Path) -> str:
 def _check_extras(args: argparse.Namespace) -> None:
     import importlib.util
 
-    if getattr(args, "tensorboard", False) and importlib.util.find_spec("tensorboard") is None:
+    if getattr(args, "train.tensorboard", None) and importlib.util.find_spec("tensorboard") is None:
         raise UsageError("--tensorboard needs the tensorboard package: pip install "
                          "'gen_pyg[tensorboard]'")
 

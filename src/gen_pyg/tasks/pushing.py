@@ -52,8 +52,8 @@ def check_pushing_options(options: dict[str, Any]) -> None:
 
 
 class _ColumnMSE(MeanSquaredError):
-    """:class:`~gen_pyg.training.MeanSquaredError` over some columns of ``[N, C]`` targets:
-    one term per selected entry."""
+    """:class:`~gen_pyg.training.objectives.MeanSquaredError` over some columns of ``[N, C]``
+    targets: one term per selected entry."""
 
     columns: tuple[int, ...] = ()
 

@@ -50,13 +50,13 @@ class Trainer(Resumable):
     The examples of each group (all scenarios of a house, all pushes of an object, or plain
     chunks of ``config.group_size`` examples when they have no ``group_by`` attribute) are
     collated into one batch **once**; every optimiser step draws one mesh for all of its groups
-    and puts it on the pre-collated batches (:func:`~gen_pyg.training.replicate_mesh`). Meshes
+    and puts it on the pre-collated batches (:func:`~gen_pyg.mesh.batching.replicate_mesh`). Meshes
     may be fixed :class:`~torch_geometric.data.Data` meshes or
     :class:`~gen_pyg.mesh.LearnableMesh` modules (positions trained with ``config.mesh_lr``,
     projected and re-meshed after every step); with :obj:`meshes=None` the examples carry
     their own meshes (or the model needs none).
 
-    With a :obj:`run_dir` the run is a folder (:class:`~gen_pyg.training.RunFolder`):
+    With a :obj:`run_dir` the run is a folder (:class:`~gen_pyg.training.run_folder.RunFolder`):
     ``config.json``, ``metrics.jsonl``, ``metrics.csv`` and ``checkpoint.pt`` (written
     atomically after every epoch and on SIGINT/SIGTERM); calling :meth:`fit` again resumes
     exactly where it stopped, and a checkpoint of another configuration or model is refused
@@ -210,7 +210,7 @@ class Trainer(Resumable):
         return replicate_mesh(group, data, self._mesh_cache if cache is None else cache)
 
     def epoch_plan(self, epoch: int) -> list[dict[str, Any]]:
-        """The steps of :obj:`epoch` (:class:`~gen_pyg.training.EpochPlanner`)."""
+        """The steps of :obj:`epoch` (:class:`~gen_pyg.training.plan.EpochPlanner`)."""
         return self.planner(epoch)
 
     @property
