@@ -55,6 +55,11 @@ def test_group_examples_rejects_a_missing_group_attribute() -> None:
     data = [Data(house=torch.tensor([0])), Data()]
     with pytest.raises(ValueError, match="example 1 has no 'house'"):
         group_examples(data, "house", 4)
+    # an attribute no example has is never silently turned into plain mini-batches
+    with pytest.raises(ValueError, match=r"group_by='house': the examples have no 'house'"):
+        group_examples([Data(x=torch.ones(1)) for _ in range(3)], "house", 4)
+    assert group_examples([Data(house=torch.tensor([0])) for _ in range(3)], None, 2) == [
+        [0, 1], [2]]
 
 
 def test_square_symmetries_are_the_eight_isometries_of_the_square() -> None:
