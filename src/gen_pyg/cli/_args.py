@@ -245,7 +245,7 @@ def _checked_data_config(klass: Any, values: dict[str, Any]) -> Any:
     """``DataConfig(**values)``; a data option's error says that the values are JSON."""
     try:
         return klass(**values)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         if str(exc).startswith("options["):
             raise UsageError(f"{exc} (values are JSON, e.g. noise=[0.1,0.01])") from None
         raise
