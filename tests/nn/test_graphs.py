@@ -98,6 +98,11 @@ def test_graph_builders_cache_the_last_graph_of_the_same_positions() -> None:
     torch.testing.assert_close(edges, radius_graph(pos, 0.3))
     # a batch vector is part of the key
     assert radius(pos, torch.zeros(25, dtype=torch.long)) is not edges
+    # inference tensors have no version counter: built at every call, the same edges
+    with torch.inference_mode():
+        frozen = pos.clone()
+        torch.testing.assert_close(graph(frozen), graph(frozen))
+        assert graph(frozen) is not graph(frozen)
 
 
 def test_stencil_processor_has_linear_edges_and_trains() -> None:

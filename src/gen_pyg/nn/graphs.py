@@ -19,7 +19,8 @@ class GraphBuilder(torch.nn.Module):
     gradient flows through the choice of edges), and :meth:`forward` keeps the graph of the
     last call, returned again when called with the same position (and batch) tensors, unchanged
     since (a fixed mesh at inference). An in-place update of the positions (a trainable mesh)
-    or new tensors rebuild it."""
+    or new tensors rebuild it. Under :func:`torch.inference_mode` (whose tensors keep no
+    version counter) every call builds the graph."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -30,6 +31,9 @@ class GraphBuilder(torch.nn.Module):
         raise NotImplementedError
 
     def forward(self, pos: Tensor, batch: Tensor | None = None) -> Tensor:
+        if pos.is_inference() or (batch is not None and batch.is_inference()):
+            # inference tensors keep no version counter: an in-place change would go unseen
+            return self.build(pos, batch)
         versions = (pos._version, None if batch is None else batch._version)
         if self._cache is not None:
             pos_ref, batch_ref, cached_versions, graph = self._cache
