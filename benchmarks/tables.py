@@ -371,6 +371,8 @@ RESULTS: dict[str, list[Row]] = {
         Row("mesh-independent GEN, 8 symmetries averaged",
             "size_generalization_kernel_full_sym", "bilinear_relative_kernel_all",
             symmetrized=True),
+        Row("mesh-independent GEN, stencil processor (linear cost; 20 epochs)",
+            "size_generalization_stencil", "bilinear_relative_kernel_stencil"),
     ],
     "pushing": [
         Row("GEN (2x2 grid)", "pushing", "gen", "0.045 ± 0.002 (0.58 of the NP)"),
