@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     first_name, _, first = records[0]
     data_cfg = data_config(first["data"], root=str(h.run_folder(first_name) / "data"))
     test: Any = build_datasets(data_cfg, log=False)["test"]
+    houses = [int(i) for i in test.houses][: args.solver_houses]
     if args.test_houses is not None:
         keep = {int(i) for i in test.houses[: args.test_houses]}
         test = [test[i] for i in range(len(test)) if int(test[i].house) in keep]
@@ -191,7 +192,6 @@ def main(argv: list[str] | None = None) -> int:
                                     args.repeats, args.seeds))
     out["neural_process"] = np_point(first, h.run_folder(first_name), test, args.repeats,
                                      args.seeds)
-    houses = [int(i) for i in test.houses][: args.solver_houses]
     out["solver"] = solver_curve(houses, data_cfg.seed, args.solver_n,
                                  int(data_cfg.options["n"]))
     out["solver_houses"] = len(houses)
