@@ -149,12 +149,13 @@ def test_points_outside_the_square_are_refused_at_the_entry() -> None:
 
 def test_trainer_evaluates_the_wrapped_model_on_the_same_batches(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    cfg = DataConfig(root=str(tmp_path), num_instances=3, num_test_instances=1, options={"n": 21},
-                     mesh_sizes=[3])
+    cfg = DataConfig("poisson_square", root=str(tmp_path), num_instances=3,
+                     num_test_instances=1, options={"n": 21}, mesh_sizes=[3])
     test = build_datasets(cfg, log=False)["test"]
     meshes = build_meshes(cfg)
     gen = GEN.paper(in_channels=[1, 1], out_channels=1)
-    trainer = Trainer(gen, test, meshes=meshes, config=TrainConfig(progress=False))
+    trainer = Trainer(gen, test, meshes=meshes,
+                      config=TrainConfig(progress=False, group_by="house"))
     wrapped = SymmetryAverage(gen)
     got = trainer.evaluate(test, model=wrapped)["3x3"]
     assert gen.training  # restored after evaluation
