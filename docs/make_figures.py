@@ -51,8 +51,8 @@ def pipeline_figure(path: Path) -> None:
     that the figure shows where information sits at each stage, not a trained answer."""
     from gen_pyg.datasets import PoissonSquare
     from gen_pyg.mesh import grid
+    from gen_pyg.mesh.batching import collate_group, replicate_mesh
     from gen_pyg.nn import GEN, Bilinear
-    from gen_pyg.training import collate_group, replicate_mesh
 
     plt = _pyplot()
     torch.manual_seed(0)
