@@ -132,11 +132,15 @@ def model_config(values: dict[str, Any]) -> ModelConfig:
     return ModelConfig(**v)
 
 
-def gen_timing(model: torch.nn.Module, test: Any, k: int, repeats: int) -> dict[str, float]:
-    """Seconds per scenario of batched inference, and the test MSE, on the k x k grid."""
+def gen_timing(model: torch.nn.Module, test: Any, k: int, repeats: int,
+               max_nodes: int | None = None) -> dict[str, float]:
+    """Seconds per scenario of batched inference, and the test MSE, on the k x k grid: the
+    scenarios of a house in batches of 32, or of as many as keep a batch's mesh nodes within
+    :obj:`max_nodes` (at least one scenario)."""
     examples = [test[i] for i in range(len(test))]
+    per_batch = 32 if max_nodes is None else max(1, min(32, max_nodes // (k * k)))
     groups = [collate_group([examples[i] for i in g], False)
-              for g in group_examples(examples, "house", 32)]
+              for g in group_examples(examples, "house", per_batch)]
     mesh = grid(k)
     model.eval()
     best = float("inf")
@@ -151,4 +155,5 @@ def gen_timing(model: torch.nn.Module, test: Any, k: int, repeats: int) -> dict[
                     sq += float(((p - g.y) ** 2).sum())
                     count += g.y.numel()
     return {"seconds_per_scenario": best / len(examples), "test_mse": sq / count,
-            "scenarios": len(examples), "houses": len(groups)}
+            "scenarios": len(examples), "batches": len(groups),
+            "scenarios_per_batch": per_batch}

@@ -51,7 +51,8 @@ def _load(runs: Path, recipe_model: dict[str, Any], folder: str, seed: int) -> t
 
 
 def gen_curve(record: dict[str, Any], runs: Path, recipe: str, sizes: list[int], test: Any,
-              repeats: int, seeds: list[int] | None = None) -> dict[str, Any]:
+              repeats: int, seeds: list[int] | None = None,
+              max_nodes: int | None = None) -> dict[str, Any]:
     """Test MSE (mean over :obj:`seeds`, default the record's) and seconds per scenario (the
     first seed) per grid size."""
     rec = record["recipes"][recipe]
@@ -61,11 +62,12 @@ def gen_curve(record: dict[str, Any], runs: Path, recipe: str, sizes: list[int],
         mse = []
         for i, seed in enumerate(seeds):
             model = _load(runs, rec["model"], recipe, seed)
-            out = gen_timing(model, test, k, repeats if i == 0 else 1)
+            out = gen_timing(model, test, k, repeats if i == 0 else 1, max_nodes)
             mse.append(out["test_mse"])
             if i == 0:
-                seconds = out["seconds_per_scenario"]
-        rows[f"{k}x{k}"] = {"k": k, "seconds_per_scenario": seconds,
+                seconds, per_batch = out["seconds_per_scenario"], out["scenarios_per_batch"]
+        rows[f"{k}x{k}"] = {"k": k, "nodes": k * k, "seconds_per_scenario": seconds,
+                            "scenarios_per_batch": per_batch,
                             "test_mse_mean": statistics.fmean(mse), "test_mse_per_seed": mse}
         print(f"{recipe} {k}x{k}: MSE {rows[f'{k}x{k}']['test_mse_mean']:.4f}, "
               f"{1e3 * seconds:.3f} ms/scenario", flush=True)
@@ -157,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
                              "record); the first is timed")
     parser.add_argument("--test-houses", type=int, default=None,
                         help="evaluate on the first N test houses only (default: all)")
+    parser.add_argument("--max-nodes", type=int, default=None,
+                        help="batch a house's scenarios so that a batch holds at most this many "
+                             "mesh nodes (at least one scenario, at most 32; default: 32 "
+                             "scenarios a batch)")
     args = parser.parse_args(argv)
     h.set_threads(args.threads)
     header = h.header("mesh_choice.py", argv, quick=args.quick)
@@ -185,11 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         test = [test[i] for i in range(len(test)) if int(test[i].house) in keep]
     out: dict[str, Any] = {**header, "pairs": [f"{n}:{r}" for n, r, _ in records],
                            "test_scenarios": len(test), "test_houses": args.test_houses,
-                           "gen": []}
+                           "max_nodes": args.max_nodes, "gen": []}
     for name, recipe, record in records:
         record["name"] = name
         out["gen"].append(gen_curve(record, h.run_folder(name), recipe, args.sizes, test,
-                                    args.repeats, args.seeds))
+                                    args.repeats, args.seeds, args.max_nodes))
     out["neural_process"] = np_point(first, h.run_folder(first_name), test, args.repeats,
                                      args.seeds)
     out["solver"] = solver_curve(houses, data_cfg.seed, args.solver_n,

@@ -779,3 +779,35 @@ def test_mesh_independent_preset_is_the_recipe() -> None:
     preset.load_state_dict(built.state_dict())  # strict: the same modules
     data = _on_grid(7, make_example(num_inputs=30, num_queries=5))
     torch.testing.assert_close(preset(data), built(data))
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_pair_decoder_chunks_equal_one_pass(normalize: bool) -> None:
+    """Decoding the pairs in chunks is the one-pass weighted sum (float64: only the order of
+    additions differs), in value and in gradient, for chunks that do and do not divide the
+    pairs."""
+    from gen_pyg.nn import GaussianKernel
+
+    g = torch.Generator().manual_seed(3)
+    z, pos = torch.randn(30, 8, generator=g), torch.rand(30, 2, generator=g)
+    query = torch.rand(11, 2, generator=g)
+    batch = torch.arange(2).repeat_interleave(15)
+    query_batch = torch.tensor([0] * 5 + [1] * 6)
+    rep = GaussianKernel(0.3, normalize=normalize)
+    whole = PairDecoder(8, 2, rep, hidden_channels=8, pair_channels=6, chunk_size=None).double()
+    pairs = rep(query, pos, query_batch, batch)[0].numel()
+    assert pairs > 40  # several chunks below
+    for chunk in (1, 7, pairs // 2, pairs):
+        part = PairDecoder(8, 2, rep, hidden_channels=8, pair_channels=6,
+                           chunk_size=chunk).double()
+        part.load_state_dict(whole.state_dict())
+        zs = [z.double().requires_grad_(True) for _ in range(2)]
+        a = whole(zs[0], pos.double(), query.double(), batch, query_batch)
+        b = part(zs[1], pos.double(), query.double(), batch, query_batch)
+        torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
+        a.pow(2).sum().backward()
+        b.pow(2).sum().backward()
+        torch.testing.assert_close(zs[1].grad, zs[0].grad, rtol=1e-12, atol=1e-12)
+        assert str(part).endswith(f"chunk_size={chunk})") or chunk == 4096
+    with pytest.raises(ValueError, match="chunk_size"):
+        PairDecoder(chunk_size=0)

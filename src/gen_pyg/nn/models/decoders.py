@@ -125,8 +125,17 @@ class PairDecoder(PointDecoder):
         \hat{g}_j(x_q) = d_j\Big(\sum_n r(x_q)_n \, d'(\mathbf{z}_n, \delta_{qn}),\;
         x_q\Big).
 
-    Takes the arguments of :class:`PointDecoder` and :obj:`pair_channels` (int, optional), the
-    width of :math:`d'` (its hidden layer and its output). (default: :obj:`64`)
+    Takes the arguments of :class:`PointDecoder` and
+
+    - :obj:`pair_channels` (int, optional), the width of :math:`d'` (its hidden layer and its
+      output). (default: :obj:`64`)
+    - :obj:`chunk_size` (int, optional), the most pairs :math:`d'` sees at a time: the
+      weighted answers of each chunk are added to their queries before the next is computed,
+      so the memory of a call is bounded and its working set stays in cache however many
+      nodes answer a query (a kernel decoder on a fine mesh has thousands per query).
+      :obj:`None` decodes all pairs at once. The answers do not depend on it beyond float
+      round-off. (default: :obj:`4096`)
+
     :meth:`forward` needs the mesh's :obj:`edge_index` unless the representation's scale is a
     constant (a :class:`~gen_pyg.nn.GaussianKernel`).
 
@@ -146,8 +155,10 @@ class PairDecoder(PointDecoder):
         hidden_channels: int = 32,
         decode_pos: bool = True,
         pair_channels: int = 64,
+        chunk_size: int | None = 4096,
     ) -> None:
         self.pair_channels = check_int(pair_channels, "pair_channels")
+        self.chunk_size = None if chunk_size is None else check_int(chunk_size, "chunk_size")
         super().__init__(latent_channels, out_channels, representation, pos_dim,
                          hidden_channels, decode_pos)
         self.pair = mlp([latent_channels + pos_dim, pair_channels, pair_channels])
@@ -172,14 +183,26 @@ class PairDecoder(PointDecoder):
         """:math:`\\sum_n r(x_q)_n\\, d'(\\mathbf{z}_n, \\delta_{qn})` :obj:`[Q, pair]`."""
         point, node, weight = self.representation(query_pos, pos, query_batch, batch, mesh)
         scale = self.representation.node_scale(pos, edge_index)
-        offset = (query_pos[point] - pos[node]) / scale[node].unsqueeze(-1)
-        states = self.pair(torch.cat([z[node], offset], 1))
-        pairs = torch.arange(point.numel(), device=point.device)
-        zq: Tensor = self.spatial(states, pos[node], query_pos, assignment=(point, pairs, weight))
+        chunk = self.chunk_size
+        if chunk is None or point.numel() <= chunk:
+            offset = (query_pos[point] - pos[node]) / scale[node].unsqueeze(-1)
+            states = self.pair(torch.cat([z[node], offset], 1))
+            pairs = torch.arange(point.numel(), device=point.device)
+            zq: Tensor = self.spatial(states, pos[node], query_pos,
+                                      assignment=(point, pairs, weight))
+            return zq
+        # the weighted sum over each query's pairs, one chunk of pairs at a time
+        zq = z.new_zeros(query_pos.size(0), self.pair_channels)
+        for start in range(0, point.numel(), chunk):
+            p, n = point[start:start + chunk], node[start:start + chunk]
+            offset = (query_pos[p] - pos[n]) / scale[n].unsqueeze(-1)
+            states = self.pair(torch.cat([z[n], offset], 1))
+            zq = zq.index_add(0, p, states * weight[start:start + chunk].unsqueeze(-1))
         return zq
 
     def __repr__(self) -> str:
-        return super().__repr__()[:-1] + f", pair_channels={self.pair_channels})"
+        return (super().__repr__()[:-1] + f", pair_channels={self.pair_channels}"
+                + ("" if self.chunk_size == 4096 else f", chunk_size={self.chunk_size}") + ")")
 
 
 class SumReadout(torch.nn.Module):
