@@ -15,6 +15,19 @@ Reproduce (one thread; the time of each stage is in the JSON)::
                                                      # 3 seeds, 20 epochs (1 h 54 min)
     python benchmarks/scenes.py --quick              # seconds (the test suite runs it)
 
+Each model trained to its plateau and tested at a fixed number of candidates
+(``scenes_plateau.json``): 200 validation supermazes (m = 1, 2), the learning rate halved
+after 2 epochs without a better validation accuracy, each run stopped after ``--patience``
+such epochs (at most ``--epochs``; the best epoch's weights are tested), the same rule for
+both. Besides the batch protocol above, every m is then tested with the candidates of each
+query drawn from its own maze's rendered views (K = ``--views`` at every m, chance 1/K,
+:func:`~gen_pyg.tasks.scenes.fixed_k_accuracy`), with the standard error over the test
+supermazes. ``--kinds`` trains one model only (two processes can train the two at once; a
+last run with both finds their runs complete and writes the record)::
+
+    python benchmarks/scenes.py --name scenes_plateau --seeds 0 --val-supermazes 200 \
+        --patience 4 --epochs 40 --schedule plateau --threads 1
+
 Writes ``benchmarks/results/NAME.json``, ``NAME.png`` (learning curves, accuracy vs steps per
 m) and ``NAME_queries.png`` (a few test queries: context views, true and chosen image); run
 folders (checkpoints: an interrupted run resumes) go to ``benchmarks/runs/NAME/``.
@@ -35,6 +48,7 @@ import _harness as h
 from gen_pyg.tasks.scenes import (
     candidates_per_batch,
     evaluate_scenes,
+    fixed_k_accuracy,
     scenes_test_split,
     supermazes_per_batch,
 )
@@ -65,11 +79,13 @@ def experiment(args: Any, kind: str, root: Path, seed: int) -> ExperimentConfig:
     model = ModelConfig(kind=kind, representation="bilinear",
                         num_steps=4 if kind == "gen" else None,  # the NP has no rounds
                         latent_channels=args.latent, encoder_hidden_channels=args.cnn)
-    data = DataConfig(task="scenes", root=str(root), num_instances=args.supermazes + 1,
-                      num_test_instances=1, seed=0,
+    data = DataConfig(task="scenes", root=str(root),
+                      num_instances=args.supermazes + args.val_supermazes + 1,
+                      num_test_instances=1, num_val_instances=args.val_supermazes, seed=0,
                       options={"m": [1, 2], "views": args.views, "draws": args.draws})
     train = TrainConfig(epochs=args.epochs, lr=args.lr, group_size=args.batch, seed=seed,
-                        progress=False)
+                        progress=False, schedule=args.schedule,
+                        early_stopping_patience=args.patience)
     return ExperimentConfig(model, data, train)
 
 
@@ -107,10 +123,23 @@ def train_one(args: Any, kind: str, seed: int, root: Path, run_dir: Path,
         point()  # step 0
     t0 = time.perf_counter()
     trainer.fit()
-    point()
+    if args.patience is None:
+        point()  # with early stopping the weights are the best epoch's, not the last step's
     t_eval = time.perf_counter()
     final = evaluate(trainer, tests)
-    return {"seed": seed, "steps": trainer.global_step,
+    fixed = {str(m): {c: {k: v for k, v in fixed_k_accuracy(model, ds, c).items()}
+                      for c in ("maze", "supermaze")}
+             for m, ds in tests.items()} if args.fixed_k else None
+    extra: dict[str, Any] = {}
+    if trainer.best is not None and args.patience is not None:
+        extra["best_epoch"] = int(trainer.best["epoch"])
+        extra["best_step"] = int(trainer.history[extra["best_epoch"] - 1]["step"])
+        extra["val_curve"] = [{"epoch": r["epoch"], "step": r["step"],
+                               "val_accuracy": r["val_retrieval_accuracy"]}
+                              for r in trainer.history]
+    if fixed is not None:
+        extra["fixed_k"] = fixed
+    return {"seed": seed, "steps": trainer.global_step, **extra,
             "params": sum(p.numel() for p in model.parameters()),
             "train_seconds": trainer.train_seconds, "fit_wall_seconds": t_eval - t0,
             "eval_seconds": time.perf_counter() - t_eval, "test": final, "curve": curve,
@@ -134,12 +163,19 @@ def summarise(record: dict[str, Any]) -> dict[str, Any]:
             mean, std = h.mean_std([r["test"][m]["retrieval_accuracy"] for r in runs])
             out[kind][m] = {"accuracy_mean": mean, "accuracy_std": std}
     gen, np_ = out["gen"], out["neural_process"]
-    # steps for the GEN to reach the NP's final m = 1 accuracy (curve points), per seed
+    # steps for the GEN to reach the NP's final (plateau: best-epoch) m = 1 accuracy on the
+    # curve, over the NP's own steps to reach it, per seed
     ratios = []
     for g, n in zip(record["gen"]["runs"], record["neural_process"]["runs"], strict=True):
-        level = n["curve"][-1]["accuracy"]["1"]
+        if "best_step" in n:
+            level = max(p["accuracy"]["1"] for p in n["curve"] if p["step"] <= n["best_step"])
+            own = steps_to_reach(n["curve"], "1", level)
+        else:
+            level, own = n["curve"][-1]["accuracy"]["1"], n["steps"]
         reached = steps_to_reach(g["curve"], "1", level)
-        ratios.append(None if reached is None else reached / n["steps"])
+        ratios.append(None if reached is None or not own else reached / own)
+    if all("fixed_k" in r for kind in KINDS for r in record[kind]["runs"]):
+        out["fixed_k"] = fixed_k_summary(record)
     drop_gen = gen["1"]["accuracy_mean"] - gen["5"]["accuracy_mean"]
     drop_np = np_["1"]["accuracy_mean"] - np_["5"]["accuracy_mean"]
     gap = gen["1"]["accuracy_mean"] - np_["1"]["accuracy_mean"]
@@ -153,6 +189,38 @@ def summarise(record: dict[str, Any]) -> dict[str, Any]:
         "gen_drop_at_most_5": bool(drop_gen <= 0.05),
         "np_drop_at_least_10": bool(drop_np >= 0.10),
     }
+    return out
+
+
+def fixed_k_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """Per model and candidate set: accuracy per m (mean over seeds; the standard error over
+    test supermazes, root-mean-square over seeds; the std over seeds) and the drop from m = 1
+    to m = 5 with its standard error."""
+    out: dict[str, Any] = {}
+    for kind in KINDS:
+        runs = record[kind]["runs"]
+        out[kind] = {}
+        for cands in ("maze", "supermaze"):
+            rows: dict[str, Any] = {}
+            for m in map(str, TEST_M):
+                acc = [r["fixed_k"][m][cands]["accuracy"] for r in runs]
+                se = [r["fixed_k"][m][cands]["stderr"] for r in runs]
+                mean, std = h.mean_std(acc)
+                rows[m] = {"accuracy_mean": mean, "accuracy_std_over_seeds": std,
+                           "stderr_over_supermazes": (sum(v * v for v in se) / len(se)) ** 0.5,
+                           "candidates": runs[0]["fixed_k"][m][cands]["candidates"],
+                           "supermazes": runs[0]["fixed_k"][m][cands]["supermazes"]}
+            drops = [r["fixed_k"]["1"][cands]["accuracy"] - r["fixed_k"]["5"][cands]["accuracy"]
+                     for r in runs]
+            drop_se = [(r["fixed_k"]["1"][cands]["stderr"] ** 2
+                        + r["fixed_k"]["5"][cands]["stderr"] ** 2) ** 0.5 for r in runs]
+            rows["drop_m1_to_m5_points"] = 100 * sum(drops) / len(drops)
+            rows["drop_stderr_points"] = 100 * (sum(v * v for v in drop_se)
+                                                / len(drop_se)) ** 0.5 / len(drop_se) ** 0.5
+            out[kind][cands] = rows
+    g, n = (out[k]["maze"]["drop_m1_to_m5_points"] for k in KINDS)
+    out["targets"] = {"gen_drop_at_most_3_points": bool(g <= 3.0),
+                      "np_drop_at_least_twice_gen": bool(n >= 2 * max(g, 0.0))}
     return out
 
 
@@ -207,9 +275,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--curve-mazes", type=int, default=64,
                         help="test mazes per m for the learning curves")
     parser.add_argument("--curve-every", type=int, default=250, help="steps between points")
+    parser.add_argument("--val-supermazes", type=int, default=0,
+                        help="validation supermazes (m = 1, 2), for early stopping")
+    parser.add_argument("--patience", type=int, default=None,
+                        help="stop a run after this many epochs without a better validation "
+                             "accuracy (needs --val-supermazes); --epochs is then the cap")
+    parser.add_argument("--schedule", choices=["constant", "plateau"], default="constant",
+                        help="learning-rate schedule (plateau: halve after 2 epochs without "
+                             "a better validation accuracy)")
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS),
+                        help="train these models only (the record needs both)")
+    parser.add_argument("--no-fixed-k", dest="fixed_k", action="store_false",
+                        help="skip the fixed-candidate test (K = views per maze)")
     args = parser.parse_args(argv)
+    if (args.patience is not None or args.schedule == "plateau") and args.val_supermazes < 1:
+        parser.error("--patience and --schedule plateau need --val-supermazes of at least 1")
     if args.quick:
         args.supermazes, args.views, args.draws, args.epochs, args.seeds = 16, 10, 1, 2, [0]
+        if args.val_supermazes:
+            args.val_supermazes = 4
         args.batch, args.latent, args.cnn, args.curve_every = 8, 16, 8, 2
         args.test_mazes, args.curve_mazes = 16, 16
     name = h.result_name(args)
@@ -250,8 +334,17 @@ def main(argv: list[str] | None = None) -> int:
                         "32 pose copies (GEN: depth 2, width 2 x latent, 8 copies)"},
         "train": experiment(args, "gen", root, 0).train.to_dict(),
     }
+    record["rule"] = None if args.patience is None else (
+        f"{args.val_supermazes} validation supermazes (m = 1, 2); learning rate "
+        f"{args.schedule}; stopped after {args.patience} epochs without a better validation "
+        f"accuracy, at most {args.epochs}; the best epoch's weights tested; the same rule for "
+        "both models")
+    record["fixed_k_protocol"] = (
+        "candidates of each query: the rendered views of its own maze (K = views per maze at "
+        "every m), or of its whole supermaze (K = m^2 x views); standard error over test "
+        "supermazes") if args.fixed_k else None
     last: dict[str, Any] = {}
-    for kind in KINDS:
+    for kind in args.kinds:
         runs = []
         for seed in args.seeds:
             run = train_one(args, kind, seed, root, runs_root / f"{kind}_seed{seed}",
@@ -262,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
                 + f" ({run['train_seconds']:.0f} s)", flush=True)
             runs.append(run)
         record[kind] = {"runs": runs}
+    if set(args.kinds) != set(KINDS):
+        print(f"trained {args.kinds} only; run with both kinds to write the record")
+        return 0
     record["summary"] = summarise(record)
     path = h.write_record(name, record, h.out_dir(args))
     plot_curves(record, path.with_suffix(".png"))

@@ -16,6 +16,7 @@ from gen_pyg.mesh.batching import collate_group
 from gen_pyg.tasks.scenes import (
     candidates_per_batch,
     evaluate_scenes,
+    fixed_k_accuracy,
     scenes_test_split,
     supermazes_per_batch,
 )
@@ -141,3 +142,51 @@ def test_cli_trains_and_evaluates(tmp_path: Path, capsys: pytest.CaptureFixture[
     # the test split draws its views once per example: evaluation is repeatable
     assert [r["test_retrieval_accuracy"] for r in again] == pytest.approx(
         [r["test_retrieval_accuracy"] for r in rows])
+
+
+def test_fixed_k_accuracy_matches_a_hand_count_and_an_oracle(tmp_path: Path) -> None:
+    """Fixed-K retrieval: K is the views of the query's maze at every side, the count agrees
+    with the model's own logits restricted by hand to those candidates, the standard error is
+    over supermazes, and a model whose query embedding is the true image's scores 1."""
+    exp = _exp(tmp_path)
+    torch.manual_seed(2)
+    model = build_model(exp.model, exp.task).eval()
+    ds = scenes_test_split(exp.data, 2, 3)
+    maze = fixed_k_accuracy(model, ds)
+    whole = fixed_k_accuracy(model, ds, candidates="supermaze")
+    assert (maze["candidates"], whole["candidates"]) == (10, 40)  # 10 views a maze, 4 mazes
+    assert maze["supermazes"] == 3 and maze["queries"] == 12
+    shares = []
+    with torch.no_grad():
+        for i in range(3):
+            ex, bank = ds[i], ds.get_bank(i)
+            emb = model.embed_queries(collate_group([ex], True))
+            keys = model.candidate_encoder(bank.view_img)
+            right = 0
+            for q in range(ex.query_pose.size(0)):
+                own = torch.nonzero(bank.view_maze == ex.query_maze[q]).view(-1)
+                true = int(torch.nonzero((bank.view_pose == ex.query_pose[q]).all(1)))
+                d = ((emb[q] - keys[own]) ** 2).sum(1)
+                right += int(int(own[d.argmin()]) == true)
+            shares.append(right / ex.query_pose.size(0))
+    assert maze["per_supermaze"] == pytest.approx(shares)
+    mean = sum(shares) / 3
+    assert maze["accuracy"] == pytest.approx(mean)
+    assert maze["stderr"] == pytest.approx(
+        (sum((v - mean) ** 2 for v in shares) / 2 / 3) ** 0.5)
+
+    class Oracle(torch.nn.Module):  # embeds a query as its own image: always right
+        def __init__(self) -> None:
+            super().__init__()
+            self.candidate_encoder = torch.nn.Flatten()
+            self.scale = torch.nn.Parameter(torch.ones(()))
+
+        def embed_queries(self, batch: object) -> torch.Tensor:
+            return self.candidate_encoder(batch.query_img.float())  # type: ignore[attr-defined]
+
+    oracle = fixed_k_accuracy(Oracle(), ds, candidates="supermaze")
+    assert (oracle["accuracy"], oracle["stderr"]) == (1.0, 0.0)
+    with pytest.raises(ValueError, match="candidates must be one of"):
+        fixed_k_accuracy(model, ds, candidates="batch")
+    with pytest.raises(TypeError, match="dataset must be a Mazes"):
+        fixed_k_accuracy(model, [ds[0]])  # type: ignore[arg-type]

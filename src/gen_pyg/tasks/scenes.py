@@ -25,8 +25,8 @@ from gen_pyg.datasets import Mazes
 from gen_pyg.nn import SceneRetrieval
 from gen_pyg.training import DataConfig, ModelConfig, Task, Trainer
 
-__all__ = ["SCENES", "candidates_per_batch", "evaluate_scenes", "scenes_test_split",
-           "supermazes_per_batch"]
+__all__ = ["SCENES", "candidates_per_batch", "evaluate_scenes", "fixed_k_accuracy",
+           "scenes_test_split", "supermazes_per_batch"]
 
 #: The scenes task's data options and their defaults: ``m`` the supermaze sides trained on
 #: (supermaze :math:`i` has side ``m[i % len(m)]``), ``views`` the rendered views per maze,
@@ -156,6 +156,70 @@ def evaluate_scenes(trainer: Trainer, dataset: Sequence[Data], supermazes: int
     with _group_size(trainer, supermazes):
         values: dict[str, float] = trainer.evaluate_all(dataset)["own mesh"]
     return values
+
+
+#: the candidate sets of :func:`fixed_k_accuracy`
+CANDIDATE_SETS = ("maze", "supermaze")
+
+
+def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "maze",
+                     ) -> dict[str, Any]:
+    """Retrieval accuracy of a :class:`~gen_pyg.nn.SceneRetrieval` on :obj:`dataset` with the
+    candidates of every query drawn from its own supermaze's rendered views (the context and
+    the query views among them), so that the task does not change with the batch:
+
+    - ``candidates="maze"``: the ``views_per_maze`` views of the query's own maze, so
+      :math:`K` is the same at every supermaze side and the distractors are as hard (views
+      of the same maze) at every size;
+    - ``candidates="supermaze"``: every view of the supermaze, :math:`K = m^2 V`.
+
+    Returns ``{"accuracy": mean over supermazes of their share of correct queries,
+    "stderr": its standard error over the supermazes, "per_supermaze": [...],
+    "candidates": K (the largest, for "supermaze"), "queries": all queries}``.
+    """
+    if candidates not in CANDIDATE_SETS:
+        raise ValueError(f"candidates must be one of {CANDIDATE_SETS}, got {candidates!r}")
+    if not isinstance(dataset, Mazes):
+        raise TypeError(f"dataset must be a Mazes dataset (its stored views are the "
+                        f"candidates), got {type(dataset).__name__}")
+    if len(dataset) < 1:
+        raise ValueError("dataset holds no supermaze")
+    from gen_pyg.mesh.batching import collate_group
+
+    param = next(model.parameters())
+    was_training = model.training
+    model.eval()
+    shares, queries, largest = [], 0, 0
+    try:
+        with torch.inference_mode():
+            for i in range(len(dataset)):
+                example, bank = dataset[i], dataset.get_bank(i)
+                batch = collate_group([example], True).to(param.device)
+                emb = model.embed_queries(batch)  # type: ignore[operator]
+                keys = model.candidate_encoder(bank.view_img.to(param.device))  # type: ignore[operator]
+                # each query is one of the stored views: find it by its pose (copied exactly)
+                same = (example.query_pose.unsqueeze(1) == bank.view_pose.unsqueeze(0)).all(-1)
+                true = same.float().argmax(1)
+                if not bool(same.any(1).all()):
+                    raise ValueError(f"supermaze {i}: a query pose is not among its views")
+                dist = torch.cdist(emb.double(), keys.double(),
+                                   compute_mode="donot_use_mm_for_euclid_dist").cpu()
+                if candidates == "maze":
+                    allowed = example.query_maze.view(-1, 1) == bank.view_maze.view(1, -1)
+                    dist = dist.masked_fill(~allowed, float("inf"))
+                    largest = max(largest, int(allowed.sum(1).max()))
+                else:
+                    largest = max(largest, int(bank.view_maze.numel()))
+                correct = dist.argmin(1) == true
+                shares.append(float(correct.float().mean()))
+                queries += int(correct.numel())
+    finally:
+        model.train(was_training)
+    mean = sum(shares) / len(shares)
+    var = (sum((v - mean) ** 2 for v in shares) / (len(shares) - 1)
+           if len(shares) > 1 else 0.0)
+    return {"accuracy": mean, "stderr": math.sqrt(var / len(shares)), "candidates": largest,
+            "supermazes": len(shares), "queries": queries, "per_supermaze": shares}
 
 
 def evaluate_by_side(trainer: Trainer, dataset: Sequence[Data]) -> dict[int, dict[str, Any]]:
