@@ -46,14 +46,19 @@ def test_export_then_load_gives_the_trained_model(tmp_path: Path,
 def test_shipped_models_reproduce_their_recorded_test_error(
         name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     record = pretrained.info(name)
-    assert (Path(pretrained.__file__).parent / f"{name}.pt").stat().st_size < 200_000
+    # small files: the scenes model's two CNNs make it the one above 200 kB
+    limit = 1_500_000 if name == "scenes" else 200_000
+    assert (Path(pretrained.__file__).parent / f"{name}.pt").stat().st_size < limit
     out = tmp_path / "table.json"
     assert main(["evaluate", "--pretrained", name, "--data", str(tmp_path / "data"),
                  "--json", str(out)]) == 0
-    assert "test MSE" in capsys.readouterr().out
+    exp = ExperimentConfig.from_dict(record["experiment"])
+    assert f"test {'MSE' if exp.task.loss == 'mse' else 'retrieval accuracy'}" in (
+        capsys.readouterr().out)
     rows = {r["mesh"]: r for r in json.loads(out.read_text())}
-    trained_on = ExperimentConfig.from_dict(record["experiment"]).data.mesh_sizes
-    assert len(rows) == len(trained_on)
+    assert set(rows) == set(record["test"])
+    if exp.task.evaluate is None:  # one row per trained mesh
+        assert len(rows) == len(exp.data.mesh_sizes)
     for mesh, row in rows.items():
         for metric, value in record["test"][mesh].items():
             assert row[f"test_{metric}"] == pytest.approx(value, rel=1e-4), (mesh, metric)

@@ -82,8 +82,9 @@ def export(run_dir: str | Path, name: str, folder: str | Path, command: str = ""
            mesh_sizes: list[int] | None = None) -> dict[str, Any]:
     """Write the trained model of a run folder (``gen-pyg train``) as ``NAME.pt`` (its weights)
     and ``NAME.json`` (its experiment, :obj:`command`, parameter count and its test metrics per
-    mesh, measured here on the test split its config generates, also on :obj:`mesh_sizes`)
-    into :obj:`folder`, the form :func:`load` reads. Returns the record."""
+    mesh, or per row of the task's own evaluation where it has one, measured here on the test
+    split its config generates, also on :obj:`mesh_sizes`) into :obj:`folder`, the form
+    :func:`load` reads. Returns the record."""
     from dataclasses import replace
 
     if not name.isidentifier():
@@ -93,7 +94,11 @@ def export(run_dir: str | Path, name: str, folder: str | Path, command: str = ""
     data = exp.data if mesh_sizes is None else replace(exp.data, mesh_sizes=mesh_sizes)
     splits = build_datasets(data, log=False)
     trainer = build_trainer(replace(exp, data=data), model, splits)
-    test = trainer.evaluate_all(splits["test"], build_meshes(data))
+    if exp.task.evaluate is not None:  # the task's own rows, as gen-pyg evaluate prints them
+        test = {str(row["mesh"]): {k[5:]: v for k, v in row.items() if k.startswith("test_")}
+                for row in exp.task.evaluate(trainer, splits["test"])}
+    else:
+        test = trainer.evaluate_all(splits["test"], build_meshes(data))
     stored = replace(exp.data, root=f"data/{exp.data.task}")
     record = {"experiment": {**ExperimentConfig(exp.model, stored, exp.train).to_dict()},
               "command": command, "test": test,
