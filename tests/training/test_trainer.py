@@ -162,6 +162,30 @@ def test_early_stopping_restores_the_best_weights(toy: Toy) -> None:
     assert t.evaluate()["2x2"] == pytest.approx(best_val, rel=1e-5)
 
 
+def test_a_stopped_run_reloads_its_best_weights(tmp_path: Path, toy: Toy) -> None:
+    """load_model_weights on a run folder gives the weights fit() ended with: the best
+    epoch's under early stopping (the checkpoint's own model is the last epoch's)."""
+    from gen_pyg.training import load_model_weights
+
+    data, val = toy(houses=3, seed=0), toy(houses=2, seed=1)
+    cfg = quiet(epochs=30, lr=0.3, early_stopping_patience=2)
+    t = Trainer(small_gen(), data, meshes=grid(2), config=cfg, val_dataset=val,
+                run_dir=tmp_path / "stopped")
+    t.fit()
+    assert t.best is not None and t.best["epoch"] < t.epoch  # the last epoch was not the best
+    last = load_checkpoint(tmp_path / "stopped" / "checkpoint.pt")["model"]
+    loaded = load_model_weights(small_gen(), tmp_path / "stopped").state_dict()
+    for key, value in t.model.state_dict().items():
+        assert torch.equal(loaded[key], value), key
+    assert any(not torch.equal(last[k], v) for k, v in loaded.items())
+    # without early stopping the checkpoint's weights are the run's
+    plain = Trainer(small_gen(), data, meshes=grid(2), config=quiet(epochs=2),
+                    val_dataset=val, run_dir=tmp_path / "plain")
+    plain.fit()
+    loaded = load_model_weights(small_gen(), tmp_path / "plain").state_dict()
+    assert all(torch.equal(loaded[k], v) for k, v in plain.model.state_dict().items())
+
+
 def test_learnable_mesh_positions_train_and_stay_in_bounds(toy: Toy) -> None:
     mesh = LearnableMesh(grid(3), bounds=(0.0, 1.0))
     start = mesh.pos.detach().clone()

@@ -45,6 +45,10 @@ def load_model_weights(model: torch.nn.Module, path: str | os.PathLike[str],
     one) into :obj:`model`, which must be built as the trained one was; a model of another
     architecture is refused with the differing parameters named. Returns :obj:`model`.
 
+    The weights are those the run ends with: a run with early stopping
+    (``early_stopping_patience``) ends with its best validation epoch's weights, as
+    :meth:`Trainer.fit <gen_pyg.training.Trainer.fit>` leaves them, not its last epoch's.
+
     This, with :meth:`torch.nn.Module.state_dict`, is the supported way to save and reload a
     model: whole-model pickles (``torch.save(model)``) need ``weights_only=False`` to load,
     which runs arbitrary code from the file, and break when the package's classes change.
@@ -72,7 +76,10 @@ def load_model_weights(model: torch.nn.Module, path: str | os.PathLike[str],
     if diffs:
         raise ValueError(f"{file} holds the weights of another model ({'; '.join(diffs[:6])}); "
                          "build the model with the settings it was trained with")
-    model.load_state_dict(state["model"])
+    best = state.get("best")
+    patience = (state.get("config") or {}).get("early_stopping_patience")
+    weights = best["model"] if patience is not None and best is not None else state["model"]
+    model.load_state_dict(weights)
     return model
 
 
