@@ -30,6 +30,7 @@ from gen_pyg.training import (
     build_meshes,
     build_model,
     build_trainer,
+    load_checkpoint,
     load_model_weights,
 )
 
@@ -100,10 +101,13 @@ def export(run_dir: str | Path, name: str, folder: str | Path, command: str = ""
     else:
         test = trainer.evaluate_all(splits["test"], build_meshes(data))
     stored = replace(exp.data, root=f"data/{exp.data.task}")
+    state = load_checkpoint(Path(run_dir) / "checkpoint.pt")
     record = {"experiment": {**ExperimentConfig(exp.model, stored, exp.train).to_dict()},
               "command": command, "test": test,
               "parameters": sum(p.numel() for p in model.parameters()),
-              "epochs_trained": int(exp.train.epochs)}
+              "epochs_trained": int(state["epoch"])}
+    if exp.train.early_stopping_patience is not None and state.get("best") is not None:
+        record["best_epoch"] = int(state["best"]["epoch"])  # the weights shipped
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out / f"{name}.pt")
