@@ -1,6 +1,6 @@
 """Which mesh should I use? Test error against inference time per scenario on the Poisson
-square for every grid from 2x2 to 20x20 (one GEN weight set per line, trained on meshes up to
-7x7), beside the Neural Process (one point) and the package's finite-difference solver at
+square for every grid from 2x2 to 20x20, or any sizes given (one GEN weight set per line,
+trained on meshes up to 7x7), beside the Neural Process (one point) and the package's finite-difference solver at
 several resolutions, on one plot. Uses the trained runs of ``benchmarks/poisson_square.py``
 (every seed for the error, seed 0 for the time; no training here).
 
@@ -15,6 +15,17 @@ docs/benchmark_history.rst; about 15 minutes on one thread)::
 
     python benchmarks/mesh_choice.py --threads 1
     python benchmarks/mesh_choice.py --quick     # a tiny model trained first; seconds
+
+The linear-cost GEN (stencil processor, kernel encoder and decoder) from 4x4 to 80x80, after
+the training of ``size_stencil.json``, ``python benchmarks/poisson_square.py --name
+size_stencil --seeds 0 1 2 --jobs 3 --epochs 20 --threads 1 --mesh-sizes 4 5 6 7 --recipes
+bilinear_relative_kernel_stencil`` (batches of at most 4,096 mesh nodes, so that a batch's
+working set is about the same at every size; the NP and the GEN on small meshes still batch up
+to 32 scenarios)::
+
+    python benchmarks/mesh_choice.py --name mesh_choice_stencil --threads 1 \
+        --pairs size_stencil:bilinear_relative_kernel_stencil \
+        --sizes 4 5 6 7 10 14 20 28 40 56 80 --test-houses 10 --repeats 3 --max-nodes 4096
 
 Writes ``benchmarks/results/mesh_choice.json`` and ``.png`` (``_quick`` with --quick).
 """
