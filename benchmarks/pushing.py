@@ -24,8 +24,8 @@ for validation, the learning rate halved after 2 epochs without a better validat
 each run stopped after ``--patience`` such epochs (the best epoch's weights are tested); the
 same rule for both models. The record adds every epoch's test position MSE on the first
 ``--curve-objects`` test objects (the learning curves, ``NAME_curves.png``) and, from those
-curves, the GEN/NP ratio at equal steps (each model at the step where the NP's run stopped
-improving)::
+curves, the GEN/NP ratio at equal steps (each model at the step where the first of them to
+stop improving reached its best epoch)::
 
     python benchmarks/pushing.py --grids 2 --val-objects 25 --patience 8 --epochs 300 \
         --schedule plateau --name pushing_plateau --threads 1
@@ -147,14 +147,17 @@ def _at_step(curve: list[dict[str, Any]], step: int) -> dict[str, Any]:
 
 
 def equal_steps(models: dict[str, Any], np_key: str) -> dict[str, Any]:
-    """Each model's curve (test position MSE on the curve objects) at the step where the NP's
-    run of the same seed stopped improving, mean +- std over seeds, and the ratio to the NP."""
-    np_runs = {r["seed"]: r for r in models[np_key]["runs"]}
+    """Each model's curve (test position MSE on the curve objects) at the step where the first
+    model of the same seed to stop improving reached its best epoch (every model trained at
+    least that long), mean +- std over seeds, and the ratio to the NP."""
+    seeds = [r["seed"] for r in models[np_key]["runs"]]
+    first = {seed: min(r["best_step"] for m in models.values() for r in m["runs"]
+                       if r["seed"] == seed) for seed in seeds}
     out: dict[str, Any] = {}
     for key, model in models.items():
         values, steps = [], []
         for run in model["runs"]:
-            step = np_runs[run["seed"]]["best_step"]
+            step = first[run["seed"]]
             values.append(_at_step(run["curve"], step)["position_mse"])
             steps.append(step)
         mean, std = h.mean_std(values)

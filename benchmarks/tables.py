@@ -379,8 +379,8 @@ RESULTS: dict[str, list[Row]] = {
             "0.045 ± 0.002 (0.58 of the NP)"),
         Row("Neural Process, trained to its plateau", "pushing_plateau", "neural_process",
             "0.078 ± 0.006"),
-        Row("GEN at the step the NP stopped improving (10 test objects)", "pushing_plateau",
-            "equal_steps:gen"),
+        Row("GEN at equal steps: both at the GEN's best epoch (10 test objects)",
+            "pushing_plateau", "equal_steps:gen"),
         Row("GEN (3x3 grid), 6 epochs each", "pushing_grids", "gen_3x3",
             "no significant gain (no number)"),
         Row("modular meta-learning", None, "", "0.062"),
@@ -465,7 +465,7 @@ def _size(row: Row, rec: dict[str, Any]) -> list[str]:
 
 
 def _pushing(row: Row, rec: dict[str, Any]) -> list[str]:
-    if row.pick.startswith("equal_steps:"):  # both models' curves at the NP's plateau step
+    if row.pick.startswith("equal_steps:"):  # both models' curves at the first one's best step
         v = rec["equal_steps"][row.pick.split(":")[1]]
         return [f"{v['position_mse_mean']:.3f} ± {v['position_mse_std']:.3f}",
                 f"{v['ratio_to_np']:.2f}"]
