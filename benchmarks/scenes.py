@@ -26,7 +26,7 @@ supermazes. ``--kinds`` trains one model only (two processes can train the two a
 last run with both finds their runs complete and writes the record)::
 
     python benchmarks/scenes.py --name scenes_plateau --seeds 0 --val-supermazes 200 \
-        --patience 4 --epochs 30 --schedule plateau --threads 1
+        --patience 8 --epochs 40 --schedule plateau --threads 1
 
 Writes ``benchmarks/results/NAME.json``, ``NAME.png`` (learning curves, accuracy vs steps per
 m) and ``NAME_queries.png`` (a few test queries: context views, true and chosen image); run
