@@ -28,6 +28,13 @@ last run with both finds their runs complete and writes the record)::
     python benchmarks/scenes.py --name scenes_plateau --seeds 0 --val-supermazes 200 \
         --patience 8 --epochs 40 --schedule plateau --threads 1
 
+The Neural Process alone at a constant learning rate for 45 epochs (11,250 steps, three times
+the GEN's steps to its best epoch in ``scenes_plateau``), its best validation epoch tested
+(``--write-one``: a record of one model)::
+
+    python benchmarks/scenes.py --name scenes_np_long --seeds 0 --kinds neural_process \
+        --write-one --val-supermazes 200 --patience 45 --epochs 45 --threads 2
+
 Writes ``benchmarks/results/NAME.json``, ``NAME.png`` (learning curves, accuracy vs steps per
 m) and ``NAME_queries.png`` (a few test queries: context views, true and chosen image); run
 folders (checkpoints: an interrupted run resumes) go to ``benchmarks/runs/NAME/``.
@@ -192,12 +199,12 @@ def summarise(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def fixed_k_summary(record: dict[str, Any]) -> dict[str, Any]:
+def fixed_k_summary(record: dict[str, Any], kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
     """Per model and candidate set: accuracy per m (mean over seeds; the standard error over
     test supermazes, root-mean-square over seeds; the std over seeds) and the drop from m = 1
     to m = 5 with its standard error."""
     out: dict[str, Any] = {}
-    for kind in KINDS:
+    for kind in kinds:
         runs = record[kind]["runs"]
         out[kind] = {}
         for cands in ("maze", "supermaze"):
@@ -218,6 +225,8 @@ def fixed_k_summary(record: dict[str, Any]) -> dict[str, Any]:
             rows["drop_stderr_points"] = 100 * (sum(v * v for v in drop_se)
                                                 / len(drop_se)) ** 0.5 / len(drop_se) ** 0.5
             out[kind][cands] = rows
+    if kinds != KINDS:
+        return out
     g, n = (out[k]["maze"]["drop_m1_to_m5_points"] for k in KINDS)
     out["targets"] = {"gen_drop_at_most_3_points": bool(g <= 3.0),
                       "np_drop_at_least_twice_gen": bool(n >= 2 * max(g, 0.0))}
@@ -287,7 +296,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="train these models only (the record needs both)")
     parser.add_argument("--no-fixed-k", dest="fixed_k", action="store_false",
                         help="skip the fixed-candidate test (K = views per maze)")
+    parser.add_argument("--write-one", action="store_true",
+                        help="with one of --kinds: write a record of that model alone")
     args = parser.parse_args(argv)
+    if args.write_one and len(args.kinds) != 1:
+        parser.error("--write-one needs exactly one of --kinds")
     if (args.patience is not None or args.schedule == "plateau") and args.val_supermazes < 1:
         parser.error("--patience and --schedule plateau need --val-supermazes of at least 1")
     if args.quick:
@@ -356,7 +369,18 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
         record[kind] = {"runs": runs}
     if set(args.kinds) != set(KINDS):
-        print(f"trained {args.kinds} only; run with both kinds to write the record")
+        if not args.write_one:
+            print(f"trained {args.kinds} only; run with both kinds to write the record")
+            return 0
+        kind = args.kinds[0]  # a record of one model: its accuracies, no comparison
+        runs = record[kind]["runs"]
+        record["summary"] = {kind: {m: dict(zip(("accuracy_mean", "accuracy_std"), h.mean_std(
+            [r["test"][m]["retrieval_accuracy"] for r in runs]), strict=True))
+            for m in map(str, TEST_M)}}
+        if args.fixed_k:
+            record["summary"]["fixed_k"] = fixed_k_summary(record, (kind,))
+        path = h.write_record(name, record, h.out_dir(args))
+        print(f"wrote {path}")
         return 0
     record["summary"] = summarise(record)
     path = h.write_record(name, record, h.out_dir(args))
