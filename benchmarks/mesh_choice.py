@@ -1,8 +1,9 @@
 """Which mesh should I use? Test error against inference time per scenario on the Poisson
 square for every grid from 2x2 to 20x20, or any sizes given (one GEN weight set per line,
-trained on meshes up to 7x7), beside the Neural Process (one point) and the package's finite-difference solver at
-several resolutions, on one plot. Uses the trained runs of ``benchmarks/poisson_square.py``
-(every seed for the error, seed 0 for the time; no training here).
+trained on meshes up to 7x7), beside the Neural Process (one point) and the package's
+finite-difference solver at several resolutions, on one plot. Uses the trained runs of
+``benchmarks/poisson_square.py`` (every seed for the error, seed 0 for the time; no training
+here).
 
 The GEN's and the Neural Process's error is the test MSE against the data (the solver at
 n = 101); the solver's is its MSE at the same query points against that n = 101 solution, on

@@ -20,8 +20,9 @@ Each model trained to its plateau and tested at a fixed number of candidates
 after 2 epochs without a better validation accuracy, each run stopped after ``--patience``
 such epochs (at most ``--epochs``; the best epoch's weights are tested), the same rule for
 both. Besides the batch protocol above, every m is then tested with the candidates of each
-query drawn from its own maze's rendered views (K = ``--views`` at every m, chance 1/K,
-:func:`~gen_pyg.tasks.scenes.fixed_k_accuracy`), with the standard error over the test
+query drawn from its own supermaze's rendered views: K = ``--views`` drawn at random (the same
+K at every m, chance 1/K), the views of its own maze, and all the supermaze's views
+(:func:`~gen_pyg.tasks.scenes.fixed_k_accuracy`), with the standard error over the test
 supermazes. ``--kinds`` trains one model only (two processes can train the two at once; a
 last run with both finds their runs complete and writes the record)::
 
@@ -70,6 +71,9 @@ from gen_pyg.training import (
 )
 
 KINDS = ("gen", "neural_process")
+#: the fixed-candidate tests: K = --views drawn from the supermaze (the headline), the
+#: query's own maze's views, every view of the supermaze
+CANDIDATES = ("sample", "maze", "supermaze")
 TEST_M = (1, 2, 3, 4, 5)
 
 
@@ -134,8 +138,7 @@ def train_one(args: Any, kind: str, seed: int, root: Path, run_dir: Path,
         point()  # with early stopping the weights are the best epoch's, not the last step's
     t_eval = time.perf_counter()
     final = evaluate(trainer, tests)
-    fixed = {str(m): {c: {k: v for k, v in fixed_k_accuracy(model, ds, c).items()}
-                      for c in ("maze", "supermaze")}
+    fixed = {str(m): {c: fixed_k_accuracy(model, ds, c, k=args.views) for c in CANDIDATES}
              for m, ds in tests.items()} if args.fixed_k else None
     extra: dict[str, Any] = {}
     if trainer.best is not None and args.patience is not None:
@@ -207,7 +210,7 @@ def fixed_k_summary(record: dict[str, Any], kinds: tuple[str, ...] = KINDS) -> d
     for kind in kinds:
         runs = record[kind]["runs"]
         out[kind] = {}
-        for cands in ("maze", "supermaze"):
+        for cands in CANDIDATES:
             rows: dict[str, Any] = {}
             for m in map(str, TEST_M):
                 acc = [r["fixed_k"][m][cands]["accuracy"] for r in runs]
@@ -227,7 +230,7 @@ def fixed_k_summary(record: dict[str, Any], kinds: tuple[str, ...] = KINDS) -> d
             out[kind][cands] = rows
     if kinds != KINDS:
         return out
-    g, n = (out[k]["maze"]["drop_m1_to_m5_points"] for k in KINDS)
+    g, n = (out[k]["sample"]["drop_m1_to_m5_points"] for k in KINDS)
     out["targets"] = {"gen_drop_at_most_3_points": bool(g <= 3.0),
                       "np_drop_at_least_twice_gen": bool(n >= 2 * max(g, 0.0))}
     return out
@@ -353,9 +356,11 @@ def main(argv: list[str] | None = None) -> int:
         f"accuracy, at most {args.epochs}; the best epoch's weights tested; the same rule for "
         "both models")
     record["fixed_k_protocol"] = (
-        "candidates of each query: the rendered views of its own maze (K = views per maze at "
-        "every m), or of its whole supermaze (K = m^2 x views); standard error over test "
-        "supermazes") if args.fixed_k else None
+        "candidates of each query: 'sample', the true view and views - 1 others drawn at "
+        "random among its supermaze's rendered views (K = views at every m, the headline); "
+        "'maze', the views of its own maze (K = views); 'supermaze', every view of its "
+        "supermaze (K = m^2 x views); standard error over test supermazes") if args.fixed_k \
+        else None
     last: dict[str, Any] = {}
     for kind in args.kinds:
         runs = []

@@ -479,12 +479,12 @@ SCENE_SIZES = ["1", "2", "3", "4", "5"]
 
 
 def _scenes(row: Row, rec: dict[str, Any]) -> list[str]:
-    if row.pick.startswith("fixed:"):  # K = the views of the query's own maze, at every m
+    if row.pick.startswith("fixed:"):  # K views of the supermaze drawn at random, every m
         kind = row.pick.split(":")[1]
         if kind == "chance":
-            fixed = rec["summary"]["fixed_k"]["gen"]["maze"]
+            fixed = rec["summary"]["fixed_k"]["gen"]["sample"]
             return [f"{100 / fixed[m]['candidates']:.2f} %" for m in SCENE_SIZES]
-        cells = rec["summary"]["fixed_k"][kind]["maze"]
+        cells = rec["summary"]["fixed_k"][kind]["sample"]
         return [f"{100 * cells[m]['accuracy_mean']:.1f} % ± "
                 f"{100 * cells[m]['stderr_over_supermazes']:.1f}" for m in SCENE_SIZES]
     if row.pick == "chance":
@@ -556,10 +556,10 @@ EXPERIMENTS: dict[str, Experiment] = {
     "scenes": Experiment(
         "Scene representation (section 4.3): test accuracy of choosing the image a query pose "
         "sees, trained on 1x1 and 2x2 supermazes and tested on 1x1 to 5x5. The first rows "
-        "choose among the 32 rendered views of the query's own maze at every size (± the "
-        "standard error over test supermazes; seeds as the record says, :doc:`scenes`); the "
-        "last among all the test batch's images (± std over 3 seeds). The paper gives plots "
-        "only.",
+        "choose among 32 of the supermaze's rendered views at every size, the true one and 31 "
+        "drawn at random (± the standard error over test supermazes; one seed, "
+        ":doc:`scenes`); the last among all the test batch's images (± std over 3 seeds). The "
+        "paper gives plots only.",
         [f"{m}x{m}" for m in SCENE_SIZES], _scenes),
     "speed": Experiment(
         "Speed against the solver (section 4.1): milliseconds per scenario on the 50 test "

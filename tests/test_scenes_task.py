@@ -152,7 +152,7 @@ def test_fixed_k_accuracy_matches_a_hand_count_and_an_oracle(tmp_path: Path) -> 
     torch.manual_seed(2)
     model = build_model(exp.model, exp.task).eval()
     ds = scenes_test_split(exp.data, 2, 3)
-    maze = fixed_k_accuracy(model, ds)
+    maze = fixed_k_accuracy(model, ds, candidates="maze")
     whole = fixed_k_accuracy(model, ds, candidates="supermaze")
     assert (maze["candidates"], whole["candidates"]) == (10, 40)  # 10 views a maze, 4 mazes
     assert maze["supermazes"] == 3 and maze["queries"] == 12
@@ -186,6 +186,18 @@ def test_fixed_k_accuracy_matches_a_hand_count_and_an_oracle(tmp_path: Path) -> 
 
     oracle = fixed_k_accuracy(Oracle(), ds, candidates="supermaze")
     assert (oracle["accuracy"], oracle["stderr"]) == (1.0, 0.0)
+    # k drawn among the supermaze's views: all of them is the whole supermaze, and on 1x1
+    # supermazes all views of the supermaze are the maze's
+    assert fixed_k_accuracy(model, ds, "sample", k=40)["per_supermaze"] == whole["per_supermaze"]
+    single = scenes_test_split(exp.data, 1, 4)
+    assert (fixed_k_accuracy(model, single, "sample", k=10)["per_supermaze"]
+            == fixed_k_accuracy(model, single, "maze")["per_supermaze"])
+    few = fixed_k_accuracy(model, ds, "sample", k=3)
+    assert few["candidates"] == 3 and few["queries"] == 12
+    assert fixed_k_accuracy(model, ds, "sample", k=3, seed=0) == few  # seeded
+    assert fixed_k_accuracy(Oracle(), ds, "sample", k=5)["accuracy"] == 1.0
+    with pytest.raises(ValueError, match="exceeds the 40 views"):
+        fixed_k_accuracy(model, ds, "sample", k=41)
     with pytest.raises(ValueError, match="candidates must be one of"):
         fixed_k_accuracy(model, ds, candidates="batch")
     with pytest.raises(TypeError, match="dataset must be a Mazes"):

@@ -159,18 +159,20 @@ def evaluate_scenes(trainer: Trainer, dataset: Sequence[Data], supermazes: int
 
 
 #: the candidate sets of :func:`fixed_k_accuracy`
-CANDIDATE_SETS = ("maze", "supermaze")
+CANDIDATE_SETS = ("sample", "maze", "supermaze")
 
 
-def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "maze",
-                     ) -> dict[str, Any]:
+def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "sample",
+                     k: int = 32, seed: int = 0) -> dict[str, Any]:
     """Retrieval accuracy of a :class:`~gen_pyg.nn.SceneRetrieval` on :obj:`dataset` with the
     candidates of every query drawn from its own supermaze's rendered views (the context and
     the query views among them), so that the task does not change with the batch:
 
-    - ``candidates="maze"``: the ``views_per_maze`` views of the query's own maze, so
-      :math:`K` is the same at every supermaze side and the distractors are as hard (views
-      of the same maze) at every size;
+    - ``candidates="sample"``: the true view and :math:`k - 1` others drawn at random among
+      the supermaze's views (seeded by :obj:`seed` and the supermaze), the same :math:`K = k`
+      at every side (on a 1x1 supermaze of 32 views, :math:`k = 32` is all of them);
+    - ``candidates="maze"``: the ``views_per_maze`` views of the query's own maze, the same
+      :math:`K` at every side, every distractor from the query's maze;
     - ``candidates="supermaze"``: every view of the supermaze, :math:`K = m^2 V`.
 
     Returns ``{"accuracy": mean over supermazes of their share of correct queries,
@@ -184,6 +186,7 @@ def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "
                         f"candidates), got {type(dataset).__name__}")
     if len(dataset) < 1:
         raise ValueError("dataset holds no supermaze")
+    check_int(k, "k", 2)
     from gen_pyg.mesh.batching import collate_group
 
     param = next(model.parameters())
@@ -204,7 +207,20 @@ def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "
                     raise ValueError(f"supermaze {i}: a query pose is not among its views")
                 dist = torch.cdist(emb.double(), keys.double(),
                                    compute_mode="donot_use_mm_for_euclid_dist").cpu()
-                if candidates == "maze":
+                views = bank.view_maze.numel()
+                if candidates == "sample":
+                    if k > views:
+                        raise ValueError(f"k ({k}) exceeds the {views} views of supermaze {i}")
+                    gen = torch.Generator().manual_seed(seed * 1_000_003 + i)
+                    allowed = torch.zeros(dist.shape, dtype=torch.bool)
+                    for q in range(dist.size(0)):
+                        others = torch.randperm(views - 1, generator=gen)[:k - 1]
+                        others = others + (others >= true[q]).long()  # skip the true view
+                        allowed[q, others] = True
+                        allowed[q, true[q]] = True
+                    dist = dist.masked_fill(~allowed, float("inf"))
+                    largest = k
+                elif candidates == "maze":
                     allowed = example.query_maze.view(-1, 1) == bank.view_maze.view(1, -1)
                     dist = dist.masked_fill(~allowed, float("inf"))
                     largest = max(largest, int(allowed.sum(1).max()))
