@@ -230,9 +230,15 @@ def fixed_k_summary(record: dict[str, Any], kinds: tuple[str, ...] = KINDS) -> d
             out[kind][cands] = rows
     if kinds != KINDS:
         return out
-    g, n = (out[k]["sample"]["drop_m1_to_m5_points"] for k in KINDS)
-    out["targets"] = {"gen_drop_at_most_3_points": bool(g <= 3.0),
-                      "np_drop_at_least_twice_gen": bool(n >= 2 * max(g, 0.0))}
+    out["targets"] = {}
+    for cands in CANDIDATES:
+        g, n = (out[k][cands]["drop_m1_to_m5_points"] for k in KINDS)
+        n_se = out["neural_process"][cands]["drop_stderr_points"]
+        # the NP's drop must be real (above two standard errors), not only twice a gain
+        out["targets"][cands] = {
+            "gen_drop_points": g, "np_drop_points": n,
+            "gen_drop_at_most_3_points": bool(g <= 3.0),
+            "np_drop_at_least_twice_gen": bool(n >= 2 * max(g, 0.0) and n > 2 * n_se)}
     return out
 
 
