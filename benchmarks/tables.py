@@ -309,8 +309,10 @@ COMMANDS = {
     "poisson_sphere": "python benchmarks/poisson_sphere.py",
     "node_optimization": "python benchmarks/node_optimization.py",
     "size_generalization": "python benchmarks/size_generalization.py",
-    "pushing": "python benchmarks/pushing.py",
-    "scenes": "python benchmarks/scenes.py",
+    "pushing": "python benchmarks/pushing.py --grids 2 --val-objects 25 --patience 8 "
+               "--epochs 300 --schedule plateau --name pushing_plateau",
+    "scenes": "python benchmarks/scenes.py --name scenes_plateau --val-supermazes 200 "
+              "--patience 8 --epochs 40 --schedule plateau",
     "speed": "python benchmarks/solver_speed.py",
 }
 #: the most rows a results-page table shows

@@ -533,10 +533,13 @@ def test_paper_tables_say_not_yet_measured_with_the_command() -> None:
     # the paper's own numbers stay next to gen_pyg's once a record exists
     record = {"command": "python benchmarks/pushing.py", "git_commit": "0123456789abcdef",
               "summary": {"gen": {"mse_mean": 0.05, "mse_std": 0.001},
-                          "neural_process": {"mse_mean": 0.08, "mse_std": 0.004}}}
-    text = tables.paper_table("pushing", {"pushing": record})
+                          "neural_process": {"mse_mean": 0.08, "mse_std": 0.004}},
+              "equal_steps": {"gen": {"position_mse_mean": 0.04, "position_mse_std": 0.002,
+                                      "ratio_to_np": 0.25}}}
+    text = tables.paper_table("pushing", {"pushing_plateau": record})
     assert "0.045 ± 0.002" in text and "0.078 ± 0.006" in text
     assert "0.050 ± 0.001" in text and "0.080 ± 0.004" in text and "0.62" in text
+    assert "0.040 ± 0.002" in text and "0.25" in text  # the equal-steps row
     assert "``0123456789``" in text and "python benchmarks/pushing.py" in text
 
 
