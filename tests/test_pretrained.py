@@ -56,9 +56,12 @@ def test_shipped_models_reproduce_their_recorded_test_error(
     assert f"test {'MSE' if exp.task.loss == 'mse' else 'retrieval accuracy'}" in (
         capsys.readouterr().out)
     rows = {r["mesh"]: r for r in json.loads(out.read_text())}
-    assert set(rows) == set(record["test"])
+    # the record may hold more meshes (untrained sizes) than evaluate prints by default
+    assert set(rows) <= set(record["test"])
     if exp.task.evaluate is None:  # one row per trained mesh
         assert len(rows) == len(exp.data.mesh_sizes)
+    else:  # the task's own rows, as exported
+        assert set(rows) == set(record["test"])
     for mesh, row in rows.items():
         for metric, value in record["test"][mesh].items():
             assert row[f"test_{metric}"] == pytest.approx(value, rel=1e-4), (mesh, metric)
