@@ -164,14 +164,20 @@ def steps_to_reach(curve: list[dict[str, Any]], m: str, level: float) -> int | N
     return None
 
 
-def summarise(record: dict[str, Any]) -> dict[str, Any]:
+def accuracies(record: dict[str, Any], kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
+    """Batch-protocol test accuracy per model and m, mean and std over seeds."""
     out: dict[str, Any] = {}
-    for kind in KINDS:
+    for kind in kinds:
         runs = record[kind]["runs"]
         out[kind] = {}
         for m in map(str, TEST_M):
             mean, std = h.mean_std([r["test"][m]["retrieval_accuracy"] for r in runs])
             out[kind][m] = {"accuracy_mean": mean, "accuracy_std": std}
+    return out
+
+
+def summarise(record: dict[str, Any]) -> dict[str, Any]:
+    out = accuracies(record)
     gen, np_ = out["gen"], out["neural_process"]
     # steps for the GEN to reach the NP's final (plateau: best-epoch) m = 1 accuracy on the
     # curve, over the NP's own steps to reach it, per seed
@@ -384,10 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"trained {args.kinds} only; run with both kinds to write the record")
             return 0
         kind = args.kinds[0]  # a record of one model: its accuracies, no comparison
-        runs = record[kind]["runs"]
-        record["summary"] = {kind: {m: dict(zip(("accuracy_mean", "accuracy_std"), h.mean_std(
-            [r["test"][m]["retrieval_accuracy"] for r in runs]), strict=True))
-            for m in map(str, TEST_M)}}
+        record["summary"] = accuracies(record, (kind,))
         if args.fixed_k:
             record["summary"]["fixed_k"] = fixed_k_summary(record, (kind,))
         path = h.write_record(name, record, h.out_dir(args))

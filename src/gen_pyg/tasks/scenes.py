@@ -12,6 +12,7 @@ composition).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -225,16 +226,15 @@ def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "
                     dist = dist.masked_fill(~allowed, float("inf"))
                     largest = max(largest, int(allowed.sum(1).max()))
                 else:
-                    largest = max(largest, int(bank.view_maze.numel()))
+                    largest = max(largest, views)
                 correct = dist.argmin(1) == true
                 shares.append(float(correct.float().mean()))
                 queries += int(correct.numel())
     finally:
         model.train(was_training)
-    mean = sum(shares) / len(shares)
-    var = (sum((v - mean) ** 2 for v in shares) / (len(shares) - 1)
-           if len(shares) > 1 else 0.0)
-    return {"accuracy": mean, "stderr": math.sqrt(var / len(shares)), "candidates": largest,
+    mean = statistics.fmean(shares)
+    spread = statistics.stdev(shares) if len(shares) > 1 else 0.0
+    return {"accuracy": mean, "stderr": spread / math.sqrt(len(shares)), "candidates": largest,
             "supermazes": len(shares), "queries": queries, "per_supermaze": shares}
 
 
