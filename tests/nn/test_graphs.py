@@ -80,29 +80,48 @@ def test_on_a_fine_mesh_each_stencil_point_snaps_next_to_itself() -> None:
         assert float(reach.max()) <= r + h * math.sqrt(2) / 2 + 1e-6
 
 
-def test_graph_builders_cache_the_last_graph_of_the_same_positions() -> None:
+def test_graph_builders_cache_the_graphs_of_the_same_positions() -> None:
     graph = StencilGraph(0.3, points=4)
     pos = grid(5).pos.clone()
     first = graph(pos)
     assert graph(pos) is first  # the same tensor, unchanged: the cached graph
-    assert graph(pos.clone()) is not first  # another tensor: built again
+    assert graph(pos.clone()) is first  # another tensor of the same values (a mesh's copy)
     moved = pos.clone()
-    again = graph(moved)
     with torch.no_grad():
         moved[0] += 0.5  # an in-place update (a trainable mesh's step) invalidates it
     rebuilt = graph(moved)
-    assert rebuilt is not again and not torch.equal(rebuilt, again)
+    assert rebuilt is not first and not torch.equal(rebuilt, first)
+    torch.testing.assert_close(rebuilt, graph.build(moved, None))
+    with torch.no_grad():
+        moved[0] -= 0.5  # back to the first values: built again (one graph per shape)
+    again = graph(moved)
+    assert again is not rebuilt and torch.equal(again, first)
+    first = again
     radius = RadiusGraph(0.3)
     edges = radius(pos)
     assert radius(pos) is edges
     torch.testing.assert_close(edges, radius_graph(pos, 0.3))
-    # a batch vector is part of the key
-    assert radius(pos, torch.zeros(25, dtype=torch.long)) is not edges
-    # inference tensors have no version counter: built at every call, the same edges
+    # a batch vector is part of the key, by its values
+    zeros, halves = torch.zeros(25, dtype=torch.long), (torch.arange(25) >= 12).long()
+    batched = radius(pos, zeros)
+    assert batched is not edges and radius(pos, zeros.clone()) is batched
+    assert not torch.equal(radius(pos, halves), batched)
+    # one graph per shape (the last batch of an epoch is smaller), at most cache_size
+    small = RadiusGraph(0.3, cache_size=2)
+    meshes = [grid(k).pos for k in (3, 4, 5)]
+    graphs = [small(p) for p in meshes]
+    assert small(meshes[2].clone()) is graphs[2] and small(meshes[1].clone()) is graphs[1]
+    assert small(meshes[0].clone()) is not graphs[0]  # the oldest was dropped
+    assert RadiusGraph(0.3, cache_size=0)(pos) is not RadiusGraph(0.3, cache_size=0)(pos)
+    # under inference mode (no version counters) by values; never handed out of it
     with torch.inference_mode():
         frozen = pos.clone()
-        torch.testing.assert_close(graph(frozen), graph(frozen))
-        assert graph(frozen) is not graph(frozen)
+        inside = graph(frozen)
+        assert graph(frozen.clone()) is inside and inside.is_inference()
+        torch.testing.assert_close(inside, first)
+    assert graph(pos) is first and not graph(pos).is_inference()
+    with pytest.raises(ValueError, match="cache_size must be at least 0"):
+        StencilGraph(0.3, cache_size=-1)
 
 
 def test_stencil_processor_has_linear_edges_and_trains() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections import OrderedDict
 from typing import Any
 
 import torch
@@ -16,35 +17,60 @@ from gen_pyg.ops import knn, radius_graph
 
 class GraphBuilder(torch.nn.Module):
     """Base class of the graph builders: :meth:`build` makes the edges of node positions (no
-    gradient flows through the choice of edges), and :meth:`forward` keeps the graph of the
-    last call, returned again when called with the same position (and batch) tensors, unchanged
-    since (a fixed mesh at inference). An in-place update of the positions (a trainable mesh)
-    or new tensors rebuild it. Under :func:`torch.inference_mode` (whose tensors keep no
-    version counter) every call builds the graph."""
+    gradient flows through the choice of edges), and :meth:`forward` returns the graph built
+    before for the same positions (and batch vector), so that a fixed mesh builds its graph
+    once, in training and at inference (also under :func:`torch.inference_mode`, and for a
+    new tensor of the same values, such as every batch's copy of one mesh). The last
+    :obj:`cache_size` graphs are kept, one per shape. A hit is the same tensor unchanged since
+    (its version counter, no comparison) or a tensor of equal values (one :func:`torch.equal`,
+    :math:`O(N)`); an in-place update of the positions (a trainable mesh's step) rebuilds it.
 
-    def __init__(self) -> None:
+    Args:
+        cache_size (int, optional): graphs kept (:obj:`0` builds at every call).
+            (default: :obj:`4`)
+    """
+
+    def __init__(self, cache_size: int = 4) -> None:
         super().__init__()
-        self._cache: tuple[Any, ...] | None = None
+        self.cache_size = check_int(cache_size, "cache_size", minimum=0)
+        self._cache: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
 
     def build(self, pos: Tensor, batch: Tensor | None) -> Tensor:
         """The :obj:`edge_index` :obj:`[2, E]` (source, target) of :obj:`pos`."""
         raise NotImplementedError
 
     def forward(self, pos: Tensor, batch: Tensor | None = None) -> Tensor:
-        if pos.is_inference() or (batch is not None and batch.is_inference()):
-            # inference tensors keep no version counter: an in-place change would go unseen
-            return self.build(pos, batch)
-        versions = (pos._version, None if batch is None else batch._version)
-        if self._cache is not None:
-            pos_ref, batch_ref, cached_versions, graph = self._cache
-            if (pos_ref() is pos and versions == cached_versions
-                    and (batch_ref() if batch_ref is not None else None) is batch):
+        inference = torch.is_inference_mode_enabled()
+        # a graph built under inference mode is an inference tensor: never reused outside it
+        key = (tuple(pos.shape), pos.dtype, pos.device,
+               None if batch is None else tuple(batch.shape), inference)
+        hit = self._cache.get(key)
+        if hit is not None:
+            refs, versions, values, batch_values, graph = hit
+            same = (refs[0]() is pos and (batch is None or refs[1]() is batch)
+                    and versions is not None and versions == _versions(pos, batch))
+            if same or (torch.equal(values, pos)
+                        and (batch is None or torch.equal(batch_values, batch))):
+                self._cache.move_to_end(key)
                 return graph  # type: ignore[no-any-return]
         with torch.no_grad():
             graph = self.build(pos.detach(), batch)
-        self._cache = (weakref.ref(pos), None if batch is None else weakref.ref(batch), versions,
-                       graph)
+        if self.cache_size > 0:
+            refs = (weakref.ref(pos), None if batch is None else weakref.ref(batch))
+            self._cache[key] = (refs, _versions(pos, batch), pos.detach().clone(),
+                                None if batch is None else batch.clone(), graph)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return graph
+
+
+def _versions(pos: Tensor, batch: Tensor | None) -> tuple[int, int | None] | None:
+    """The version counters of :obj:`pos` and :obj:`batch` (None for inference tensors, which
+    keep none)."""
+    if pos.is_inference() or (batch is not None and batch.is_inference()):
+        return None
+    return pos._version, None if batch is None else batch._version
 
 
 class RadiusGraph(GraphBuilder):
@@ -58,6 +84,7 @@ class RadiusGraph(GraphBuilder):
 
     Args:
         r (float): the radius, in the units of the positions.
+        cache_size (int, optional): graphs kept (:class:`GraphBuilder`). (default: :obj:`4`)
 
     Shapes:
         - **input:** node positions :math:`(N, D)`, batch vector :math:`(N)`
@@ -68,8 +95,8 @@ class RadiusGraph(GraphBuilder):
         [[1, 0], [0, 1]]
     """
 
-    def __init__(self, r: float) -> None:
-        super().__init__()
+    def __init__(self, r: float, cache_size: int = 4) -> None:
+        super().__init__(cache_size)
         self.r = require_length(r, "r")
 
     def build(self, pos: Tensor, batch: Tensor | None) -> Tensor:
@@ -122,6 +149,7 @@ class StencilGraph(GraphBuilder):
     Args:
         r (float): the stencil's radius, in the units of the positions.
         points (int, optional): stencil points per node :math:`m`. (default: :obj:`16`)
+        cache_size (int, optional): graphs kept (:class:`GraphBuilder`). (default: :obj:`4`)
 
     Shapes:
         - **input:** node positions :math:`(N, D)`, batch vector :math:`(N)`
@@ -136,8 +164,8 @@ class StencilGraph(GraphBuilder):
 
     stencil: Tensor
 
-    def __init__(self, r: float, points: int = 16) -> None:
-        super().__init__()
+    def __init__(self, r: float, points: int = 16, cache_size: int = 4) -> None:
+        super().__init__(cache_size)
         self.r = require_length(r, "r")
         self.points = check_int(points, "points")
         self.register_buffer("stencil", torch.empty(0), persistent=False)
