@@ -74,6 +74,9 @@ KINDS = ("gen", "neural_process")
 #: the fixed-candidate tests: K = --views drawn from the supermaze (the headline), the
 #: query's own maze's views, every view of the supermaze
 CANDIDATES = ("sample", "maze", "supermaze")
+#: the control: the own maze's views as candidates, the context views of another supermaze
+#: of the same side (a model that keeps its accuracy answers from the query pose alone)
+CONTROL = "maze_other_contexts"
 TEST_M = (1, 2, 3, 4, 5)
 
 
@@ -140,6 +143,10 @@ def train_one(args: Any, kind: str, seed: int, root: Path, run_dir: Path,
     final = evaluate(trainer, tests)
     fixed = {str(m): {c: fixed_k_accuracy(model, ds, c, k=args.views) for c in CANDIDATES}
              for m, ds in tests.items()} if args.fixed_k else None
+    if fixed is not None:
+        for m, ds in tests.items():  # (a side tested on one supermaze has no other)
+            if len(ds) > 1:
+                fixed[str(m)][CONTROL] = fixed_k_accuracy(model, ds, "maze", contexts="other")
     extra: dict[str, Any] = {}
     if trainer.best is not None and args.patience is not None:
         extra["best_epoch"] = int(trainer.best["epoch"])
@@ -216,7 +223,9 @@ def fixed_k_summary(record: dict[str, Any], kinds: tuple[str, ...] = KINDS) -> d
     for kind in kinds:
         runs = record[kind]["runs"]
         out[kind] = {}
-        for cands in CANDIDATES:
+        for cands in (*CANDIDATES, CONTROL):
+            if not all(cands in r["fixed_k"][m] for r in runs for m in map(str, TEST_M)):
+                continue  # records written before the control; a side of one supermaze
             rows: dict[str, Any] = {}
             for m in map(str, TEST_M):
                 acc = [r["fixed_k"][m][cands]["accuracy"] for r in runs]

@@ -196,6 +196,30 @@ def test_fixed_k_accuracy_matches_a_hand_count_and_an_oracle(tmp_path: Path) -> 
     assert few["candidates"] == 3 and few["queries"] == 12
     assert fixed_k_accuracy(model, ds, "sample", k=3, seed=0) == few  # seeded
     assert fixed_k_accuracy(Oracle(), ds, "sample", k=5)["accuracy"] == 1.0
+    # the control with another supermaze's context views, by hand: moved onto the mesh
+    other = fixed_k_accuracy(model, single, "maze", contexts="other")
+    hand = []
+    with torch.no_grad():
+        for i in range(4):
+            ex, donor, bank = single[i], single[(i + 1) % 4], single.get_bank(i)
+            shift = ex.offset - donor.offset
+            ex.input_img = donor.input_img
+            ex.input_pose = torch.cat([donor.input_pose[:, :2] + shift,
+                                       donor.input_pose[:, 2:]], 1)
+            ex.input_pos = donor.input_pos + shift
+            assert bool((ex.input_pos >= ex.pos.min(0).values - 1e-4).all()
+                        and (ex.input_pos <= ex.pos.max(0).values + 1e-4).all())
+            emb = model.embed_queries(collate_group([ex], True))
+            keys = model.candidate_encoder(bank.view_img)
+            true = (ex.query_pose.unsqueeze(1) == bank.view_pose.unsqueeze(0)).all(-1)
+            hand.append(float((((emb.unsqueeze(1) - keys) ** 2).sum(-1).argmin(1)
+                               == true.float().argmax(1)).float().mean()))
+    assert other["per_supermaze"] == pytest.approx(hand)
+    assert fixed_k_accuracy(Oracle(), single, "maze", contexts="other")["accuracy"] == 1.0
+    with pytest.raises(ValueError, match="contexts must be 'own' or 'other'"):
+        fixed_k_accuracy(model, single, "maze", contexts="mine")
+    with pytest.raises(ValueError, match="at least 2 supermazes"):
+        fixed_k_accuracy(model, scenes_test_split(exp.data, 1, 1), "maze", contexts="other")
     with pytest.raises(ValueError, match="exceeds the 40 views"):
         fixed_k_accuracy(model, ds, "sample", k=41)
     with pytest.raises(ValueError, match="candidates must be one of"):

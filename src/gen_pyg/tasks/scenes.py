@@ -11,6 +11,7 @@ composition).
 
 from __future__ import annotations
 
+import copy
 import math
 import statistics
 from collections.abc import Iterator, Sequence
@@ -164,7 +165,7 @@ CANDIDATE_SETS = ("sample", "maze", "supermaze")
 
 
 def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "sample",
-                     k: int = 32, seed: int = 0) -> dict[str, Any]:
+                     k: int = 32, seed: int = 0, contexts: str = "own") -> dict[str, Any]:
     """Retrieval accuracy of a :class:`~gen_pyg.nn.SceneRetrieval` on :obj:`dataset` with the
     candidates of every query drawn from its own supermaze's rendered views (the context and
     the query views among them), so that the task does not change with the batch:
@@ -175,6 +176,12 @@ def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "
     - ``candidates="maze"``: the ``views_per_maze`` views of the query's own maze, the same
       :math:`K` at every side, every distractor from the query's maze;
     - ``candidates="supermaze"``: every view of the supermaze, :math:`K = m^2 V`.
+
+    ``contexts="other"`` is a control: every supermaze is given the context views (images and
+    poses) of the next supermaze of :obj:`dataset` (the first's for the last), moved by the
+    difference of their offsets so that they lie on its mesh, while its queries and
+    candidates stay its own. A model that reads its context falls towards chance; one whose
+    accuracy holds answers from the query pose alone. All supermazes must then have one side.
 
     Returns ``{"accuracy": mean over supermazes of their share of correct queries,
     "stderr": its standard error over the supermazes, "per_supermaze": [...],
@@ -188,6 +195,15 @@ def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "
     if len(dataset) < 1:
         raise ValueError("dataset holds no supermaze")
     check_int(k, "k", 2)
+    if contexts not in ("own", "other"):
+        raise ValueError(f"contexts must be 'own' or 'other', got {contexts!r}")
+    if contexts == "other":
+        if len(dataset) < 2:
+            raise ValueError("contexts='other' needs at least 2 supermazes in dataset")
+        sides = {int(dataset.get_bank(i).m) for i in range(len(dataset))}
+        if len(sides) > 1:
+            raise ValueError(f"contexts='other' needs supermazes of one side, got sides "
+                             f"{sorted(sides)}")
     from gen_pyg.mesh.batching import collate_group
 
     param = next(model.parameters())
@@ -198,6 +214,8 @@ def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "
         with torch.inference_mode():
             for i in range(len(dataset)):
                 example, bank = dataset[i], dataset.get_bank(i)
+                if contexts == "other":
+                    example = _with_contexts_of(example, dataset[(i + 1) % len(dataset)])
                 batch = collate_group([example], True).to(param.device)
                 emb = model.embed_queries(batch)  # type: ignore[operator]
                 keys = model.candidate_encoder(bank.view_img.to(param.device))  # type: ignore[operator]
@@ -236,6 +254,18 @@ def fixed_k_accuracy(model: torch.nn.Module, dataset: Mazes, candidates: str = "
     spread = statistics.stdev(shares) if len(shares) > 1 else 0.0
     return {"accuracy": mean, "stderr": spread / math.sqrt(len(shares)), "candidates": largest,
             "supermazes": len(shares), "queries": queries, "per_supermaze": shares}
+
+
+def _with_contexts_of(example: Data, donor: Data) -> Data:
+    """:obj:`example` with :obj:`donor`'s context views, moved onto its supermaze."""
+    out = copy.copy(example)
+    shift = (example.offset - donor.offset).view(1, 2)
+    out.input_img, out.input_maze = donor.input_img, donor.input_maze
+    out.input_pos = donor.input_pos + shift
+    pose = donor.input_pose.clone()
+    pose[:, :2] += shift
+    out.input_pose = pose
+    return out
 
 
 def evaluate_by_side(trainer: Trainer, dataset: Sequence[Data]) -> dict[int, dict[str, Any]]:
