@@ -23,11 +23,19 @@ both. Besides the batch protocol above, every m is then tested with the candidat
 query drawn from its own supermaze's rendered views: K = ``--views`` drawn at random (the same
 K at every m, chance 1/K), the views of its own maze, and all the supermaze's views
 (:func:`~gen_pyg.tasks.scenes.fixed_k_accuracy`), with the standard error over the test
-supermazes. ``--kinds`` trains one model only (two processes can train the two at once; a
-last run with both finds their runs complete and writes the record)::
+supermazes, and the own-maze test once more with every supermaze given the context views of
+another (the control ``maze_other_contexts``: a model that keeps its accuracy there answers
+from the query pose alone). ``--kinds`` trains one model only: two processes train the two at
+once (one core each, about 24 minutes per seed and model), then a last run with both finds
+their runs complete and writes the record (3 minutes)::
 
-    python benchmarks/scenes.py --name scenes_plateau --seeds 0 --val-supermazes 200 \
-        --patience 8 --epochs 40 --schedule plateau --threads 1
+    python benchmarks/scenes.py --name scenes_plateau --seeds 0 1 2 --val-supermazes 200 \
+        --patience 8 --epochs 40 --schedule plateau --threads 1 --kinds gen &
+    python benchmarks/scenes.py --name scenes_plateau --seeds 0 1 2 --val-supermazes 200 \
+        --patience 8 --epochs 40 --schedule plateau --threads 1 --kinds neural_process
+    wait
+    python benchmarks/scenes.py --name scenes_plateau --seeds 0 1 2 --val-supermazes 200 \
+        --patience 8 --epochs 40 --schedule plateau --threads 2
 
 The Neural Process alone at a constant learning rate for 45 epochs (11,250 steps, three times
 the GEN's steps to its best epoch in ``scenes_plateau``), its best validation epoch tested
