@@ -166,7 +166,7 @@ def test_fixed_k_accuracy_matches_a_hand_count_and_an_oracle(tmp_path: Path) -> 
             for q in range(ex.query_pose.size(0)):
                 own = torch.nonzero(bank.view_maze == ex.query_maze[q]).view(-1)
                 true = int(torch.nonzero((bank.view_pose == ex.query_pose[q]).all(1)))
-                d = ((emb[q] - keys[own]) ** 2).sum(1)
+                d = ((emb[q].double() - keys[own].double()) ** 2).sum(1)  # as cdist's
                 right += int(int(own[d.argmin()]) == true)
             shares.append(right / ex.query_pose.size(0))
     assert maze["per_supermaze"] == pytest.approx(shares)
@@ -212,7 +212,8 @@ def test_fixed_k_accuracy_matches_a_hand_count_and_an_oracle(tmp_path: Path) -> 
             emb = model.embed_queries(collate_group([ex], True))
             keys = model.candidate_encoder(bank.view_img)
             true = (ex.query_pose.unsqueeze(1) == bank.view_pose.unsqueeze(0)).all(-1)
-            hand.append(float((((emb.unsqueeze(1) - keys) ** 2).sum(-1).argmin(1)
+            dist = ((emb.double().unsqueeze(1) - keys.double()) ** 2).sum(-1)
+            hand.append(float((dist.argmin(1)
                                == true.float().argmax(1)).float().mean()))
     assert other["per_supermaze"] == pytest.approx(hand)
     assert fixed_k_accuracy(Oracle(), single, "maze", contexts="other")["accuracy"] == 1.0
