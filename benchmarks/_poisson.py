@@ -133,10 +133,11 @@ def model_config(values: dict[str, Any]) -> ModelConfig:
 
 
 def gen_timing(model: torch.nn.Module, test: Any, k: int, repeats: int,
-               max_nodes: int | None = None) -> dict[str, float]:
+               max_nodes: int | None = None, keep: bool = False) -> dict[str, Any]:
     """Seconds per scenario of batched inference, and the test MSE, on the k x k grid: the
     scenarios of a house in batches of 32, or of as many as keep a batch's mesh nodes within
-    :obj:`max_nodes` (at least one scenario)."""
+    :obj:`max_nodes` (at least one scenario). With :obj:`keep`, also ``"predictions"``: every
+    query's prediction, in the order of :obj:`test` (the same at every k)."""
     examples = [test[i] for i in range(len(test))]
     per_batch = 32 if max_nodes is None else max(1, min(32, max_nodes // (k * k)))
     groups = [collate_group([examples[i] for i in g], False)
@@ -154,6 +155,10 @@ def gen_timing(model: torch.nn.Module, test: Any, k: int, repeats: int,
                 for g, p in zip(groups, preds, strict=True):
                     sq += float(((p - g.y) ** 2).sum())
                     count += g.y.numel()
-    return {"seconds_per_scenario": best / len(examples), "test_mse": sq / count,
-            "scenarios": len(examples), "batches": len(groups),
-            "scenarios_per_batch": per_batch}
+                kept = torch.cat([p.reshape(-1) for p in preds]) if keep else None
+    out: dict[str, Any] = {"seconds_per_scenario": best / len(examples), "test_mse": sq / count,
+                           "scenarios": len(examples), "batches": len(groups),
+                           "scenarios_per_batch": per_batch}
+    if keep:
+        out["predictions"] = kept
+    return out

@@ -28,6 +28,16 @@ to 32 scenarios)::
         --pairs size_stencil:bilinear_relative_kernel_stencil \
         --sizes 4 5 6 7 10 14 20 28 40 56 80 --test-houses 10 --repeats 3 --max-nodes 4096
 
+Every mesh's row also says how far its predictions are from the largest mesh's on the same
+queries (``rms_to_largest``, seed 0): whether one weight set converges as the mesh is refined.
+The stencil model's, 7x7 to 80x80, two threads (``mesh_convergence_stencil.json``; its times
+are not the headline ones)::
+
+    python benchmarks/mesh_choice.py --name mesh_convergence_stencil --threads 2 \
+        --pairs size_stencil:bilinear_relative_kernel_stencil \
+        --sizes 7 10 14 20 28 40 56 80 --test-houses 10 --repeats 1 --max-nodes 4096 \
+        --seeds 0
+
 Writes ``benchmarks/results/mesh_choice.json`` and ``.png`` (``_quick`` with --quick).
 """
 
@@ -66,23 +76,31 @@ def gen_curve(record: dict[str, Any], runs: Path, recipe: str, sizes: list[int],
               repeats: int, seeds: list[int] | None = None,
               max_nodes: int | None = None) -> dict[str, Any]:
     """Test MSE (mean over :obj:`seeds`, default the record's) and seconds per scenario (the
-    first seed) per grid size."""
+    first seed) per grid size, and how far each size's predictions are from the largest
+    size's (``rms_to_largest``, the first seed, the same queries): a model that converges as
+    the mesh is refined has this difference shrink to zero, whatever its test error."""
     rec = record["recipes"][recipe]
     seeds = record["seeds"] if seeds is None else seeds
     rows: dict[str, dict[str, Any]] = {}
+    predictions = {}
     for k in sizes:
         mse = []
         for i, seed in enumerate(seeds):
             model = _load(runs, rec["model"], recipe, seed)
-            out = gen_timing(model, test, k, repeats if i == 0 else 1, max_nodes)
+            out = gen_timing(model, test, k, repeats if i == 0 else 1, max_nodes, keep=i == 0)
             mse.append(out["test_mse"])
             if i == 0:
                 seconds, per_batch = out["seconds_per_scenario"], out["scenarios_per_batch"]
+                predictions[k] = out["predictions"]
         rows[f"{k}x{k}"] = {"k": k, "nodes": k * k, "seconds_per_scenario": seconds,
                             "scenarios_per_batch": per_batch,
                             "test_mse_mean": statistics.fmean(mse), "test_mse_per_seed": mse}
         print(f"{recipe} {k}x{k}: MSE {rows[f'{k}x{k}']['test_mse_mean']:.4f}, "
               f"{1e3 * seconds:.3f} ms/scenario", flush=True)
+    largest = predictions[max(sizes)]
+    for k in sizes:
+        rows[f"{k}x{k}"]["rms_to_largest"] = float(
+            (predictions[k] - largest).double().pow(2).mean().sqrt())
     return {"record": record.get("name", ""), "recipe": recipe, "what": rec.get("what", ""),
             "seeds": seeds, "meshes": rows}
 
