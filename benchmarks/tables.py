@@ -389,15 +389,15 @@ RESULTS: dict[str, list[Row]] = {
     ],
     "scenes": [
         Row("GEN, among all the supermaze's views (K = 32 m²)", "scenes_plateau",
-            "fixed:gen:supermaze", "plot only: about constant as mazes grow"),
+            "gen:supermaze", "plot only: about constant as mazes grow"),
         Row("Neural Process, among all the supermaze's views", "scenes_plateau",
-            "fixed:neural_process:supermaze", "plot only: falls as mazes grow"),
+            "neural_process:supermaze", "plot only: falls as mazes grow"),
         Row("GEN, among the 32 views of the query's maze (K = 32)", "scenes_plateau",
-            "fixed:gen:maze"),
+            "gen:maze"),
         Row("Neural Process, among the 32 views of the query's maze", "scenes_plateau",
-            "fixed:neural_process:maze"),
+            "neural_process:maze"),
         Row("Neural Process, the same, given another supermaze's context views (control)",
-            "scenes_plateau", "fixed:neural_process:maze_other_contexts"),
+            "scenes_plateau", "neural_process:maze_other_contexts"),
     ],
     "speed": [
         Row("reference solver (finite differences, n = 250)", "solver_speed", "solver",
@@ -484,15 +484,11 @@ SCENE_SIZES = ["1", "2", "3", "4", "5"]
 
 
 def _scenes(row: Row, rec: dict[str, Any]) -> list[str]:
-    if row.pick.startswith("fixed:"):  # fixed:KIND:CANDIDATES, candidates from the supermaze
-        _, kind, cands = row.pick.split(":")
-        cells = rec["summary"]["fixed_k"][kind][cands]
-        return [f"{100 * cells[m]['accuracy_mean']:.1f} % ± "
-                f"{100 * cells[m]['stderr_over_supermazes']:.1f}" for m in SCENE_SIZES]
-    if row.pick == "chance":
-        return [f"{100 * rec['chance'][m]:.2f} %" for m in SCENE_SIZES]
-    seeds = len(rec["seeds"])
-    return [_acc(rec["summary"][row.pick][m], seeds) for m in SCENE_SIZES]
+    # pick KIND:CANDIDATES of the fixed-candidate summary (candidates from the supermaze)
+    kind, cands = row.pick.split(":")
+    cells = rec["summary"]["fixed_k"][kind][cands]
+    return [f"{100 * cells[m]['accuracy_mean']:.1f} % ± "
+            f"{100 * cells[m]['stderr_over_supermazes']:.1f}" for m in SCENE_SIZES]
 
 
 def _speed(row: Row, rec: dict[str, Any]) -> list[str]:
@@ -637,11 +633,6 @@ def _from(record: dict[str, Any], name: str) -> str:
     commit = record.get("git_commit")
     return (f"``{record['command'].strip()}``" + (f" (commit ``{commit[:10]}``)" if commit
                                                   else "") + f"; record ``{name}.json``")
-
-
-def _acc(v: dict[str, float], seeds: int) -> str:
-    mean = f"{100 * v['accuracy_mean']:.1f} %"
-    return mean if seeds < 2 else f"{mean} ± {100 * v['accuracy_std']:.1f}"
 
 
 def render() -> dict[str, str]:
