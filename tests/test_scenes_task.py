@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from gen_pyg.cli import main
+from gen_pyg.datasets import Mazes
 from gen_pyg.mesh.batching import collate_group
 from gen_pyg.tasks.scenes import (
     candidates_per_batch,
@@ -221,6 +222,10 @@ def test_fixed_k_accuracy_matches_a_hand_count_and_an_oracle(tmp_path: Path) -> 
         fixed_k_accuracy(model, single, "maze", contexts="mine")
     with pytest.raises(ValueError, match="at least 2 supermazes"):
         fixed_k_accuracy(model, scenes_test_split(exp.data, 1, 1), "maze", contexts="other")
+    mixed = Mazes(str(tmp_path / "mixed"), "test", m=[1, 2], num_mazes=2, views_per_maze=10,
+                  log=False)
+    with pytest.raises(ValueError, match="supermazes of one side, got sides 1 and 2"):
+        fixed_k_accuracy(model, mixed, "maze", contexts="other")
     with pytest.raises(ValueError, match="exceeds the 40 views"):
         fixed_k_accuracy(model, ds, "sample", k=41)
     with pytest.raises(ValueError, match="candidates must be one of"):
