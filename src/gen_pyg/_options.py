@@ -140,6 +140,13 @@ def non_negative_float(value: Any, name: str) -> float:
     return float(value)
 
 
+def unit_fraction(value: Any, name: str) -> float:
+    """A number in [0, 1]."""
+    if not 0 <= _number(value, name) <= 1:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 def boolean(value: Any, name: str) -> bool:
     """A ``bool``."""
     if not isinstance(value, bool):

@@ -4,7 +4,7 @@ and exact resume, torchrun/DDP, mixed precision and metrics. The engine names no
 :class:`Task` is registered by name (:mod:`gen_pyg.tasks` registers the built-in ones)."""
 
 from gen_pyg.training.adaptation import adapt_positions
-from gen_pyg.training.augment import AUGMENTATIONS, RandomRounds, SquareSymmetry
+from gen_pyg.training.augment import AUGMENTATIONS, MeshJitter, RandomRounds, SquareSymmetry
 from gen_pyg.training.checkpoint import load_checkpoint, load_model_weights
 from gen_pyg.training.config import ModelConfig, TrainConfig
 from gen_pyg.training.distributed import cleanup_distributed, init_distributed
@@ -28,6 +28,7 @@ __all__ = [
     "DataConfig",
     "EveryLevel",
     "ExperimentConfig",
+    "MeshJitter",
     "ModelConfig",
     "Objective",
     "RandomRounds",

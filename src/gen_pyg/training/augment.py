@@ -21,6 +21,7 @@ __all__ = [
     "AUGMENTATIONS",
     "Augmentation",
     "Compose",
+    "MeshJitter",
     "RandomRounds",
     "SquareSymmetry",
     "get_augmentation",
@@ -102,6 +103,64 @@ class RandomRounds:
 
     def __repr__(self) -> str:
         return f"RandomRounds({self.max_extra})"
+
+
+class MeshJitter:
+    r"""Moves every interior node of a batch's grid meshes by an independent uniform offset of
+    up to ``scale / 2`` of its grid cell along each axis; coordinates on the grid's box stay
+    on it (a wall node slides along its wall, a corner stays). Each copy of the mesh in the
+    batch gets its own offsets, so every example sees a different mesh of the same size.
+
+    Trained on regular grids, a mesh-independent GEN can fit each grid's fixed quadrature
+    error into its weights; on jittered grids that error is random, so the weights can only
+    fit the mean over meshes (the continuous limit) and the rest shrinks as the mesh grows.
+    :attr:`TrainConfig.mesh_jitter <gen_pyg.training.TrainConfig>` adds it to any run.
+
+    The batch's mesh must carry the grid metadata :func:`~gen_pyg.mesh.grid` writes
+    (:obj:`grid_shape`, :obj:`grid_lo`, :obj:`grid_hi`); the edges are kept (models that build
+    their graphs from the positions rebuild them).
+
+    Args:
+        scale (float): the largest move as a fraction of the cell, in :math:`(0, 1]`: 1 lets
+            a node reach half-way to its neighbours.
+
+    Example:
+        >>> from gen_pyg.mesh import grid
+        >>> mesh = grid(3)
+        >>> out = MeshJitter(1.0)(mesh, torch.Generator().manual_seed(0))
+        >>> bool((out.pos - mesh.pos).abs().max() <= 0.25), out.pos[0].tolist()
+        (True, [0.0, 0.0])
+    """
+
+    def __init__(self, scale: float) -> None:
+        if (isinstance(scale, bool) or not isinstance(scale, (int, float))
+                or not 0 < scale <= 1):
+            raise ValueError(f"scale must be a number in (0, 1], got {scale!r}")
+        self.scale = float(scale)
+
+    def __call__(self, batch: Any, generator: torch.Generator) -> Any:
+        pos = batch.get("pos") if hasattr(batch, "get") else None
+        shape = getattr(batch, "grid_shape", None)
+        if not isinstance(pos, torch.Tensor) or not isinstance(shape, torch.Tensor):
+            raise ValueError("MeshJitter needs a batch whose mesh has pos and the grid "
+                             "metadata grid_shape/grid_lo/grid_hi (gen_pyg.mesh.grid writes "
+                             "them)")
+        shape = shape.view(-1, pos.size(-1))
+        lo = batch.grid_lo.view(-1, pos.size(-1)).to(pos.dtype)
+        hi = batch.grid_hi.view(-1, pos.size(-1)).to(pos.dtype)
+        index = batch.batch if shape.size(0) > 1 else torch.zeros(
+            pos.size(0), dtype=torch.long, device=pos.device)
+        cell = ((hi - lo) / (shape - 1).clamp(min=1).to(pos.dtype))[index]
+        lo, hi = lo[index], hi[index]
+        u = torch.rand(pos.shape, generator=generator, dtype=pos.dtype).to(pos.device)
+        on_box = (pos.detach() <= lo) | (pos.detach() >= hi)
+        move = ((u - 0.5) * self.scale * cell).masked_fill(on_box, 0.0)
+        out = copy.copy(batch)
+        out.pos = pos + move
+        return out
+
+    def __repr__(self) -> str:
+        return f"MeshJitter({self.scale})"
 
 
 class Compose:

@@ -21,7 +21,13 @@ from tqdm.auto import tqdm
 from gen_pyg.mesh.batching import replicate_mesh
 from gen_pyg.mesh.learnable import LearnableMesh
 from gen_pyg.training import distributed as gdist
-from gen_pyg.training.augment import Augmentation, Compose, RandomRounds, get_augmentation
+from gen_pyg.training.augment import (
+    Augmentation,
+    Compose,
+    MeshJitter,
+    RandomRounds,
+    get_augmentation,
+)
 from gen_pyg.training.batching import prepare_groups
 from gen_pyg.training.config import TrainConfig
 from gen_pyg.training.meshes import MeshLike, as_meshes, meshes_on
@@ -146,6 +152,10 @@ class Trainer(Resumable):
             rounds = RandomRounds(cfg.extra_rounds)
             self.augment = (rounds if self.augment is None
                             else Compose([self.augment, rounds]))
+        if cfg.mesh_jitter:
+            jitter = MeshJitter(cfg.mesh_jitter)
+            self.augment = (jitter if self.augment is None
+                            else Compose([self.augment, jitter]))
         self.dist = gdist.current()
         params = list(model.parameters())
         self.device = torch.device(device if device is not None else
