@@ -124,7 +124,8 @@ PUBLIC = {
     # the engine: configs, the trainer, the task registry, objectives and augmentations by
     # name (their classes live in gen_pyg.training.objectives / .augment)
     "gen_pyg.training": ["AUGMENTATIONS", "OBJECTIVES", "TASKS", "DataConfig", "EveryLevel",
-                         "ExperimentConfig", "ModelConfig", "Objective", "RandomRounds",
+                         "ExperimentConfig", "MeshJitter", "ModelConfig", "Objective",
+                         "RandomRounds",
                          "SquareSymmetry", "Task", "TrainConfig", "Trainer",
                          "TrainingInterrupted", "adapt_positions", "build_datasets",
                          "build_meshes", "build_model", "build_trainer", "cleanup_distributed",

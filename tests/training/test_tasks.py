@@ -400,3 +400,81 @@ def test_model_config_choices_are_the_layers_choices() -> None:
 
     assert config.NORMS == NORMS and config.GEOMETRIES == GEOMETRIES
     assert config.MULTILEVEL_ENCODES == MULTILEVEL_ENCODES
+
+
+def test_mesh_jitter_moves_interior_nodes_within_the_cell_and_keeps_the_box() -> None:
+    from gen_pyg.training import MeshJitter
+
+    # two grids of different cells in one batch: 3x3 (cell 0.5) and 5x5 (cell 0.25)
+    b = Batch.from_data_list([grid(3), grid(5)])
+    before = b.pos.clone()
+    outs = [MeshJitter(0.8)(b, torch.Generator().manual_seed(s)) for s in range(200)]
+    assert torch.equal(b.pos, before)  # input untouched
+    cell = torch.where(b.batch == 0, 0.5, 0.25).unsqueeze(-1).expand_as(before)
+    on_box = (before == 0) | (before == 1)
+    moves = torch.stack([o.pos - before for o in outs])  # [draws, nodes, 2]
+    # a coordinate on the box never moves (wall nodes slide along their wall, corners stay)
+    assert torch.equal(moves[:, on_box], torch.zeros_like(moves[:, on_box]))
+    # an interior coordinate moves by at most 0.4 cells, uniformly: over 200 draws its
+    # largest move comes within 10 % of the bound and the mean is near 0
+    scaled = moves[:, ~on_box] / cell[~on_box]
+    assert float(scaled.abs().max()) <= 0.4 + 1e-6
+    assert float(scaled.abs().amax(0).min()) > 0.36
+    assert float(scaled.mean(0).abs().max()) < 0.1
+    # the two copies of one grid in a batch get their own offsets; a seed repeats its draw
+    two = Batch.from_data_list([grid(3), grid(3)])
+    out = MeshJitter(1.0)(two, torch.Generator().manual_seed(0))
+    assert not torch.equal(out.pos[:9], out.pos[9:])
+    again = MeshJitter(1.0)(two, torch.Generator().manual_seed(0))
+    assert torch.equal(out.pos, again.pos)
+    # gradients reach the positions (a learnable mesh keeps training under the jitter)
+    mesh = grid(3)
+    mesh.pos.requires_grad_(True)
+    MeshJitter(1.0)(mesh, torch.Generator().manual_seed(1)).pos.sum().backward()
+    assert torch.equal(mesh.pos.grad, torch.ones_like(mesh.pos))
+
+
+def test_mesh_jitter_errors_and_the_train_config_option() -> None:
+    from gen_pyg.training import MeshJitter
+
+    for bad in (0, 1.5, -0.1, True, "1"):
+        with pytest.raises(ValueError, match=r"scale must be a number in \(0, 1\]"):
+            MeshJitter(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"MeshJitter needs a batch whose mesh has pos and"):
+        MeshJitter(0.5)(Data(pos=torch.rand(4, 2)), torch.Generator())
+    with pytest.raises(ValueError, match=r"mesh_jitter must be a number in \[0, 1\]"):
+        TrainConfig(mesh_jitter=1.5)
+    with pytest.raises(TypeError, match=r"mesh_jitter must be a number"):
+        TrainConfig(mesh_jitter="0.5")  # type: ignore[arg-type]
+
+
+def test_trainer_with_mesh_jitter_trains_on_a_new_mesh_every_step(toy: Any) -> None:
+    from gen_pyg.nn import GEN
+    from gen_pyg.training import MeshJitter, Trainer
+
+    seen: list[torch.Tensor] = []
+
+    class Recording(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(0)
+            self.gen = GEN.paper(latent_channels=8)
+
+        def forward(self, batch: Any) -> torch.Tensor:
+            if self.training:
+                seen.append(batch.pos.detach().clone())
+            return self.gen(batch)
+
+    cfg = TrainConfig(progress=False, group_by="house", epochs=2, mesh_jitter=0.5,
+                      augment="square")
+    t = Trainer(Recording(), toy(houses=3), meshes=[grid(4)], config=cfg)
+    assert "MeshJitter(0.5)" in repr(t.augment) and "SquareSymmetry" in repr(t.augment)
+    t.fit()
+    regular = grid(4).pos
+    assert len(seen) == 6
+    for pos in seen:  # every step's mesh is the 4x4 grid moved by at most 1/12 per axis
+        assert float((pos.view(-1, 16, 2) - regular).abs().max()) <= 0.5 / 3 / 2 + 1e-6
+    assert len({tuple(p.flatten().tolist()) for p in seen}) == 6
+    plain = Trainer(Recording(), toy(houses=3), meshes=[grid(4)],
+                    config=TrainConfig(progress=False, group_by="house", epochs=1))
+    assert plain.augment is None and not isinstance(plain.augment, MeshJitter)
