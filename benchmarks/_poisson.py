@@ -5,6 +5,7 @@ package): ``poisson_square.py`` trains with them, ``node_optimization.py``,
 from __future__ import annotations
 
 import itertools
+import os
 import statistics
 import time
 from dataclasses import asdict, replace
@@ -17,7 +18,14 @@ from _harness import summarise_mse
 from gen_pyg.mesh import grid
 from gen_pyg.mesh.batching import collate_group, group_examples, replicate_mesh
 from gen_pyg.nn import SymmetryAverage
-from gen_pyg.training import ModelConfig, TrainConfig, Trainer, build_model, load_checkpoint
+from gen_pyg.training import (
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    Trainer,
+    build_model,
+    load_checkpoint,
+)
 from gen_pyg.training.experiment import training_loss
 
 #: each run's test MSE with its predictions averaged over the square's 8 symmetries
@@ -27,19 +35,32 @@ SYMMETRIZED = "test_mse_symmetrized"
 summarise = summarise_mse
 
 
+def _metadata(model_cfg: ModelConfig, data: DataConfig | None,
+              run_dir: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"model": asdict(model_cfg)}
+    if data is not None:
+        out["data"] = {**asdict(data),
+                       "root": os.path.relpath(Path(data.root).resolve(), run_dir.resolve())}
+    return out
+
+
 def train_one(model_cfg: ModelConfig, train_cfg: TrainConfig, splits: dict[str, Any],
               meshes: dict[str, Any], run_dir: Path, seed: int,
-              symmetrize: bool = False) -> dict[str, Any]:
+              symmetrize: bool = False, data: DataConfig | None = None) -> dict[str, Any]:
     """Train one model with one seed; its test MSE per mesh and its training time (with
     :obj:`symmetrize`, also its test MSE averaged over the square's 8 symmetries). A run
-    folder left by an earlier call resumes (a finished one only evaluates)."""
+    folder left by an earlier call resumes (a finished one only evaluates). With :obj:`data`
+    (the data the splits came from) the run folder is an experiment's, which
+    ``gen-pyg evaluate`` and :func:`gen_pyg.pretrained.export` read (the data root stored
+    relative to the run folder)."""
     cfg = replace(train_cfg, seed=seed)
     torch.manual_seed(seed)
     model = build_model(model_cfg, "poisson_square")
     checkpoint = run_dir / "checkpoint.pt"
     resumed_at = int(load_checkpoint(checkpoint)["epoch"]) if checkpoint.exists() else 0
     trainer = Trainer(model, splits["train"], meshes=meshes, config=cfg, run_dir=run_dir,
-                      metadata={"model": asdict(model_cfg)}, loss=training_loss(model_cfg))
+                      metadata=_metadata(model_cfg, data, run_dir),
+                      loss=training_loss(model_cfg))
     t0 = time.perf_counter()
     trainer.fit()
     wall = time.perf_counter() - t0

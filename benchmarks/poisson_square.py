@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:
         np_runs.append(train_one(baseline.model, base_train, splits, smallest,
                                  runs_root / "neural_process" / f"seed{seed}", seed,
-                                 symmetrize=True))
+                                 symmetrize=True, data=data_cfg))
         print(f"neural_process seed {seed}: {np_runs[-1]['test_mse']}", flush=True)
     np_summary = summarise(np_runs)
     np_mse = np_mean_mse(np_summary)
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             runs.append(train_one(recipe.model, train_cfg, splits, meshes,
                                   runs_root / recipe_name / f"seed{seed}", seed,
-                                  symmetrize=True))
+                                  symmetrize=True, data=data_cfg))
             print(f"{recipe_name} seed {seed}: {runs[-1]['test_mse']}", flush=True)
         summary, sym = summarise(runs), summarise(runs, SYMMETRIZED)
         record["recipes"][recipe_name] = {

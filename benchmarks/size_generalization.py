@@ -13,6 +13,14 @@ rotations and reflections (:class:`gen_pyg.nn.SymmetryAverage`, 8 times the eval
 ``--num-steps T`` runs T rounds on every mesh instead of the diameter the weights were
 trained with.
 
+``--test-jitter S`` also evaluates on jittered grids (:class:`gen_pyg.training.MeshJitter`
+with scale S, ``--jitter-draws`` fixed draws per size, their MSEs averaged): the meshes a
+GEN trained with ``TrainConfig.mesh_jitter`` saw, where regular grids are one quadrature
+among them.
+
+Each row's ``targets`` say whether the error falls past the trained sizes as issue 37 asks:
+14x14 at most 0.9x 7x7, 20x20 no worse than 14x14 (where those sizes were evaluated).
+
 Writes ``benchmarks/results/size_generalization.json`` and ``.png`` (``_quick`` with --quick).
 """
 
@@ -23,12 +31,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 from _poisson import data_config, model_config, summarise
 from gen_pyg.mesh import grid
 from gen_pyg.nn import SymmetryAverage
 from gen_pyg.training import (
+    MeshJitter,
     Trainer,
     build_datasets,
     build_model,
@@ -41,8 +52,37 @@ def _summary(per_seed: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     return summarise([{"test_mse": r} for r in per_seed])
 
 
+def jittered_grids(sizes: list[int], scale: float, draws: int) -> dict[str, Any]:
+    """``draws`` jittered copies of each grid, named ``KxK~d``, each from its own fixed seed."""
+    out = {}
+    for k in sizes:
+        for d in range(draws):
+            out[f"{k}x{k}~{d}"] = MeshJitter(scale)(
+                grid(k), torch.Generator().manual_seed(1000 * k + d))
+    return out
+
+
+def _mean_over_draws(mse: dict[str, float]) -> dict[str, float]:
+    sums: dict[str, list[float]] = {}
+    for name, value in mse.items():
+        sums.setdefault(name.split("~")[0], []).append(value)
+    return {m: sum(v) / len(v) for m, v in sums.items()}
+
+
+def falling_targets(summary: dict[str, dict[str, float]]) -> dict[str, bool]:
+    """Issue 37's falling error: 14x14 at most 0.9x 7x7 and 20x20 no worse than 14x14."""
+    mse = {m: v["mse_mean"] for m, v in summary.items()}
+    out = {}
+    if "7x7" in mse and "14x14" in mse:
+        out["14x14_at_most_0.9x_7x7"] = mse["14x14"] <= 0.9 * mse["7x7"]
+    if "14x14" in mse and "20x20" in mse:
+        out["20x20_no_worse_than_14x14"] = mse["20x20"] <= mse["14x14"]
+    return out
+
+
 def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[int],
-                  num_steps: int | None = None, symmetrize: bool = False) -> dict[str, Any]:
+                  num_steps: int | None = None, symmetrize: bool = False,
+                  test_jitter: float | None = None, jitter_draws: int = 3) -> dict[str, Any]:
     """Test MSE per mesh size of every seed of :obj:`recipe` in a poisson_square record, with
     the model's rounds (the mesh diameter) or :obj:`num_steps` on every mesh; with
     :obj:`symmetrize` also with the predictions averaged over the square's 8 symmetries."""
@@ -51,7 +91,9 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
     test = build_datasets(data_cfg, log=False)["test"]
     meshes = {f"{k}x{k}": grid(k) for k in sizes}
     model_cfg = model_config(record["recipes"][recipe]["model"])
-    per_seed, per_seed_sym = [], []
+    jittered = (jittered_grids(sizes, test_jitter, jitter_draws) if test_jitter is not None
+                else None)
+    per_seed, per_seed_sym, per_seed_jit = [], [], []
     for seed in record["seeds"]:
         state = load_checkpoint(runs_root / recipe / f"seed{seed}" / "checkpoint.pt")
         model = build_model(model_cfg, "poisson_square")
@@ -62,6 +104,12 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
         per_seed.append(trainer.evaluate(test))
         print(f"{recipe} seed {seed}: " + ", ".join(f"{m} {v:.4f}" for m, v in
                                                     per_seed[-1].items()), flush=True)
+        if jittered is not None:
+            per_seed_jit.append(_mean_over_draws(
+                Trainer(model, test, meshes=jittered).evaluate(test)))
+            print(f"{recipe} seed {seed}, jittered grids ({test_jitter}, {jitter_draws} "
+                  "draws): " + ", ".join(f"{m} {v:.4f}" for m, v in per_seed_jit[-1].items()),
+                  flush=True)
         if symmetrize:
             per_seed_sym.append(trainer.evaluate(test, model=SymmetryAverage(model)))
             print(f"{recipe} seed {seed}, averaged over the 8 symmetries: " + ", ".join(
@@ -74,7 +122,13 @@ def evaluate_runs(record_path: Path, runs_root: Path, recipe: str, sizes: list[i
            "summary": summary,
            "targets": {f"{m}_no_worse_than_{largest}":
                        summary[m]["mse_mean"] <= summary[largest]["mse_mean"]
-                       for m in ("10x10", "14x14") if m in summary}}
+                       for m in ("10x10", "14x14") if m in summary}
+           | falling_targets(summary)}
+    if jittered is not None:
+        jit = _summary(per_seed_jit)
+        row.update(test_jitter=test_jitter, jitter_draws=jitter_draws,
+                   per_seed_jittered=per_seed_jit, summary_jittered=jit,
+                   targets_jittered=falling_targets(jit))
     if symmetrize:
         sym = _summary(per_seed_sym)
         row.update(per_seed_symmetrized=per_seed_sym, summary_symmetrized=sym)
@@ -124,7 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-steps", type=int, default=None,
                         help="message-passing rounds on every mesh (default: each mesh's "
                              "diameter, 2(k-1), as trained)")
+    parser.add_argument("--test-jitter", type=float, default=None,
+                        help="also evaluate on grids jittered by this scale "
+                             "(gen_pyg.training.MeshJitter)")
+    parser.add_argument("--jitter-draws", type=int, default=3,
+                        help="jittered meshes per size (default %(default)s)")
     args = parser.parse_args(argv)
+    if args.jitter_draws < 1:
+        parser.error(f"--jitter-draws must be at least 1, got {args.jitter_draws}")
     h.set_threads(args.threads)
     record = h.header("size_generalization.py", argv, quick=args.quick)
     if args.quick:
@@ -139,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipping {pair}: {record_path} not found (run poisson_square.py first)")
             continue
         rows.append(evaluate_runs(record_path, h.run_folder(name), recipe, args.sizes,
-                                  args.num_steps, args.symmetrize))
+                                  args.num_steps, args.symmetrize, args.test_jitter,
+                                  args.jitter_draws))
     if not rows:
         print("nothing to evaluate", file=sys.stderr)
         return 1

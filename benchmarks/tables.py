@@ -240,7 +240,10 @@ def size_generalization(record: dict[str, Any]) -> str:
         # an override of the evaluation, else the model's own fixed rounds, else the diameter
         fixed = row.get("num_steps") or row.get("model", {}).get("num_steps")
         steps = "diameter" if fixed is None else str(fixed)
-        for label, key in (("", "summary"), (", 8 symmetries averaged", "summary_symmetrized")):
+        jitter = (f", on grids jittered by {row['test_jitter']} ({row['jitter_draws']} draws)"
+                  if "summary_jittered" in row else "")
+        for label, key in (("", "summary"), (", 8 symmetries averaged", "summary_symmetrized"),
+                           (jitter, "summary_jittered")):
             if key in row:
                 rows.append([f"{row['recipe']}{label}", row["record"].removesuffix(".json"),
                              steps, *(_pm(row[key][m], "mse") if m in row[key] else "–"
