@@ -295,7 +295,8 @@ def test_size_generalization_num_steps_is_applied_and_recorded(
     sg = _load_benchmark("size_generalization")
     records = {}
     # the first call trains poisson_square's quick run, the others evaluate its checkpoints
-    for name, extra in (("diam", []), ("one", ["--num-steps", "1"]), ("sym", ["--symmetrize"])):
+    for name, extra in (("diam", []), ("one", ["--num-steps", "1"]), ("sym", ["--symmetrize"]),
+                        ("jit", ["--test-jitter", "1.0", "--jitter-draws", "2"])):
         assert sg.main(["--quick", "--name", name, "--out", str(tmp_path), *extra]) == 0
         records[name] = json.loads((tmp_path / f"{name}_quick.json").read_text())["rows"][0]
     diam, one, sym = records["diam"], records["one"], records["sym"]
@@ -308,6 +309,18 @@ def test_size_generalization_num_steps_is_applied_and_recorded(
     assert list(sym["summary_symmetrized"]) == ["2x2", "3x3", "4x4", "5x5"]
     assert sym["summary_symmetrized"]["4x4"]["mse_mean"] == pytest.approx(
         sum(r["4x4"] for r in sym["per_seed_symmetrized"]) / len(sym["per_seed_symmetrized"]))
+    # --test-jitter adds the errors on jittered grids, averaged over the draws: a 2x2 grid has
+    # no interior node, so there they equal the plain errors; from 3x3 on they differ
+    jit = records["jit"]
+    assert jit["per_seed"] == diam["per_seed"] and jit["jitter_draws"] == 2
+    for plain, moved in zip(diam["per_seed"], jit["per_seed_jittered"], strict=True):
+        assert moved["2x2"] == pytest.approx(plain["2x2"], rel=1e-6)
+        assert all(moved[m] != plain[m] for m in ("3x3", "4x4", "5x5"))
+    # the falling-error targets need 7x7, 14x14 and 20x20, which a quick run does not test
+    assert jit["targets_jittered"] == {}
+    summary = {m: {"mse_mean": v} for m, v in (("7x7", 1.0), ("14x14", 0.9), ("20x20", 0.91))}
+    assert sg.falling_targets(summary) == {"14x14_at_most_0.9x_7x7": True,
+                                           "20x20_no_worse_than_14x14": False}
     # 2x2 has diameter 2: one round instead of two changes every seed's error there
     assert all(a["2x2"] != b["2x2"] for a, b in zip(diam["per_seed"], one["per_seed"],
                                                     strict=True))
