@@ -404,7 +404,8 @@ def test_harness_names_quick_records_apart(tmp_path: Path) -> None:
 
 
 #: TrainConfig fields added after some records were written, with the value the older runs used
-_ADDED_TRAIN = {"warmup_steps": 0, "precision": "fp32", "extra_rounds": 0, "beta2": 0.999}
+_ADDED_TRAIN = {"warmup_steps": 0, "precision": "fp32", "extra_rounds": 0, "beta2": 0.999,
+                "mesh_jitter": 0.0}
 
 
 def _recorded_epochs(command: str) -> int | None:
