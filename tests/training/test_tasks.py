@@ -427,6 +427,13 @@ def test_mesh_jitter_moves_interior_nodes_within_the_cell_and_keeps_the_box() ->
     assert not torch.equal(out.pos[:9], out.pos[9:])
     again = MeshJitter(1.0)(two, torch.Generator().manual_seed(0))
     assert torch.equal(out.pos, again.pos)
+    # a node just inside a wall (a trained mesh's) is moved but never out of the box
+    near = grid(3)
+    near.pos[4] = torch.tensor([0.001, 0.999])
+    moved = torch.stack([MeshJitter(1.0)(near, torch.Generator().manual_seed(s)).pos[4]
+                         for s in range(50)])
+    assert float(moved.min()) >= 0.0 and float(moved.max()) <= 1.0
+    assert float((moved - near.pos[4]).abs().max()) > 0.1
     # gradients reach the positions (a learnable mesh keeps training under the jitter)
     mesh = grid(3)
     mesh.pos.requires_grad_(True)

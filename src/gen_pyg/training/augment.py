@@ -156,7 +156,10 @@ class MeshJitter:
         on_box = (pos.detach() <= lo) | (pos.detach() >= hi)
         move = ((u - 0.5) * self.scale * cell).masked_fill(on_box, 0.0)
         out = copy.copy(batch)
-        out.pos = pos + move
+        # a node near a wall (a trained mesh's) may not leave the box
+        moved = pos + move
+        moved = torch.where(moved < lo, lo, moved)
+        out.pos = torch.where(moved > hi, hi, moved)
         return out
 
     def __repr__(self) -> str:
