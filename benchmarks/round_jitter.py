@@ -1,8 +1,9 @@
 """Does training with a random number of extra message-passing rounds turn the GEN's
-processor from a clock into a solver? The shipped ``poisson_square`` model (one weight set on
-2x2..7x7; ``size_profile.py`` shows its error is lowest exactly at the trained rounds and rises
-after) is fine-tuned for a few epochs on its own training houses, each step running the mesh
-diameter plus 0..``--extra`` rounds drawn at random (an augmentation that raises the batch's
+processor from a clock into a solver? The shipped ``poisson_square_relative`` model (the
+package's ``poisson_square`` model until round 8; one weight set on 2x2..7x7;
+``size_profile.py`` shows its error is lowest exactly at the trained rounds and rises after)
+is fine-tuned for a few epochs on its own training houses, each step running the mesh diameter
+plus 0..``--extra`` rounds drawn at random (an augmentation that raises the batch's
 ``diameter``, beside the square's symmetries), then tested on 4x4..14x14 at the model's own
 rounds, with 8 rounds more, and at the 7x7's 12 rounds; the same fine-tuning without the
 extra rounds is the control.
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     h.set_threads(args.threads)
     record = h.header("round_jitter.py", argv, quick=args.quick, seeds=[0])
-    _, exp = pretrained.load("poisson_square", with_config=True)
+    _, exp = pretrained.load("poisson_square_relative", with_config=True)
     data = replace(exp.data, root=str(h.run_folder(h.result_name(args)) / "data"))
     if args.quick:
         data = replace(data, num_instances=4, num_test_instances=1, options={"n": 21})
@@ -101,10 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     meshes = {f"{k}x{k}": grid(k) for k in exp.data.mesh_sizes or ()}
     record.update({"epochs": args.epochs, "extra": args.extra, "lr": args.lr,
                    "test_scenarios": len(splits["test"])})
-    record["shipped"] = test_table(pretrained.load("poisson_square"), splits["test"], args.sizes)
+    record["shipped"] = test_table(pretrained.load("poisson_square_relative"), splits["test"],
+                                   args.sizes)
     for name, extra in (("control", 0), ("jitter", args.extra)):
         torch.manual_seed(0)
-        model = pretrained.load("poisson_square").train()
+        model = pretrained.load("poisson_square_relative").train()
         trainer = Trainer(model, splits["train"], meshes=meshes, augment=JitterRounds(extra),
                           config=TrainConfig(epochs=args.epochs, lr=args.lr, schedule="cosine",
                                              progress=False, group_by="house"))

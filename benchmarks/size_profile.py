@@ -1,5 +1,6 @@
 """Where the one weight set fails on meshes bigger than it was trained on: a profile, round by
-round, of the shipped ``poisson_square`` model (one weight set trained on grids 2x2..7x7).
+round, of the shipped ``poisson_square_relative`` model (one weight set trained on grids
+2x2..7x7; the package's ``poisson_square`` model until round 8).
 
 For every grid size k and every number of message-passing rounds t = 0..T (the mesh diameter
 2(k-1) is what the model uses; more are run to see what extra rounds do), the test MSE of the
@@ -138,7 +139,8 @@ def plot(record: dict[str, Any], path: Path) -> None:
         b.plot(t, row["node_norm_after_round"], color=line.get_color(),
                label=f"{row['k']}x{row['k']}")
     a.set(yscale="log", xlabel="message-passing rounds t", ylabel="test MSE decoded after t",
-          title=f"{record.get('pair', 'shipped poisson_square')} (trained on 2x2..7x7);"
+          title=f"{record.get('pair', 'shipped poisson_square_relative')} "
+                "(trained on 2x2..7x7);"
                 "\ndashed: z0 x k^2/49")
     b.set(xlabel="message-passing rounds t", ylabel="mean node-state norm")
     a.legend(fontsize=8)
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         data = data_config(source["data"], root=str(h.run_folder(name) / "data"))
         record["pair"] = args.pair
     else:
-        model, exp = pretrained.load("poisson_square", with_config=True)
+        model, exp = pretrained.load("poisson_square_relative", with_config=True)
         data = replace(exp.data, root=str(h.run_folder(h.result_name(args)) / "data"))
     if args.quick and args.pair is None:
         data = replace(data, num_instances=3, num_test_instances=1, options={"n": 21})

@@ -67,27 +67,36 @@ def test_shipped_models_reproduce_their_recorded_test_error(
             assert row[f"test_{metric}"] == pytest.approx(value, rel=1e-4), (mesh, metric)
 
 
-def test_the_poisson_square_model_ships() -> None:
-    assert "poisson_square" in pretrained.available()
-    assert pretrained.info("poisson_square")["command"].startswith("gen-pyg train")
+def test_the_poisson_square_models_ship() -> None:
+    assert {"poisson_square", "poisson_square_relative"} <= set(pretrained.available())
+    assert pretrained.info("poisson_square_relative")["command"].startswith("gen-pyg train")
+    # the mesh-independent model: trained by a benchmark command, tested on 4x4..40x40
+    info = pretrained.info("poisson_square")
+    assert info["command"].startswith("python benchmarks/poisson_square.py")
+    assert {"4x4", "7x7", "14x14", "20x20", "40x40"} <= set(info["test"])
+    model = info["experiment"]["model"]
+    assert model["processor_stencil"] is not None and model["decoder_kernel"] is not None
 
 
-def test_the_poisson_square_model_answers_on_a_mesh_given_as_pos_and_edges() -> None:
+@pytest.mark.parametrize("name,k", [("poisson_square", 14), ("poisson_square_relative", 7)])
+def test_the_poisson_square_models_answer_on_a_mesh_given_as_pos_and_edges(
+        name: str, k: int) -> None:
     # the docs build examples as Data(pos=mesh.pos, edge_index=mesh.edge_index, ...); the
-    # shipped model's bilinear representation then reads the grid from the node positions
-    # (it raised "Bilinear needs a regular grid mesh" before), and answers as with the metadata
+    # relative model's bilinear representation then reads the grid from the node positions
+    # (it raised "Bilinear needs a regular grid mesh" before), the mesh-independent model
+    # builds its graphs from the positions: both answer as with the grid's metadata
     from torch_geometric.data import Data
 
     from gen_pyg.datasets import sample_poisson_house, solve_poisson_house
     from gen_pyg.mesh import grid
     from gen_pyg.solvers import FDPoissonSolver
 
-    model = pretrained.load("poisson_square")
+    model = pretrained.load(name)
     house = solve_poisson_house(sample_poisson_house(7, num_scenarios=4, num_queries=64),
                                 FDPoissonSolver(51))
     assert house.y is not None
     samples, values, fn = house.inputs()
-    mesh = grid(7)
+    mesh = grid(k)
     sq_err, sq_wall = 0.0, 0.0
     for s in range(house.num_scenarios):
         samples_s = dict(input_pos=torch.tensor(samples[s], dtype=torch.float32),
