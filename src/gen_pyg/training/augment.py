@@ -108,8 +108,9 @@ class RandomRounds:
 class MeshJitter:
     r"""Moves every interior node of a batch's grid meshes by an independent uniform offset of
     up to ``scale / 2`` of its grid cell along each axis; coordinates on the grid's box stay
-    on it (a wall node slides along its wall, a corner stays). Each copy of the mesh in the
-    batch gets its own offsets, so every example sees a different mesh of the same size.
+    on it (a wall node slides along its wall, a corner stays), and no node leaves the box.
+    Each copy of the mesh in the batch gets its own offsets, so every example sees a different
+    mesh of the same size.
 
     Trained on regular grids, a mesh-independent GEN can fit each grid's fixed quadrature
     error into its weights; on jittered grids that error is random, so the weights can only

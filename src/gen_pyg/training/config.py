@@ -150,9 +150,9 @@ class TrainConfig:
         0, "train with 0..N random message-passing rounds more than the mesh diameter per "
         "group and step (models with a fixed num_steps ignore it)", check=non_negative_int)
     mesh_jitter: float = option(
-        0.0, "move every interior grid node by up to this fraction of its cell per group and "
-        "step, at random (0: off; at most 1), so that the weights cannot fit one grid's "
-        "discretisation", check=unit_fraction)
+        0.0, "move every interior grid node at random by up to half this fraction of its cell "
+        "per axis, a new draw per example, group and step (0: off; at most 1), so that the "
+        "weights cannot fit one grid's discretisation", check=unit_fraction)
     precision: str = option("fp32", "fp32, or mixed precision under torch.autocast: bf16 "
                             "(CPU or GPU) or fp16 (GPU, with a gradient scaler)",
                             choices=PRECISIONS)

@@ -147,15 +147,13 @@ class Trainer(Resumable):
                         (metrics if metrics is not None else [self.loss])]
         if not self.metrics:
             raise ValueError("metrics must name at least one metric (or be None)")
-        self.augment = augment if augment is not None else get_augmentation(cfg.augment)
-        if cfg.extra_rounds:
-            rounds = RandomRounds(cfg.extra_rounds)
-            self.augment = (rounds if self.augment is None
-                            else Compose([self.augment, rounds]))
-        if cfg.mesh_jitter:
-            jitter = MeshJitter(cfg.mesh_jitter)
-            self.augment = (jitter if self.augment is None
-                            else Compose([self.augment, jitter]))
+        # the named augmentation, then the random rounds and the mesh jitter, one generator
+        chain = [a for a in (augment if augment is not None else get_augmentation(cfg.augment),
+                             RandomRounds(cfg.extra_rounds) if cfg.extra_rounds else None,
+                             MeshJitter(cfg.mesh_jitter) if cfg.mesh_jitter else None)
+                 if a is not None]
+        self.augment = (None if not chain else chain[0] if len(chain) == 1
+                        else Compose(chain))
         self.dist = gdist.current()
         params = list(model.parameters())
         self.device = torch.device(device if device is not None else
