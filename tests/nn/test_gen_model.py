@@ -781,6 +781,43 @@ def test_mesh_independent_preset_is_the_recipe() -> None:
     torch.testing.assert_close(preset(data), built(data))
 
 
+@pytest.mark.parametrize("representation", ["kernel", "bilinear"])
+def test_pair_decoder_is_the_per_pair_mlp(representation: str) -> None:
+    """PairDecoder never calls its pair MLP per pair (the node term once per node, the last
+    layer after the sum); its answers and gradients (to the states, the node and query
+    positions and the weights) are those of the MLP applied to every (query, node) pair and
+    summed with the representation's weights, in float64."""
+    from gen_pyg.mesh import grid
+    from gen_pyg.nn import GaussianKernel
+
+    g = torch.Generator().manual_seed(5)
+    mesh = grid(4)
+    rep = GaussianKernel(0.3, normalize=True) if representation == "kernel" else "bilinear"
+    dec = PairDecoder(8, 2, rep, hidden_channels=8, pair_channels=6, chunk_size=5).double()
+    z = torch.randn(16, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    pos = mesh.pos.double().requires_grad_(True)
+    query = torch.rand(7, 2, generator=g, dtype=torch.float64).requires_grad_(True)
+
+    def per_pair(z: torch.Tensor, pos: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        point, node, weight = dec.representation(query, pos, mesh=mesh)
+        scale = dec.representation.node_scale(pos, mesh.edge_index)
+        out = torch.zeros(7, 6, dtype=torch.float64)
+        for p, n, w in zip(point.tolist(), node.tolist(), weight, strict=True):
+            offset = (query[p] - pos[n]) / scale[n]
+            answer = w * dec.pair(torch.cat([z[n], offset]))
+            out = out.index_add(0, torch.tensor([p]), answer[None])
+        return out
+
+    fused = dec.interpolate(z, pos, query, edge_index=mesh.edge_index, mesh=mesh)
+    expected = per_pair(z, pos, query)
+    torch.testing.assert_close(fused, expected, rtol=1e-12, atol=1e-12)
+    params = [z, pos, query, *dec.pair.parameters()]
+    g_fused = torch.autograd.grad(fused.sin().sum(), params)
+    g_expected = torch.autograd.grad(expected.sin().sum(), params)
+    for a, b in zip(g_fused, g_expected, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("normalize", [True, False])
 def test_pair_decoder_chunks_equal_one_pass(normalize: bool) -> None:
     """Decoding the pairs in chunks is the one-pass weighted sum (float64: only the order of

@@ -157,6 +157,48 @@ def test_edge_relu_sum_matches_formula_and_gradcheck(monkeypatch: pytest.MonkeyP
         edge_relu_sum(a, b, e[:8], w, c, ei)
 
 
+def test_edge_relu_sum_weighted_without_target_term(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With per-edge weights and no target term (a decoder's queries have no state), the sum is
+    sum_j w_ij relu(b_j + W e_ij + c) over the edges into i; targets without edges get zero.
+    Gradients to every input, the weights included, pass gradcheck in one chunk and several."""
+    from gen_pyg.ops._fused_edges import edge_relu_sum
+
+    g = torch.Generator().manual_seed(8)
+    f64 = torch.float64
+    b = torch.randn(5, 4, generator=g, dtype=f64, requires_grad=True)
+    e = torch.randn(9, 2, generator=g, dtype=f64, requires_grad=True)
+    w = torch.randn(4, 2, generator=g, dtype=f64, requires_grad=True)
+    c = torch.randn(4, generator=g, dtype=f64, requires_grad=True)
+    ew = torch.rand(9, generator=g, dtype=f64, requires_grad=True)
+    src, dst = torch.randint(0, 5, (9,), generator=g), torch.randint(0, 3, (9,), generator=g)
+    ei = torch.stack([src, dst])
+    expected = torch.zeros(4, 4, dtype=f64)  # target 3 has no edge
+    for k in range(9):
+        j, i = ei[:, k].tolist()
+        expected[i] += ew[k].detach() * torch.relu(b[j] + w @ e[k] + c).detach()
+    out = edge_relu_sum(None, b, e, w, c, ei, edge_weight=ew, num_dst=4)
+    torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+    assert out[3].abs().sum() == 0
+
+    def f(*t: torch.Tensor) -> torch.Tensor:
+        return edge_relu_sum(None, *t[:4], ei, edge_weight=t[4], num_dst=4)
+
+    assert torch.autograd.gradcheck(f, (b, e, w, c, ew))
+    monkeypatch.setattr("gen_pyg.ops._fused_edges.EDGE_CHUNK", 2)
+    assert torch.autograd.gradcheck(f, (b, e, w, c, ew))
+    assert torch.autograd.gradcheck(
+        lambda *t: edge_relu_sum(None, *t[:4], ei, edge_weight=t[4], num_dst=4, chunk_size=3),
+        (b, e, w, c, ew))
+    with pytest.raises(ValueError, match="num_dst is needed"):
+        edge_relu_sum(None, b, e, w, c, ei)
+    with pytest.raises(ValueError, match="edge_weight must have shape"):
+        edge_relu_sum(None, b, e, w, c, ei, edge_weight=ew[:3], num_dst=4)
+    with pytest.raises(ValueError, match="chunk_size must be a positive"):
+        edge_relu_sum(None, b, e, w, c, ei, num_dst=4, chunk_size=0)
+    with pytest.raises(ValueError, match="num_dst=2 but dst_term has 5 rows"):
+        edge_relu_sum(b, b, e, w, c, ei, num_dst=2)
+
+
 def test_morton_order_hand_case_and_batches() -> None:
     from gen_pyg.ops.neighbors import morton_order
 

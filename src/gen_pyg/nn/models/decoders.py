@@ -4,6 +4,7 @@ per example."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -16,6 +17,7 @@ from gen_pyg.nn._mlp import mlp, reset_mlp
 from gen_pyg.nn.conv.spatial_decoder import SpatialDecoder
 from gen_pyg.nn.models._stage import SpatialStage, check_flag
 from gen_pyg.nn.representation import DenseSizes, Representation, get_representation
+from gen_pyg.ops._fused_edges import edge_relu_sum
 
 
 class PointDecoder(SpatialStage):
@@ -180,24 +182,25 @@ class PairDecoder(PointDecoder):
                     batch: Tensor | None = None, query_batch: Tensor | None = None, *,
                     edge_index: Tensor | None = None, mesh: Data | None = None,
                     sizes: DenseSizes | None = None) -> Tensor:
-        """:math:`\\sum_n r(x_q)_n\\, d'(\\mathbf{z}_n, \\delta_{qn})` :obj:`[Q, pair]`."""
+        """:math:`\\sum_n r(x_q)_n\\, d'(\\mathbf{z}_n, \\delta_{qn})` :obj:`[Q, pair]`.
+
+        Computed without an MLP call per pair: :math:`d'`'s first layer on
+        :math:`[\\mathbf{z}_n, \\delta_{qn}]` is :math:`W_z \\mathbf{z}_n + W_\\delta
+        \\delta_{qn} + \\mathbf{b}`, whose node term is computed once per node, and its last
+        layer is linear, so it commutes with the weighted sum and is applied once per query
+        (:func:`~gen_pyg.ops._fused_edges.edge_relu_sum` does the rest, chunk by chunk)."""
         point, node, weight = self.representation(query_pos, pos, query_batch, batch, mesh)
         scale = self.representation.node_scale(pos, edge_index)
-        chunk = self.chunk_size
-        if chunk is None or point.numel() <= chunk:
-            offset = (query_pos[point] - pos[node]) / scale[node].unsqueeze(-1)
-            states = self.pair(torch.cat([z[node], offset], 1))
-            pairs = torch.arange(point.numel(), device=point.device)
-            zq: Tensor = self.spatial(states, pos[node], query_pos,
-                                      assignment=(point, pairs, weight))
-            return zq
-        # the weighted sum over each query's pairs, one chunk of pairs at a time
-        zq = z.new_zeros(query_pos.size(0), self.pair_channels)
-        for start in range(0, point.numel(), chunk):
-            p, n = point[start:start + chunk], node[start:start + chunk]
-            offset = (query_pos[p] - pos[n]) / scale[n].unsqueeze(-1)
-            states = self.pair(torch.cat([z[n], offset], 1))
-            zq = zq.index_add(0, p, states * weight[start:start + chunk].unsqueeze(-1))
+        lin1, lin2 = cast(torch.nn.Linear, self.pair[0]), cast(torch.nn.Linear, self.pair[2])
+        c = self.latent_channels
+        offset = (query_pos[point] - pos[node]) / scale[node].unsqueeze(-1)
+        hidden = edge_relu_sum(None, z @ lin1.weight[:, :c].t(), offset, lin1.weight[:, c:],
+                               lin1.bias, torch.stack([node, point]), edge_weight=weight,
+                               num_dst=query_pos.size(0),
+                               chunk_size=self.chunk_size or max(point.numel(), 1))
+        # sum_n r_n (W2 h_n + b2) = W2 (sum_n r_n h_n) + (sum_n r_n) b2
+        total = weight.new_zeros(query_pos.size(0)).index_add_(0, point, weight)
+        zq: Tensor = torch.addmm(total.unsqueeze(-1) * lin2.bias, hidden, lin2.weight.t())
         return zq
 
     def __repr__(self) -> str:
