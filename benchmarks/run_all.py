@@ -43,7 +43,7 @@ SCRIPTS = [
     "size_profile.py",
     "round_jitter.py",
     "mesh_choice.py",
-    "pair_decoder.py",
+    "pair_layers.py",
 ]
 
 

@@ -117,12 +117,16 @@ CHECKS: dict[str, list[Callable[[dict[str, Any]], bool]]] = {
                         else set()),
                     lambda r: all(_number(v["forward_backward_ms"]) for row in r["rows"]
                                   for v in row["ops"].values() if "error" not in v)],
-    "pair_decoder": [lambda r: [row["k"] for row in r["rows"]] == [4, 7],
-                     # the fused decoder gives the per-pair answers (float32 round-off)
-                     lambda r: all(row["max_abs_difference"] < 1e-4 for row in r["rows"]),
-                     lambda r: all(_number(v) for row in r["rows"]
-                                   for kind in ("inference_ms", "forward_backward_ms")
-                                   for v in row[kind].values())],
+    "pair_layers": [lambda r: [row["k"] for row in r["rows"]] == [4, 7],
+                    # the fused layers give the per-pair results (float32 round-off)
+                    lambda r: all(row[layer]["max_abs_difference"] < 1e-4 for row in r["rows"]
+                                  for layer in ("decoder", "encoder")),
+                    lambda r: all(_number(v) for row in r["rows"]
+                                  for layer in ("decoder", "encoder")
+                                  for kind in ("inference_ms", "forward_backward_ms")
+                                  for v in row[layer][kind].values()),
+                    lambda r: [row["k"] for row in r["steps"]] == [4]
+                    and all(_number(v) for v in r["steps"][0]["step_ms"].values())],
     "scenes": [lambda r: all(_number(v["accuracy_mean"]) for kind in ("gen", "neural_process")
                              for v in r["summary"][kind].values()),
                lambda r: list(r["summary"]["gen"]) == ["1", "2", "3", "4", "5"],

@@ -818,6 +818,55 @@ def test_pair_decoder_is_the_per_pair_mlp(representation: str) -> None:
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize(("representation", "functions", "encode_pos"),
+                         [("kernel", 2, True), ("kernel", 1, False), ("bilinear", 2, True)])
+def test_pair_encoder_sum_is_the_per_pair_mlp(representation: str, functions: int,
+                                             encode_pos: bool) -> None:
+    """With sum aggregation PairEncoder never calls its heads per pair (the sample term once
+    per sample, the last layer after the sum); its states and gradients (to the samples, their
+    positions, the node positions and the weights) are those of each sample's function head
+    applied to every (sample, node) pair and summed with the weights, in float64."""
+    from gen_pyg.mesh import grid
+    from gen_pyg.nn import GaussianKernel
+
+    g = torch.Generator().manual_seed(9)
+    mesh = grid(4)
+    rep = GaussianKernel(0.3) if representation == "kernel" else "bilinear"
+    enc = PairEncoder([1, 2][:functions], 6, rep, hidden_channels=5,
+                      encode_pos=encode_pos).double()
+    x = torch.randn(9, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    xpos = torch.rand(9, 2, generator=g, dtype=torch.float64).requires_grad_(True)
+    pos = mesh.pos.double().requires_grad_(True)
+    fn = torch.tensor([0, 1, 1, 0, 1, 0, 0, 1, 1]) % functions
+
+    def per_pair(x: Tensor, xpos: Tensor, pos: Tensor) -> Tensor:
+        point, node, weight = enc.representation(xpos, pos, mesh=mesh)
+        scale = enc.representation.node_scale(pos, mesh.edge_index)
+        out = torch.zeros(16, 6, dtype=torch.float64)
+        for p, n, w in zip(point.tolist(), node.tolist(), weight, strict=True):
+            f = int(fn[p])
+            feats = [x[p, : enc.in_channels[f]]] + ([xpos[p]] if encode_pos else [])
+            feats.append((xpos[p] - pos[n]) / scale[n])
+            out = out.index_add(0, torch.tensor([n]),
+                                (w * enc.heads.heads[f](torch.cat(feats)))[None])
+        return out
+
+    fused = enc(x, xpos, pos, input_fn=fn, edge_index=mesh.edge_index, mesh=mesh)
+    expected = per_pair(x, xpos, pos)
+    torch.testing.assert_close(fused, expected, rtol=1e-12, atol=1e-12)
+    params = [x, xpos, pos, *enc.parameters()]
+    g_fused = torch.autograd.grad(fused.sin().sum(), params, allow_unused=True)
+    g_expected = torch.autograd.grad(expected.sin().sum(), params, allow_unused=True)
+    for a, b in zip(g_fused, g_expected, strict=True):
+        if b is None:  # e.g. the second input channel of a one-channel function
+            assert a is None or a.abs().max() == 0
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    if functions > 1:
+        with pytest.raises(ValueError, match="input_fn"):
+            enc(x, xpos, pos, edge_index=mesh.edge_index, mesh=mesh)
+
+
 @pytest.mark.parametrize("normalize", [True, False])
 def test_pair_decoder_chunks_equal_one_pass(normalize: bool) -> None:
     """Decoding the pairs in chunks is the one-pass weighted sum (float64: only the order of

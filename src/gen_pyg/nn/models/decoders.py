@@ -131,12 +131,18 @@ class PairDecoder(PointDecoder):
 
     - :obj:`pair_channels` (int, optional), the width of :math:`d'` (its hidden layer and its
       output). (default: :obj:`64`)
-    - :obj:`chunk_size` (int, optional), the most pairs :math:`d'` sees at a time: the
-      weighted answers of each chunk are added to their queries before the next is computed,
-      so the memory of a call is bounded and its working set stays in cache however many
-      nodes answer a query (a kernel decoder on a fine mesh has thousands per query).
-      :obj:`None` decodes all pairs at once. The answers do not depend on it beyond float
-      round-off. (default: :obj:`4096`)
+    - :obj:`chunk_size` (int, optional), the most pairs whose hidden layer is held at a
+      time: each chunk's weighted hidden layer is added to its queries before the next is
+      computed (and computed again in backward when there are several chunks), so the memory
+      of a call is bounded and its working set stays in cache however many nodes answer a
+      query (a kernel decoder on a fine mesh has thousands per query). :obj:`None` decodes all
+      pairs at once. The answers do not depend on it beyond float round-off.
+      (default: :obj:`4096`)
+
+    :math:`d'` is never run per pair: its first layer's node term is computed once per node
+    and its last (linear) layer once per query, after the weighted sum, so a pair costs a
+    gather, a rank-:math:`D` update and a ReLU (``benchmarks/pair_layers.py``: two to three
+    times faster than an MLP call per pair).
 
     :meth:`forward` needs the mesh's :obj:`edge_index` unless the representation's scale is a
     constant (a :class:`~gen_pyg.nn.GaussianKernel`).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -13,6 +14,7 @@ from gen_pyg.nn._function_heads import FunctionHeads, as_channel_list
 from gen_pyg.nn.conv.spatial_encoder import SpatialEncoder
 from gen_pyg.nn.models._stage import SpatialStage, check_flag
 from gen_pyg.nn.representation import DenseSizes, Representation, get_representation
+from gen_pyg.ops._fused_edges import edge_relu_sum
 
 #: Aggregations of the weighted samples onto the nodes.
 ENCODER_AGGRS = ("sum", "mean", "max", "min")
@@ -123,9 +125,13 @@ class PairEncoder(PointEncoder):
         \mathbf{z}^0_n = \bigoplus_{p} r(x_p)_n \, e_{i_p}(s_p, x_p, \delta_{pn}),
 
     so that a node encodes the shape of the input around it (as finite elements' shape
-    functions do). One MLP call per pair: 4 per sample with :class:`~gen_pyg.nn.Bilinear`, 3
-    with :class:`~gen_pyg.nn.Barycentric`, :math:`N` with dense
-    :class:`~gen_pyg.nn.SoftNearest`.
+    functions do). A sample has 4 pairs with :class:`~gen_pyg.nn.Bilinear`, 3 with
+    :class:`~gen_pyg.nn.Barycentric`, :math:`N` with dense :class:`~gen_pyg.nn.SoftNearest`
+    and all the nodes within the reach of a :class:`~gen_pyg.nn.GaussianKernel`. With
+    ``aggr="sum"`` the MLP is not run per pair: its first layer's term of the sample is
+    computed once per sample and its last (linear) layer once per node, after the sum, so a
+    pair costs a gather, a rank-:math:`D` update and a ReLU (``benchmarks/pair_layers.py``);
+    the other aggregations run the MLP on every pair.
 
     Takes the arguments of :class:`PointEncoder`; :meth:`forward` needs the mesh's
     :obj:`edge_index` unless the representation's scale is a constant (a
@@ -161,9 +167,45 @@ class PairEncoder(PointEncoder):
         point, node, weight = self.representation(input_pos, pos, input_batch, batch, mesh)
         scale = self.representation.node_scale(pos, edge_index)
         offset = (input_pos[point] - pos[node]) / scale[node].unsqueeze(-1)
+        if self.spatial.aggr == "sum":
+            return self._fused_sum(input_x, input_pos, pos.size(0), point, node, weight, offset,
+                                   input_fn)
         extra = torch.cat([input_pos[point], offset], 1) if self.encode_pos else offset
         h = self.heads(input_x[point], extra, None if input_fn is None else input_fn[point])
         # pair m goes to its node with its weight; the batches are in the pairs already
         pairs = torch.arange(point.numel(), device=point.device)
         z: Tensor = self.spatial(h, input_pos[point], pos, assignment=(pairs, node, weight))
+        return z
+
+    def _fused_sum(self, input_x: Tensor, input_pos: Tensor, num_nodes: int, point: Tensor,
+                   node: Tensor, weight: Tensor, offset: Tensor,
+                   input_fn: Tensor | None) -> Tensor:
+        """The weighted sum over the pairs without an MLP call per pair: a head's first layer
+        on :math:`[s_p, x_p, \\delta_{pn}]` is a sample term (once per sample) plus
+        :math:`W_\\delta \\delta_{pn}`, and its last layer is linear, so it is applied once
+        per node after the sum (:func:`~gen_pyg.ops._fused_edges.edge_relu_sum`)."""
+        d = self.pos_dim
+        z: Tensor | None = None
+        for i, head in enumerate(self.heads.heads):
+            layers = cast(torch.nn.Sequential, head)
+            lin1 = cast(torch.nn.Linear, layers[0])
+            lin2 = cast(torch.nn.Linear, layers[2])
+            c = self.in_channels[i]
+            sample = input_x[:, :c] @ lin1.weight[:, :c].t()
+            if self.encode_pos:
+                sample = sample + input_pos @ lin1.weight[:, c:c + d].t()
+            p, n, w, o = point, node, weight, offset
+            if len(self.in_channels) > 1:
+                if input_fn is None:
+                    raise ValueError(f"a function id per sample (input_fn) is required with "
+                                     f"{len(self.in_channels)} input functions")
+                mine = (input_fn[point] == i).nonzero().view(-1)
+                p, n, w, o = point[mine], node[mine], weight[mine], offset[mine]
+            hidden = edge_relu_sum(None, sample, o, lin1.weight[:, -d:], lin1.bias,
+                                   torch.stack([p, n]), edge_weight=w, num_dst=num_nodes)
+            # sum_p w_p (W2 h_p + b2) = W2 (sum_p w_p h_p) + (sum_p w_p) b2
+            total = w.new_zeros(num_nodes).index_add_(0, n, w)
+            part = torch.addmm(total.unsqueeze(-1) * lin2.bias, hidden, lin2.weight.t())
+            z = part if z is None else z + part
+        assert z is not None
         return z
