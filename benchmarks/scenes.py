@@ -52,8 +52,10 @@ folders (checkpoints: an interrupted run resumes) go to ``benchmarks/runs/NAME/`
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +124,10 @@ def train_one(args: Any, kind: str, seed: int, root: Path, run_dir: Path,
     splits = build_datasets(exp.data, log=False)
     torch.manual_seed(seed)
     model = build_model(exp.model, exp.task)
-    trainer = build_trainer(exp, model, splits, run_dir=run_dir)
+    # the run folder stores the data root relative to itself, so runs and data can move
+    stored = replace(exp, data=replace(exp.data, root=os.path.relpath(root.resolve(),
+                                                                      run_dir.resolve())))
+    trainer = build_trainer(stored, model, splits, run_dir=run_dir)
     curve_file = run_dir / "curve.json"
     curve: list[dict[str, Any]] = (json.loads(curve_file.read_text())
                                    if curve_file.exists() else [])
@@ -265,14 +270,17 @@ def fixed_k_summary(record: dict[str, Any], kinds: tuple[str, ...] = KINDS) -> d
     return out
 
 
-def plot_curves(record: dict[str, Any], path: Path) -> None:
+def plot_curves(record: dict[str, Any], path: Path,
+                kinds: tuple[str, ...] = KINDS) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, kind, title in zip(axes, KINDS, ("GEN", "Neural Process"), strict=True):
+    titles = {"gen": "GEN", "neural_process": "Neural Process"}
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 4), sharey=True,
+                             squeeze=False)
+    for ax, kind in zip(axes[0], kinds, strict=True):
         for i, m in enumerate(map(str, TEST_M)):
             for j, run in enumerate(record[kind]["runs"]):
                 steps = [p["step"] for p in run["curve"]]
@@ -280,10 +288,10 @@ def plot_curves(record: dict[str, Any], path: Path) -> None:
                 ax.plot(steps, acc, color=f"C{i}", alpha=1.0 if j == 0 else 0.5,
                         label=f"{m}x{m}" if j == 0 else None)
             ax.axhline(100 * record["chance"][m], color=f"C{i}", ls=":", lw=0.8)
-        ax.set(xlabel="training steps", title=f"{title} (dotted: chance)")
+        ax.set(xlabel="training steps", title=f"{titles[kind]} (dotted: chance)")
         ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel("test accuracy (%)")
-    axes[1].legend(title="supermaze", fontsize=8)
+    axes[0][0].set_ylabel("test accuracy (%)")
+    axes[0][-1].legend(title="supermaze", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -411,7 +419,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.fixed_k:
             record["summary"]["fixed_k"] = fixed_k_summary(record, (kind,))
         path = h.write_record(name, record, h.out_dir(args))
-        print(f"wrote {path}")
+        plot_curves(record, path.with_suffix(".png"), (kind,))
+        if kind == "gen":
+            plot_queries(last["gen"], tests[1], path.with_name(f"{name}_queries.png"))
+        print(f"wrote {path} and its figures")
         return 0
     record["summary"] = summarise(record)
     path = h.write_record(name, record, h.out_dir(args))

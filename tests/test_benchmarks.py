@@ -336,6 +336,28 @@ def test_size_generalization_num_steps_is_applied_and_recorded(
                                                     strict=True))
 
 
+def test_scenes_write_one_writes_its_figure(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_thread: None) -> None:
+    """``scenes.py --kinds K --write-one``: a record of one model, with its learning curves."""
+    monkeypatch.setenv("GEN_PYG_BENCH_RUNS", str(tmp_path / "runs"))
+    scenes = _load_benchmark("scenes")
+    assert scenes.main(["--quick", "--kinds", "neural_process", "--write-one", "--out",
+                        str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "scenes_quick.json").read_text())
+    assert "neural_process" in record and "gen" not in record
+    assert (tmp_path / "scenes_quick.png").stat().st_size > 0
+    # its run folder names its data relative to itself, so both can move
+    from gen_pyg.training import ExperimentConfig
+
+    run = tmp_path / "runs" / "scenes_quick" / "neural_process_seed0"
+    stored = json.loads((run / "config.json").read_text())["metadata"]["data"]["root"]
+    assert stored == os.path.join("..", "data")
+    moved = tmp_path / "moved"
+    (tmp_path / "runs").rename(moved)
+    exp = ExperimentConfig.from_run(moved / "scenes_quick" / "neural_process_seed0")
+    assert Path(exp.data.root) == (moved / "scenes_quick" / "data").resolve()
+
+
 # --------------------------------------------------------------------------------------------
 # The harness, the recipes file and the "the paper vs gen_pyg" tables
 # --------------------------------------------------------------------------------------------
