@@ -1,7 +1,7 @@
 """Which mesh should I use? Test error against inference time per scenario on the Poisson
 square for every grid from 2x2 to 20x20, or any sizes given (one GEN weight set per line,
-trained on meshes up to 7x7), beside the Neural Process (one point) and the package's
-finite-difference solver at several resolutions, on one plot. Uses the trained runs of
+the meshes it was trained on in its legend), beside the Neural Process (one point) and the
+package's finite-difference solver at several resolutions, on one plot. Uses the trained runs of
 ``benchmarks/poisson_square.py`` (every seed for the error, seed 0 for the time; no training
 here).
 
@@ -102,7 +102,7 @@ def gen_curve(record: dict[str, Any], runs: Path, recipe: str, sizes: list[int],
         rows[f"{k}x{k}"]["rms_to_largest"] = float(
             (predictions[k] - largest).double().pow(2).mean().sqrt())
     return {"record": record.get("name", ""), "recipe": recipe, "what": rec.get("what", ""),
-            "seeds": seeds, "meshes": rows}
+            "trained_on": record["data"]["mesh_sizes"], "seeds": seeds, "meshes": rows}
 
 
 def np_point(record: dict[str, Any], runs: Path, test: Any, repeats: int,
@@ -151,7 +151,9 @@ def plot(record: dict[str, Any], path: Path) -> None:
         rows = list(curve["meshes"].values())
         x = [1e3 * r["seconds_per_scenario"] for r in rows]
         y = [r["test_mse_mean"] for r in rows]
-        ax.plot(x, y, "o-", color=f"C{i}", ms=3, label=f"GEN {curve['recipe']}")
+        trained = ", ".join(f"{k}x{k}" for k in curve.get("trained_on", []))
+        ax.plot(x, y, "o-", color=f"C{i}", ms=3, label=f"GEN {curve['recipe']}"
+                + (f"\n(trained on {trained})" if trained else ""))
         for r, xi, yi in zip(rows, x, y, strict=True):
             if r["k"] in (2, 4, 7, 10, 14, 20, 40, 80):
                 ax.annotate(f"{r['k']}x{r['k']}", (xi, yi), fontsize=7, color=f"C{i}",
@@ -166,8 +168,7 @@ def plot(record: dict[str, Any], path: Path) -> None:
         ax.annotate(f"n={s['n']}", (1e3 * s["seconds_per_scenario"], s["test_mse"]),
                     fontsize=7, color="C3", xytext=(3, -9), textcoords="offset points")
     ax.set(xscale="log", yscale="log", xlabel="inference time per scenario (ms)",
-           ylabel="test MSE", title="error against time per mesh (GEN trained on meshes up "
-                                    "to 7x7)")
+           ylabel="test MSE", title="error against time per mesh, one GEN weight set per line")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
