@@ -276,7 +276,7 @@ TABLES = {
         "size_ml_full", "size_screen7", "size_screen8", "size_screen9", "size_screen10",
         "size_screen11", "size_screen12", "size_kernel_full", "size_stencil",
         "size_stencil_jitter", "size_stencil_jitter456", "size_stencil_fine",
-        "size_stencil_fine_latent64")},
+        "size_stencil_fine_latent64", "size_stencil_fine_jitter20")},
     "node_optimization.rst": ("node_optimization.json", node_optimization),
     "aggregation.rst": ("aggregation.json", aggregation),
     "poisson_sphere.rst": ("poisson_sphere.json", poisson_sphere),
