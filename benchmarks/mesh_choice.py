@@ -28,6 +28,15 @@ to 32 scenarios)::
         --pairs size_stencil:bilinear_relative_kernel_stencil \
         --sizes 4 5 6 7 10 14 20 28 40 56 80 --test-houses 10 --repeats 3 --max-nodes 4096
 
+The fine-mesh stencil GENs (40 epochs, 3 seeds; and the shipped weights, 80 epochs on
+jittered grids, one seed) after ``size_stencil_fine`` and ``size_stencil_fine_jitter80``
+(docs/benchmark_history.rst, round 9)::
+
+    python benchmarks/mesh_choice.py --name mesh_choice_stencil_fine --threads 1 \
+        --pairs size_stencil_fine:bilinear_relative_kernel_stencil \
+        size_stencil_fine_jitter80:bilinear_relative_kernel_stencil_jitter \
+        --sizes 4 5 6 7 10 14 20 28 40 56 80 --test-houses 10 --repeats 3 --max-nodes 4096
+
 Every mesh's row also says how far its predictions are from the largest mesh's on the same
 queries (``rms_to_largest``, seed 0): whether one weight set converges as the mesh is refined.
 The stencil model's, 7x7 to 80x80, two threads (``mesh_convergence_stencil.json``; its times
